@@ -1,0 +1,49 @@
+# Two commands do all the set-up on a fresh machine with Python 3.11, pip and make:
+#   make book   -> .venv, install, strict build of _build/html, prints the path of index.html
+#   make test   -> unit/property tests, nbval over every notebook, strict site build, browser test
+SHELL := /bin/bash
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+BUILD_LOG := _build/build.log
+
+.PHONY: venv book site test unit nbval browser notebooks bench clean
+
+$(STAMP): requirements.txt pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.txt
+	@touch $(STAMP)
+
+venv: $(STAMP)
+
+# Strict build from a clean tree: warnings are errors; the site shows the committed outputs.
+site: venv
+	@rm -rf _build
+	@mkdir -p _build
+	$(BIN)/jupyter-book build . -W -n --keep-going 2>&1 | tee $(BUILD_LOG); test $${PIPESTATUS[0]} -eq 0
+
+book: site
+	@echo "Book built: $(CURDIR)/_build/html/index.html"
+
+unit: venv
+	$(BIN)/python -m pytest tests --ignore=tests/browser -q
+
+nbval: venv
+	$(BIN)/python -m pytest --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg notebooks -q
+
+browser: venv
+	$(BIN)/python -m pytest tests/browser -q
+
+test: unit nbval site browser
+	@echo "make test: all checks passed"
+
+# Re-execute every notebook in place (after a costlib change); read the diff of the numbers, commit with the code.
+notebooks: venv
+	$(BIN)/python tools/run_notebooks.py notebooks/*.ipynb
+
+bench: venv
+	$(BIN)/python bench/run.py
+
+clean:
+	rm -rf _build

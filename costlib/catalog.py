@@ -1,0 +1,133 @@
+"""Loading and validating the CSV catalogs shipped in ``costlib/data``.
+
+Every catalog row carries a ``source`` (a URL or a key in ``book/references.bib``) and an
+``as_of`` ISO date. :func:`load_csv` checks required columns, types, units, positive
+magnitudes, allowed values and unique ids, and raises :class:`~costlib.errors.CatalogError`
+naming the file, the row (its line number in the file) and the column.
+"""
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import math
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any, Callable, Sequence
+
+from .errors import CatalogError
+
+DATA_DIR = Path(str(resources.files("costlib") / "data"))
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column of a catalog: its type and what values it admits."""
+
+    name: str
+    kind: str = "str"  # str | float | int | bool | date
+    required: bool = True
+    positive: bool = False  # > 0 when present
+    non_negative: bool = False
+    choices: tuple[str, ...] = ()
+    unit: str = ""  # documentation: the unit the column is in
+
+
+@dataclass(frozen=True)
+class Schema:
+    columns: tuple[Column, ...]
+    id_column: str | None = "id"
+    row_checks: tuple[Callable[[dict], str | None], ...] = field(default_factory=tuple)
+
+    @property
+    def names(self) -> list[str]:
+        return [c.name for c in self.columns]
+
+
+SOURCE = Column("source")
+AS_OF = Column("as_of", "date")
+NOTES = Column("notes", required=False)
+
+
+def _parse(col: Column, raw: str, file: str, row: int) -> Any:
+    text = raw.strip()
+    if text == "":
+        if col.required:
+            raise CatalogError(file, row, col.name, "is empty but required")
+        return None
+    try:
+        if col.kind == "str":
+            value: Any = text
+        elif col.kind == "float":
+            value = float(text)
+            if not math.isfinite(value):
+                raise ValueError
+        elif col.kind == "int":
+            value = int(text)
+        elif col.kind == "bool":
+            if text.lower() not in ("true", "false"):
+                raise ValueError
+            value = text.lower() == "true"
+        elif col.kind == "date":
+            value = dt.date.fromisoformat(text)
+        else:  # pragma: no cover - schema bug
+            raise AssertionError(col.kind)
+    except ValueError:
+        raise CatalogError(file, row, col.name, f"{text!r} is not a valid {col.kind}") from None
+    if col.positive and value <= 0:
+        raise CatalogError(file, row, col.name, f"{text} must be greater than 0 ({col.unit or 'magnitude'})")
+    if col.non_negative and value < 0:
+        raise CatalogError(file, row, col.name, f"{text} must not be negative")
+    if col.choices and value not in col.choices:
+        raise CatalogError(file, row, col.name, f"{text!r} is not one of {', '.join(col.choices)}")
+    if col.kind == "date" and value > dt.date.today():
+        raise CatalogError(file, row, col.name, f"{text} is in the future")
+    return value
+
+
+def load_csv(name: str | Path, schema: Schema, *, directory: Path | None = None) -> list[dict]:
+    """Read and validate one catalog; returns its rows as dicts of parsed values."""
+    path = Path(name) if Path(name).is_absolute() else (directory or DATA_DIR) / name
+    file = path.name
+    if not path.exists():
+        raise CatalogError(file, None, None, f"file not found at {path}")
+    with path.open(newline="", encoding="utf-8") as fh:
+        numbered = [(n, line) for n, line in enumerate(fh, start=1) if line.strip() and not line.lstrip().startswith("#")]
+    if not numbered:
+        raise CatalogError(file, None, None, "has no header")
+    line_of = [n for n, _ in numbered]  # file line number of the header and of each row
+    reader = csv.DictReader(line for _, line in numbered)
+    header = reader.fieldnames or []
+    missing = [c.name for c in schema.columns if c.required and c.name not in header]
+    if missing:
+        raise CatalogError(file, line_of[0], missing[0], "required column is missing from the header")
+    known = set(schema.names)
+    extra = [h for h in header if h not in known]
+    if extra:
+        raise CatalogError(file, line_of[0], extra[0], "unknown column (not in the schema)")
+    rows: list[dict] = []
+    seen: dict[str, int] = {}
+    for k, raw in enumerate(reader, start=1):
+        i = line_of[k]
+        if None in raw:
+            raise CatalogError(file, i, None, "has more fields than the header")
+        row = {c.name: _parse(c, raw.get(c.name) or "", file, i) for c in schema.columns}
+        if schema.id_column:
+            key = row[schema.id_column]
+            if key in seen:
+                raise CatalogError(file, i, schema.id_column, f"duplicate id {key!r} (first on row {seen[key]})")
+            seen[key] = i
+        for check in schema.row_checks:
+            problem = check(row)
+            if problem:
+                raise CatalogError(file, i, problem.split(":", 1)[0], problem.split(":", 1)[-1].strip())
+        row["_row"] = i
+        rows.append(row)
+    if not rows:
+        raise CatalogError(file, None, None, "has no rows")
+    return rows
+
+
+def provenance(row: dict) -> dict[str, str]:
+    """The source and as-of date of a catalog row, as strings for JSON and tables."""
+    return {"source": row["source"], "as_of": row["as_of"].isoformat()}

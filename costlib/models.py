@@ -1,0 +1,364 @@
+"""Transformer architectures and their parameter counts.
+
+Parameter counts are computed from the architecture, not copied: embeddings (vocab x d_model,
+twice when input and output embeddings are untied), attention projections (grouped-query
+attention shrinks K and V to ``kv_heads``; DeepSeek's multi-head latent attention (MLA) uses
+low-rank Q and KV projections, DeepSeek-V2 report section 2.1), the MLP (gated SwiGLU/GeGLU
+MLPs have three d_model x ffn matrices, Shazeer 2020; plain GeLU/ReLU MLPs two), norms, and
+mixture-of-experts layers (Fedus et al. 2022), where the *active* count keeps only the experts
+a token is routed to. Tests check each catalog model against its maker's published count.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, replace
+from functools import lru_cache
+from pathlib import Path
+from types import MappingProxyType
+from typing import Mapping
+
+from .catalog import AS_OF, NOTES, SOURCE, Column, Schema, load_csv
+from .errors import InputError, UnknownIdError
+
+GATED = ("swiglu", "geglu")
+
+
+def _arch_checks(row: dict) -> str | None:
+    if row["heads"] % row["kv_heads"]:
+        return f"kv_heads: {row['kv_heads']} does not divide heads {row['heads']}"
+    if row["experts_active"] > row["experts_total"]:
+        return f"experts_active: {row['experts_active']} exceeds experts_total {row['experts_total']}"
+    if row["experts_total"] > 1 and row["moe_ffn_dim"] is None:
+        return "moe_ffn_dim: required for a mixture-of-experts model"
+    if row["attention"] == "mla" and (row["kv_lora_rank"] is None or row["qk_rope_head_dim"] is None):
+        return "kv_lora_rank: MLA needs kv_lora_rank, qk_rope_head_dim and v_head_dim"
+    if row["sliding_layers"] is not None and not 0 < row["sliding_layers"] <= 1:
+        return f"sliding_layers: {row['sliding_layers']} is not a share in (0, 1]"
+    if row["sliding_layers"] is not None and row["sliding_window"] is None:
+        return "sliding_window: sliding_layers is set but sliding_window is empty"
+    return None
+
+
+MODEL_SCHEMA = Schema(
+    columns=(
+        Column("id"),
+        Column("name"),
+        Column("family"),
+        Column("layers", "int", positive=True),
+        Column("d_model", "int", positive=True),
+        Column("heads", "int", positive=True),
+        Column("kv_heads", "int", positive=True),
+        Column("head_dim", "int", positive=True),
+        Column("ffn_dim", "int", positive=True),
+        Column("ffn_kind", choices=("swiglu", "geglu", "gelu", "relu")),
+        Column("vocab", "int", positive=True),
+        Column("tied_embeddings", "bool"),
+        Column("bias", choices=("none", "qkv", "all")),
+        Column("position_embeddings", "int", non_negative=True),
+        Column("attention", choices=("mha", "gqa", "mqa", "mla")),
+        Column("experts_total", "int", positive=True),
+        Column("experts_active", "int", positive=True),
+        Column("shared_experts", "int", non_negative=True),
+        Column("moe_ffn_dim", "int", required=False, positive=True),
+        Column("dense_layers", "int", non_negative=True),
+        Column("q_lora_rank", "int", required=False, positive=True),
+        Column("kv_lora_rank", "int", required=False, positive=True),
+        Column("qk_rope_head_dim", "int", required=False, positive=True),
+        Column("v_head_dim", "int", required=False, positive=True),
+        Column("sliding_window", "int", required=False, positive=True),
+        Column("sliding_layers", "float", required=False, positive=True),
+        Column("max_context", "int", positive=True),
+        Column("published_params", "float", positive=True),
+        Column("published_active_params", "float", required=False, positive=True),
+        SOURCE,
+        AS_OF,
+        NOTES,
+    ),
+    row_checks=(_arch_checks,),
+)
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """A decoder-only transformer's architecture. Counts are properties computed from it."""
+
+    id: str
+    name: str
+    layers: int
+    d_model: int
+    heads: int
+    kv_heads: int
+    head_dim: int
+    ffn_dim: int
+    ffn_kind: str = "swiglu"
+    vocab: int = 32000
+    tied_embeddings: bool = False
+    bias: str = "none"
+    position_embeddings: int = 0
+    attention: str = "gqa"
+    experts_total: int = 1
+    experts_active: int = 1
+    shared_experts: int = 0
+    moe_ffn_dim: int | None = None
+    dense_layers: int = 0
+    q_lora_rank: int | None = None
+    kv_lora_rank: int | None = None
+    qk_rope_head_dim: int | None = None
+    v_head_dim: int | None = None
+    sliding_window: int | None = None
+    sliding_layers: float | None = None
+    max_context: int = 4096
+    family: str = ""
+    published_params: float | None = None
+    published_active_params: float | None = None
+    source: str = ""
+    as_of: str = ""
+    notes: str = ""
+
+    # --- pieces -----------------------------------------------------------------
+    @property
+    def is_moe(self) -> bool:
+        return self.experts_total > 1
+
+    @property
+    def moe_layers(self) -> int:
+        return self.layers - self.dense_layers if self.is_moe else 0
+
+    def _mlp(self, ffn: int) -> int:
+        d = self.d_model
+        n = (3 if self.ffn_kind in GATED else 2) * d * ffn
+        if self.bias == "all":
+            n += ffn + d
+        return n
+
+    @property
+    def attention_params_per_layer(self) -> int:
+        d, h = self.d_model, self.heads
+        if self.attention == "mla":
+            qk = self.head_dim + self.qk_rope_head_dim
+            if self.q_lora_rank:
+                q = d * self.q_lora_rank + self.q_lora_rank + self.q_lora_rank * h * qk
+            else:
+                q = d * h * qk
+            kv = (
+                d * (self.kv_lora_rank + self.qk_rope_head_dim)
+                + self.kv_lora_rank
+                + self.kv_lora_rank * h * (self.head_dim + self.v_head_dim)
+            )
+            return q + kv + h * self.v_head_dim * d
+        q_out, kv_out = h * self.head_dim, self.kv_heads * self.head_dim
+        n = d * q_out + 2 * d * kv_out + q_out * d
+        if self.bias in ("qkv", "all"):
+            n += q_out + 2 * kv_out
+        if self.bias == "all":
+            n += d
+        return n
+
+    @property
+    def norm_params_per_layer(self) -> int:
+        return (4 if self.bias == "all" else 2) * self.d_model  # two norms; LayerNorm has a bias too
+
+    @property
+    def mlp_params_per_dense_layer(self) -> int:
+        return self._mlp(self.ffn_dim)
+
+    @property
+    def expert_params(self) -> int:
+        """Parameters of one routed expert's MLP."""
+        return self._mlp(self.moe_ffn_dim) if self.is_moe else 0
+
+    @property
+    def router_params_per_layer(self) -> int:
+        return self.d_model * self.experts_total if self.is_moe else 0
+
+    @property
+    def embedding_params(self) -> int:
+        """Input embedding, output head (unless tied) and learned position embeddings."""
+        n = self.vocab * self.d_model * (1 if self.tied_embeddings else 2)
+        return n + self.position_embeddings * self.d_model
+
+    # --- totals -----------------------------------------------------------------
+    def _moe_layer_params(self, experts: int) -> int:
+        return (experts + self.shared_experts) * self.expert_params + self.router_params_per_layer
+
+    @property
+    def total_params(self) -> int:
+        """All parameters (every expert counted)."""
+        dense_layers = self.layers - self.moe_layers
+        per_layer = self.attention_params_per_layer + self.norm_params_per_layer
+        return (
+            self.embedding_params
+            + self.layers * per_layer
+            + dense_layers * self.mlp_params_per_dense_layer
+            + self.moe_layers * self._moe_layer_params(self.experts_total)
+            + self.d_model  # final norm
+        )
+
+    @property
+    def active_params(self) -> int:
+        """Parameters used per token: routed-to experts only (equals total for dense models)."""
+        if not self.is_moe:
+            return self.total_params
+        idle = self.moe_layers * (self.experts_total - self.experts_active) * self.expert_params
+        return self.total_params - idle
+
+    @property
+    def non_embedding_params(self) -> int:
+        """Total minus embeddings (the N of Kaplan et al. 2020)."""
+        return self.total_params - self.embedding_params
+
+    # --- attention geometry shared by the memory and inference modules -----------
+    @property
+    def kv_values_per_token_per_layer(self) -> int:
+        """Values cached per token per layer: 2 (K and V) x kv_heads x head_dim, or MLA's latent."""
+        if self.attention == "mla":
+            return self.kv_lora_rank + self.qk_rope_head_dim
+        return 2 * self.kv_heads * self.head_dim
+
+    @property
+    def attention_dim(self) -> int:
+        """Width of the attention score computation (heads x query/key head dim)."""
+        qk = self.head_dim + (self.qk_rope_head_dim or 0) if self.attention == "mla" else self.head_dim
+        return self.heads * qk
+
+
+@lru_cache(maxsize=1)
+def models() -> Mapping[str, ModelSpec]:
+    """All catalog models by id (loaded and validated once)."""
+    out = {}
+    for row in load_csv("models.csv", MODEL_SCHEMA):
+        fields = {k: v for k, v in row.items() if not k.startswith("_")}
+        fields["as_of"] = row["as_of"].isoformat()
+        fields["notes"] = row["notes"] or ""
+        out[row["id"]] = ModelSpec(**fields)
+    return MappingProxyType(out)
+
+
+def get_model(model_id: str | ModelSpec, parameter: str = "model") -> ModelSpec:
+    """Look a model up by id; an unknown id raises an error listing the known ones."""
+    if isinstance(model_id, ModelSpec):
+        return model_id
+    table = models()
+    if model_id not in table:
+        raise UnknownIdError(parameter, model_id, sorted(table))
+    return table[model_id]
+
+
+_ACT_TO_KIND = {"silu": "swiglu", "swish": "swiglu", "gelu_pytorch_tanh": "geglu", "gelu": "gelu", "gelu_new": "gelu", "relu": "relu"}
+
+
+def from_hf_config(path: str | Path, model_id: str | None = None) -> ModelSpec:
+    """Build a :class:`ModelSpec` from a local Hugging Face ``config.json`` (no hub access).
+
+    Understands Llama/Mistral/Qwen2/Gemma2/Phi-3/Mixtral/DeepSeek-V3 style keys.
+    """
+    p = Path(path)
+    try:
+        cfg = json.loads(p.read_text())
+    except FileNotFoundError:
+        raise InputError("config", str(p), "a path to an existing config.json") from None
+    except json.JSONDecodeError as exc:
+        raise InputError("config", str(p), f"valid JSON ({exc.msg} at line {exc.lineno})") from None
+
+    def need(key):
+        if key not in cfg:
+            raise InputError("config", str(p), f"a config with '{key}'")
+        return cfg[key]
+
+    d, heads = int(need("hidden_size")), int(need("num_attention_heads"))
+    model_type = cfg.get("model_type", "")
+    act = cfg.get("hidden_act") or cfg.get("hidden_activation") or cfg.get("activation_function") or "silu"
+    kind = _ACT_TO_KIND.get(act, "swiglu")
+    if model_type.startswith("gemma") and kind == "gelu":
+        kind = "geglu"
+    experts = int(cfg.get("num_local_experts") or cfg.get("n_routed_experts") or 1)
+    mla = "kv_lora_rank" in cfg and cfg.get("kv_lora_rank")
+    sliding = cfg.get("sliding_window") if cfg.get("use_sliding_window", True) else None
+    spec = ModelSpec(
+        id=model_id or cfg.get("_name_or_path") or p.parent.name or "custom",
+        name=model_id or p.parent.name or "custom",
+        layers=int(need("num_hidden_layers")),
+        d_model=d,
+        heads=heads,
+        kv_heads=int(cfg.get("num_key_value_heads") or heads),
+        head_dim=int(cfg.get("qk_nope_head_dim") or cfg.get("head_dim") or d // heads),
+        ffn_dim=int(need("intermediate_size")),
+        ffn_kind=kind,
+        vocab=int(need("vocab_size")),
+        tied_embeddings=bool(cfg.get("tie_word_embeddings", False)),
+        bias="qkv" if (model_type == "qwen2" or cfg.get("attention_bias")) else "none",
+        attention="mla" if mla else ("gqa" if cfg.get("num_key_value_heads", heads) != heads else "mha"),
+        experts_total=experts,
+        experts_active=int(cfg.get("num_experts_per_tok") or 1),
+        shared_experts=int(cfg.get("n_shared_experts") or 0),
+        moe_ffn_dim=int(cfg.get("moe_intermediate_size") or cfg["intermediate_size"]) if experts > 1 else None,
+        dense_layers=int(cfg.get("first_k_dense_replace") or 0) if experts > 1 else 0,
+        q_lora_rank=cfg.get("q_lora_rank"),
+        kv_lora_rank=cfg.get("kv_lora_rank"),
+        qk_rope_head_dim=cfg.get("qk_rope_head_dim"),
+        v_head_dim=cfg.get("v_head_dim"),
+        sliding_window=int(sliding) if sliding else None,
+        sliding_layers=(0.5 if model_type.startswith("gemma2") else 1.0) if sliding else None,
+        max_context=int(cfg.get("max_position_embeddings") or 4096),
+        source=str(p),
+    )
+    return spec
+
+
+def model_table():
+    """The catalog as a pandas DataFrame with computed and published parameter counts."""
+    import pandas as pd
+
+    rows = []
+    for m in models().values():
+        rows.append(
+            {
+                "id": m.id,
+                "layers": m.layers,
+                "d_model": m.d_model,
+                "heads": m.heads,
+                "kv_heads": m.kv_heads,
+                "head_dim": m.head_dim,
+                "ffn": f"{m.ffn_dim} {m.ffn_kind}",
+                "vocab": m.vocab,
+                "experts": f"{m.experts_active}/{m.experts_total}" if m.is_moe else "",
+                "total_params_b": round(m.total_params / 1e9, 3),
+                "active_params_b": round(m.active_params / 1e9, 3),
+                "published_b": m.published_params / 1e9,
+                "source": m.source,
+                "as_of": m.as_of,
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def custom_model(params: float, active_params: float | None = None) -> ModelSpec:
+    """A model known only by its parameter count (``--params N``): a Llama-like shape is not
+    invented; functions that need the architecture (KV cache) say so when given one of these."""
+    from .validate import positive
+
+    n = positive("params", params)
+    a = positive("active_params", active_params) if active_params is not None else n
+    if a > n:
+        raise InputError("active_params", a, f"at most params ({n:g})")
+    return _ParamsOnly(n, a)
+
+
+class _ParamsOnly:
+    """Stand-in for a model given by parameter counts only."""
+
+    def __init__(self, total: float, active: float):
+        self.id = f"custom-{total / 1e9:g}b"
+        self.name = self.id
+        self.total_params = total
+        self.active_params = active
+        self.is_moe = active < total
+        self.source = "user input"
+        self.as_of = ""
+
+    def __getattr__(self, item):
+        raise InputError("model", self.id, f"an architecture from the catalog or a config.json ('{item}' is unknown for --params)")
+
+
+def replace_spec(spec: ModelSpec, **changes) -> ModelSpec:
+    return replace(spec, **changes)

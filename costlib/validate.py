@@ -1,0 +1,89 @@
+"""Argument checks shared by every module.
+
+Each check accepts a Python number or a numpy array (so a whole sweep is one call),
+returns it as a float or float array, and raises :class:`~costlib.errors.InputError`
+naming the parameter, the offending value and what is allowed.
+"""
+from __future__ import annotations
+
+from typing import Iterable
+
+import numpy as np
+
+from .errors import InputError
+
+ArrayLike = float | np.ndarray
+
+
+def _as_float(name: str, value) -> ArrayLike:
+    if isinstance(value, bool):
+        raise InputError(name, value, "a number, not a boolean")
+    try:
+        arr = np.asarray(value, dtype=float)
+    except (TypeError, ValueError):
+        raise InputError(name, value, "a number") from None
+    if not np.all(np.isfinite(arr)):
+        bad = arr[~np.isfinite(arr)].flat[0] if arr.ndim else float(arr)
+        raise InputError(name, float(bad), "a finite number (not NaN or infinity)")
+    return float(arr) if arr.ndim == 0 else arr
+
+
+def _first_bad(arr, ok):
+    return float(arr) if np.ndim(arr) == 0 else float(np.asarray(arr)[~ok].flat[0])
+
+
+def positive(name: str, value) -> ArrayLike:
+    """A finite number > 0."""
+    arr = _as_float(name, value)
+    ok = np.asarray(arr) > 0
+    if not np.all(ok):
+        raise InputError(name, _first_bad(arr, ok), "a number greater than 0")
+    return arr
+
+
+def non_negative(name: str, value) -> ArrayLike:
+    """A finite number >= 0."""
+    arr = _as_float(name, value)
+    ok = np.asarray(arr) >= 0
+    if not np.all(ok):
+        raise InputError(name, _first_bad(arr, ok), "a number greater than or equal to 0")
+    return arr
+
+
+def fraction(name: str, value, *, allow_zero: bool = False, allow_one: bool = True) -> ArrayLike:
+    """A share: 0 < x <= 1 by default (``allow_zero`` admits 0, ``allow_one=False`` excludes 1)."""
+    arr = _as_float(name, value)
+    a = np.asarray(arr)
+    ok = (a >= 0 if allow_zero else a > 0) & (a <= 1 if allow_one else a < 1)
+    if not np.all(ok):
+        lo = "0 <=" if allow_zero else "0 <"
+        hi = "<= 1" if allow_one else "< 1"
+        raise InputError(name, _first_bad(arr, ok), f"a fraction with {lo} {name} {hi}")
+    return arr
+
+
+def at_least(name: str, value, minimum: float) -> ArrayLike:
+    """A finite number >= ``minimum``."""
+    arr = _as_float(name, value)
+    ok = np.asarray(arr) >= minimum
+    if not np.all(ok):
+        raise InputError(name, _first_bad(arr, ok), f"a number >= {minimum:g}")
+    return arr
+
+
+def whole(name: str, value, minimum: int = 1) -> ArrayLike:
+    """A whole number >= ``minimum`` (GPU counts, batch sizes, layers)."""
+    arr = _as_float(name, value)
+    a = np.asarray(arr)
+    ok = (a >= minimum) & (np.floor(a) == a)
+    if not np.all(ok):
+        raise InputError(name, _first_bad(arr, ok), f"a whole number >= {minimum}")
+    return arr
+
+
+def choice(name: str, value: str, options: Iterable[str]) -> str:
+    """One of a fixed set of strings."""
+    options = list(options)
+    if value not in options:
+        raise InputError(name, value, "one of " + ", ".join(options))
+    return value
