@@ -16,7 +16,7 @@ from typing import Sequence
 from ..errors import CostlibError
 from ..units import parse_quantity
 
-SUBCOMMANDS = ["catalog", "memory"]
+SUBCOMMANDS = ["catalog", "memory", "train", "enterprise", "infer", "optimize", "audit"]
 """Modules of :mod:`costlib.cli` that register subcommands, in help order."""
 
 
@@ -39,12 +39,30 @@ def quantity(parameter: str):
     return parse
 
 
+_SUBPARSERS: dict = {}
+"""Subcommand name -> its parser (filled by :func:`build_parser`; ``--explain`` rebuilds the command from it)."""
+
+
 def emit(args, payload: dict, render_text) -> None:
-    """Print ``payload`` as JSON with ``--json``, else ``render_text(payload)``."""
+    """Print ``payload`` as JSON with ``--json``, else ``render_text(payload)``.
+
+    With ``--explain`` the answer's basis (:func:`costlib.explain.basis`: formula, inputs with source and date,
+    the command that reproduces it) follows the text, or is the ``basis`` key of the JSON.
+    """
+    basis = None
+    if getattr(args, "explain", False):
+        from ..explain import basis as make_basis
+
+        basis = make_basis(args, payload, _SUBPARSERS.get(getattr(args, "command", None)))
     if getattr(args, "json", False):
-        print(json.dumps(payload, indent=2, sort_keys=False, default=_json_default))
+        out = payload if basis is None else {**payload, "basis": basis}
+        print(json.dumps(out, indent=2, sort_keys=False, default=_json_default))
     else:
         print(render_text(payload))
+        if basis is not None:
+            from ..explain import render as render_basis
+
+            print(render_basis(basis))
 
 
 def _json_default(obj):
@@ -64,6 +82,11 @@ def build_parser() -> Parser:
     subparsers = parser.add_subparsers(dest="command", required=True, parser_class=Parser)
     for name in SUBCOMMANDS:
         importlib.import_module(f"{__name__}.{name}").register(subparsers)
+    for name, sub in subparsers.choices.items():  # every subcommand can print its basis
+        if "--explain" not in sub._option_string_actions:
+            sub.add_argument("--explain", action="store_true",
+                             help="also print the basis: formula, inputs with source and date, command that reproduces it")
+        _SUBPARSERS[name] = sub
     return parser
 
 

@@ -1,0 +1,972 @@
+"""Inference: roofline latency, batching, tensor parallelism and the price of a million tokens.
+
+The model
+---------
+Generating a token runs the whole network once. Its arithmetic is
+
+    FLOPs per token = 2 * N_active + 2 * n_layer * n_ctx * d_attn                     (1)
+
+(Kaplan et al. 2020, "Scaling laws for neural language models", arXiv 2001.08361, Table 1: the
+forward pass costs 2 FLOPs per parameter plus the attention-score term over the context.) A token
+at position ``c`` attends to ``c`` cached keys and values: QK^T and the attention-weighted sum of V
+are each ``2 * c * d_attn`` FLOPs per layer, ``4 * n_layer * c * d_attn`` in all; averaged over a
+causal window of length ``n_ctx`` (``c`` from 0 to ``n_ctx``) that is Kaplan's term in (1).
+
+A decode step for a batch of ``B`` sequences at context ``c`` reads every weight once and the KV
+cache of all ``B`` sequences, and does ``B`` tokens of arithmetic. On the roofline (Williams,
+Waterman and Patterson 2009) its time is
+
+    t_step = max(B * FLOPs/token / (peak * u_compute),
+                 (weight bytes + B * KV bytes(c)) / (bandwidth * u_bandwidth))
+             + t_comm(tensor parallelism) + t_overhead                                (2)
+
+and prefill (the prompt, all tokens at once) is the same with ``B * P`` tokens of arithmetic and
+one read of the weights. Time to first token is the prefill; time per output token is a decode
+step at the mean context of the answer. Bytes come from :mod:`costlib.memory` (no second copy of a
+formula here); peaks and bandwidth from :mod:`costlib.hardware`.
+
+Efficiencies ``u_bandwidth`` (decode) and ``u_compute`` (prefill) are not guessed: they are
+calibrated per *engine class* against published measurements in ``data/inference_benchmarks.csv``
+(:func:`calibration`), and carried as a low / mid / high :class:`~costlib.uncertainty.Band`.
+The default band describes an optimized serving engine (TensorRT-LLM, vLLM: fused kernels, CUDA
+graphs, in-flight batching); a plain Hugging Face transformers loop and llama.cpp have their own.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Mapping
+
+import numpy as np
+
+from .catalog import AS_OF, NOTES, SOURCE, Column, Schema, load_csv
+from .errors import CostlibError, InputError
+from .hardware import Device, devices, get_device
+from .models import ModelSpec, get_model, models
+from .uncertainty import Band
+from .units import GB, SECONDS_PER_HOUR
+from .validate import choice, fraction, positive, whole
+
+# --------------------------------------------------------------------------------------------
+# Named constants (each with its source)
+# --------------------------------------------------------------------------------------------
+PRECISIONS = ("fp16", "bf16", "fp8", "int8", "int4")
+"""Weight formats for inference. int4 is weight-only: it changes bytes, not the compute path."""
+
+KV_PRECISIONS = ("fp16", "bf16", "fp8", "int8")
+
+ENGINE_CLASSES = ("optimized-server", "hf-transformers", "llama.cpp")
+"""Engine classes the calibration distinguishes. optimized-server = TensorRT-LLM, vLLM and the like
+(fused kernels, CUDA graphs, paged KV cache, in-flight batching); hf-transformers = the plain
+``model.generate`` loop of Hugging Face transformers; llama.cpp = ggml on CPUs and Apple silicon."""
+
+DEFAULT_ENGINE = "optimized-server"
+
+COMPUTE_PATH: Mapping[str, tuple[str, ...]] = {
+    "fp16": ("fp16", "bf16", "fp32"),
+    "bf16": ("bf16", "fp16", "fp32"),
+    "fp8": ("fp8", "fp16", "bf16", "fp32"),
+    "int8": ("int8", "fp16", "bf16", "fp32"),
+    "int4": ("fp16", "bf16", "fp32"),
+}
+"""Which dense peak a weight format computes at, first one the device has. FP8 and INT8 run on
+their own tensor cores where the device has them (H100/L4/RTX 4090 FP8; A100 INT8) and are
+dequantized to 16-bit otherwise; INT4 is weight-only (AWQ/GPTQ/llama.cpp Q4 kernels dequantize
+to 16-bit before the matmul: Lin et al. 2024, AWQ, section 4), so it computes at the 16-bit peak.
+CPUs without a 16-bit peak in the catalog compute at FP32."""
+
+KERNEL_LAUNCH_S = 4e-6
+"""Host-side cost of launching one GPU kernel, ~4 us. Source: NVIDIA, "CUDA Graph" guide
+(docs.nvidia.com/dl-cuda-graph) and the Modal GPU glossary ("each launch takes on the order of
+microseconds"); as_of 2025."""
+
+KERNELS_PER_LAYER_EAGER = 12
+"""Kernels one Llama decoder layer launches in an eager loop: 2 RMSNorm, Q/K/V projections,
+rotary embedding, attention, output projection, residual add, gate/up projections, SiLU*mul,
+down projection, residual add (counted from transformers' modeling_llama.py, 2024)."""
+
+GRAPH_LAUNCHES_PER_STEP = 1
+"""An optimized server replays one captured CUDA graph per decode step (TensorRT-LLM and vLLM
+capture decode in CUDA graphs; vLLM docs, "CUDA graphs", 2024)."""
+
+ACTIVATION_BYTES = 2.0
+"""Bytes per activation value exchanged in tensor parallelism (16-bit activations)."""
+
+ALLREDUCES_PER_LAYER = 2
+"""Megatron-style tensor parallelism all-reduces twice per layer in the forward pass (after
+attention and after the MLP): Shoeybi et al. 2019, arXiv 1909.08053, section 3."""
+
+ALLREDUCE_LATENCY_S = 8e-6
+"""Fixed latency of one small NCCL all-reduce inside a node: NCCL's tuning model gives a 6.6 us
+base latency for ring/LL plus 0.6 us per NVLink hop (NVIDIA/nccl src/graph/tuning.cc, quoted in
+NVIDIA/nccl issue #1334, 2024-07-01)."""
+
+LLAMA_CPP_BLOCK = 32
+"""Weights per quantization block in llama.cpp's Q4_0 and Q8_0 formats, each block with one fp16
+scale, so 4.5 and 8.5 bits per weight (ggml: QK4_0 = QK8_0 = 32 in ggml-common.h)."""
+
+DEFAULT_UTILIZATION = 1.0
+"""Share of paid GPU-hours that are busy when none is given: 100%, so the cost is a floor."""
+
+
+def _kv_default(precision: str) -> str:
+    """KV-cache format when none is given: FP8 with FP8 weights (TensorRT-LLM's FP8 recipes
+    quantize the KV cache too), else 16-bit (llama.cpp and transformers keep an F16 cache)."""
+    return "fp8" if precision == "fp8" else "fp16"
+
+
+# --------------------------------------------------------------------------------------------
+# Memory module access (bytes live there, not here)
+# --------------------------------------------------------------------------------------------
+def _memory():
+    from . import memory  # imported lazily: the memory chapter owns these formulas
+
+    return memory
+
+
+def _has_architecture(model) -> bool:
+    return isinstance(model, ModelSpec)
+
+
+def _resolve_model(model):
+    if isinstance(model, str):
+        return get_model(model)
+    if _has_architecture(model) or hasattr(model, "active_params"):
+        return model
+    raise InputError("model", model, "a model id, a ModelSpec or costlib.models.custom_model(params)")
+
+
+def _resolve_device(gpu) -> Device:
+    return get_device(gpu)
+
+
+# --------------------------------------------------------------------------------------------
+# Arithmetic
+# --------------------------------------------------------------------------------------------
+def _attended(model, context):
+    """Per-layer-averaged number of positions a token at ``context`` attends to (sliding-window
+    layers cap it at their window)."""
+    c = np.asarray(context, dtype=float)
+    window = getattr(model, "sliding_window", None)
+    share = getattr(model, "sliding_layers", None)
+    if window and share:
+        c = (1 - share) * c + share * np.minimum(c, window)
+    return c
+
+
+def attention_flops_per_token(model, attended_tokens):
+    """FLOPs of attention scores for one new token attending to ``attended_tokens`` positions:
+    QK^T and softmax(QK^T) V, each 2 * attended * d_attn per layer (0 without an architecture)."""
+    model = _resolve_model(model)
+    a = np.asarray(_non_negative("attended_tokens", attended_tokens), dtype=float)
+    if not _has_architecture(model):
+        return np.zeros_like(a) if a.ndim else 0.0
+    out = 4.0 * model.layers * _attended(model, a) * model.attention_dim
+    return out if np.ndim(out) else float(out)
+
+
+def flops_per_token(model, context):
+    """FLOPs to process one token averaged over a causal window of ``context`` tokens:
+    2 * active parameters + 2 * n_layer * context * d_attn (Kaplan et al. 2020, Table 1, C_forward).
+
+    >>> round(flops_per_token("llama-2-7b", 0) / 1e9, 2)  # 2 x 6.74B
+    13.48
+    """
+    model = _resolve_model(model)
+    c = _non_negative("context", context)
+    attn = 0.0
+    if _has_architecture(model):
+        attn = 4.0 * model.layers * _attended(model, np.asarray(c, dtype=float) / 2.0) * model.attention_dim
+    out = 2.0 * model.active_params + attn
+    return out if np.ndim(out) else float(out)
+
+
+def decode_flops_per_token(model, context):
+    """FLOPs for one new token at position ``context``: 2 * N_active + 4 * n_layer * context * d_attn."""
+    model = _resolve_model(model)
+    c = _non_negative("context", context)
+    attn = 0.0
+    if _has_architecture(model):
+        attn = 4.0 * model.layers * _attended(model, c) * model.attention_dim
+    out = 2.0 * model.active_params + attn
+    return out if np.ndim(out) else float(out)
+
+
+def _non_negative(name, value):
+    from .validate import non_negative
+
+    return non_negative(name, value)
+
+
+# --------------------------------------------------------------------------------------------
+# Device peaks for a weight format
+# --------------------------------------------------------------------------------------------
+def compute_precision(gpu, precision: str) -> str:
+    """The dense peak a weight format runs at on a device (see :data:`COMPUTE_PATH`)."""
+    device = _resolve_device(gpu)
+    choice("precision", precision, PRECISIONS)
+    for p in COMPUTE_PATH[precision]:
+        if p in device.peak_tflops_by_precision:
+            return p
+    raise InputError("gpu", device.id, f"a device with a 16-bit or FP32 peak for {precision}")
+
+
+def effective_peak_flops(gpu, precision: str) -> float:
+    """Dense peak FLOP/s the weight format computes at on this device."""
+    device = _resolve_device(gpu)
+    return device.peak_flops(compute_precision(device, precision))
+
+
+# --------------------------------------------------------------------------------------------
+# Bytes (through the memory module)
+# --------------------------------------------------------------------------------------------
+def model_weight_bytes(model, precision: str, *, engine: str = DEFAULT_ENGINE) -> float:
+    """Bytes of all stored weights, as the memory module counts them (quantization scales included;
+    below 16 bits the embeddings stay 16-bit except in llama.cpp, whose GGUF files quantize them,
+    with :data:`LLAMA_CPP_BLOCK` weights per scale)."""
+    model = _resolve_model(model)
+    choice("precision", precision, PRECISIONS)
+    choice("engine", engine, ENGINE_CLASSES)
+    return _model_weight_bytes(model, precision, engine)
+
+
+@lru_cache(maxsize=4096)
+def _model_weight_bytes(model, precision: str, engine: str) -> float:
+    mem = _memory()
+    llama = engine == "llama.cpp"
+    group = LLAMA_CPP_BLOCK if llama else mem.QUANT_GROUP_SIZE
+    if _has_architecture(model):
+        gb = mem.inference_memory(model, precision, 0, 1, quantize_embeddings=llama, group_size=group).weights_gb
+        return float(gb) * GB
+    return float(mem.weight_bytes(float(model.total_params), precision, group_size=group))
+
+
+def weights_read_bytes(model, precision: str, batch=1, *, engine: str = DEFAULT_ENGINE):
+    """Weight bytes one decode step reads. Dense models read every weight; a mixture-of-experts
+    model reads the experts its ``batch`` tokens are routed to: with ``k`` of ``E`` experts per
+    token chosen independently, a batch touches a share 1 - (1 - k/E)^B of them (all at large B);
+    the share is applied to the whole model (shared layers make it a slight underestimate)."""
+    model = _resolve_model(model)
+    b = np.asarray(whole("batch", batch), dtype=float)
+    total, active = float(model.total_params), float(model.active_params)
+    share = 1.0 - (1.0 - active / total) ** b
+    out = model_weight_bytes(model, precision, engine=engine) * share
+    return out if np.ndim(out) else float(out)
+
+
+def kv_bytes_per_sequence(model, context, kv_precision: str = "fp16"):
+    """KV-cache bytes of one sequence holding ``context`` tokens (memory.kv_cache_bytes; a fractional
+    mean context is rounded to whole tokens; 0 for a params-only model)."""
+    model = _resolve_model(model)
+    c = np.round(np.asarray(_non_negative("context", context), dtype=float))
+    if not _has_architecture(model):
+        return np.zeros_like(c) if c.ndim else 0.0
+    if c.ndim == 0:
+        return _kv_one(model, float(c), kv_precision)
+    return np.asarray(_memory().kv_cache_bytes(model, c, 1, kv_precision), dtype=float)
+
+
+@lru_cache(maxsize=65536)
+def _kv_one(model, context: float, kv_precision: str) -> float:
+    return float(_memory().kv_cache_bytes(model, context, 1, kv_precision))
+
+
+# --------------------------------------------------------------------------------------------
+# Step times
+# --------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class StepTime:
+    """One forward pass on the roofline: its compute, memory, communication and overhead terms (s)."""
+
+    compute_s: float
+    memory_s: float
+    communication_s: float
+    overhead_s: float
+
+    @property
+    def total_s(self):
+        return np.maximum(self.compute_s, self.memory_s) + self.communication_s + self.overhead_s
+
+    @property
+    def bound(self):
+        """'compute' where arithmetic takes longer than memory traffic, else 'memory'."""
+        b = np.where(np.asarray(self.compute_s) > np.asarray(self.memory_s), "compute", "memory")
+        return str(b) if b.ndim == 0 else b
+
+
+def step_overhead_s(model, engine: str = DEFAULT_ENGINE) -> float:
+    """Per-step host overhead: one CUDA-graph launch for an optimized server; one launch per
+    kernel (:data:`KERNELS_PER_LAYER_EAGER` per layer) for eager engines."""
+    choice("engine", engine, ENGINE_CLASSES)
+    if engine == "optimized-server":
+        return GRAPH_LAUNCHES_PER_STEP * KERNEL_LAUNCH_S
+    layers = model.layers if _has_architecture(model) else _layers_guess(model)
+    return layers * KERNELS_PER_LAYER_EAGER * KERNEL_LAUNCH_S
+
+
+def _layers_guess(model) -> int:
+    """Layers of the catalog model closest in size (for the overhead of a params-only model)."""
+    best = min(models().values(), key=lambda m: abs(np.log(m.total_params / model.total_params)))
+    return best.layers
+
+
+def _tp_comm_s(model, device: Device, gpus, tokens):
+    """Time of tensor-parallel all-reduces for one forward pass over ``tokens`` tokens on ``gpus``
+    devices: 2 all-reduces per layer, each a ring moving 2 (K-1)/K of the message per device
+    over one direction of the interconnect, plus a fixed latency per all-reduce."""
+    k = np.asarray(gpus, dtype=float)
+    if np.all(k <= 1):
+        return 0.0 * np.asarray(tokens, dtype=float) if np.ndim(tokens) else 0.0
+    if device.interconnect_gb_s is None:
+        raise InputError("gpus", int(np.max(k)), f"1 ({device.id} has no interconnect bandwidth in the catalog)")
+    layers = model.layers if _has_architecture(model) else _layers_guess(model)
+    d_model = model.d_model if _has_architecture(model) else _d_model_guess(model)
+    message = np.asarray(tokens, dtype=float) * d_model * ACTIVATION_BYTES
+    per_direction = device.interconnect_gb_s * GB / 2.0
+    one = 2.0 * (k - 1) / k * message / per_direction + ALLREDUCE_LATENCY_S
+    out = np.where(k > 1, layers * ALLREDUCES_PER_LAYER * one, 0.0)
+    return out if np.ndim(out) else float(out)
+
+
+def _d_model_guess(model) -> int:
+    best = min(models().values(), key=lambda m: abs(np.log(m.total_params / model.total_params)))
+    return best.d_model
+
+
+def _check_gpus(device: Device, gpus) -> float:
+    k = whole("gpus", gpus)
+    if device.kind in ("cpu", "soc") and np.any(np.asarray(k) > 1):
+        raise InputError("gpus", gpus, f"1 for a {device.kind} ({device.id}); tensor parallelism is for GPUs")
+    return k
+
+
+def _utilizations(engine, bandwidth_utilization, compute_utilization):
+    if bandwidth_utilization is None or compute_utilization is None:
+        bands = efficiency_bands(engine)
+        if bandwidth_utilization is None:
+            bandwidth_utilization = bands.bandwidth.mid
+        if compute_utilization is None:
+            compute_utilization = bands.compute.mid
+    return (
+        fraction("bandwidth_utilization", bandwidth_utilization),
+        fraction("compute_utilization", compute_utilization),
+    )
+
+
+def decode_step(model, gpu, precision, batch, context, gpus=1, *, kv_precision=None, engine=DEFAULT_ENGINE,
+                bandwidth_utilization=None, compute_utilization=None) -> StepTime:
+    """The terms of equation (2) for one decode step of ``batch`` sequences at ``context`` tokens,
+    split over ``gpus`` devices with tensor parallelism. Arrays broadcast (a sweep is one call)."""
+    model = _resolve_model(model)
+    device = _resolve_device(gpu)
+    choice("precision", precision, PRECISIONS)
+    kvp = choice("kv_precision", kv_precision or _kv_default(precision), KV_PRECISIONS)
+    b = np.asarray(whole("batch", batch), dtype=float)
+    c = np.asarray(_non_negative("context", context), dtype=float)
+    k = np.asarray(_check_gpus(device, gpus), dtype=float)
+    u_b, u_c = _utilizations(engine, bandwidth_utilization, compute_utilization)
+    flops = b * decode_flops_per_token(model, c)
+    compute = flops / k / (effective_peak_flops(device, precision) * u_c)
+    traffic = weights_read_bytes(model, precision, b, engine=engine) + b * kv_bytes_per_sequence(model, c, kvp)
+    memory = traffic / k / (device.bandwidth_bytes_s * u_b)
+    comm = _tp_comm_s(model, device, k, b)
+    overhead = step_overhead_s(model, engine)
+    return StepTime(_f(compute), _f(memory), _f(comm), overhead)
+
+
+def decode_step_time_s(model, gpu, precision, batch, context, gpus=1, **kwargs):
+    """Seconds for one decode step (one new token for each of ``batch`` sequences): equation (2)."""
+    return _f(decode_step(model, gpu, precision, batch, context, gpus, **kwargs).total_s)
+
+
+def prefill(model, gpu, precision, batch, prompt_tokens, gpus=1, *, kv_precision=None, engine=DEFAULT_ENGINE,
+            bandwidth_utilization=None, compute_utilization=None) -> StepTime:
+    """The roofline terms of the prefill of ``batch`` prompts of ``prompt_tokens`` tokens: arithmetic
+    of B * P tokens (causal average, equation 1), one read of the weights plus writing the KV cache."""
+    model = _resolve_model(model)
+    device = _resolve_device(gpu)
+    choice("precision", precision, PRECISIONS)
+    kvp = choice("kv_precision", kv_precision or _kv_default(precision), KV_PRECISIONS)
+    b = np.asarray(whole("batch", batch), dtype=float)
+    p = np.asarray(whole("prompt_tokens", prompt_tokens), dtype=float)
+    k = np.asarray(_check_gpus(device, gpus), dtype=float)
+    u_b, u_c = _utilizations(engine, bandwidth_utilization, compute_utilization)
+    flops = b * p * flops_per_token(model, p)
+    compute = flops / k / (effective_peak_flops(device, precision) * u_c)
+    traffic = weights_read_bytes(model, precision, b * p, engine=engine) + b * kv_bytes_per_sequence(model, p, kvp)
+    memory = traffic / k / (device.bandwidth_bytes_s * u_b)
+    comm = _tp_comm_s(model, device, k, b * p)
+    overhead = step_overhead_s(model, engine)
+    return StepTime(_f(compute), _f(memory), _f(comm), overhead)
+
+
+def prefill_time_s(model, gpu, precision, batch, prompt_tokens, gpus=1, **kwargs):
+    """Seconds to run the prompts through the model: the time to first token of a static batch."""
+    return _f(prefill(model, gpu, precision, batch, prompt_tokens, gpus, **kwargs).total_s)
+
+
+def _f(x):
+    return float(x) if np.ndim(x) == 0 else np.asarray(x, dtype=float)
+
+
+def decode_arithmetic_intensity(model, precision, batch, context, *, kv_precision=None, engine=DEFAULT_ENGINE):
+    """FLOP per byte of memory traffic of a decode step: B x FLOPs/token / (weights + B x KV bytes).
+    Below a device's ridge point (peak / bandwidth) the step is memory-bound (Williams et al. 2009)."""
+    model = _resolve_model(model)
+    kvp = choice("kv_precision", kv_precision or _kv_default(precision), KV_PRECISIONS)
+    b = np.asarray(whole("batch", batch), dtype=float)
+    flops = b * decode_flops_per_token(model, context)
+    traffic = weights_read_bytes(model, precision, b, engine=engine) + b * kv_bytes_per_sequence(model, context, kvp)
+    return _f(flops / traffic)
+
+
+def prefill_arithmetic_intensity(model, precision, batch, prompt_tokens, *, kv_precision=None, engine=DEFAULT_ENGINE):
+    """FLOP per byte of a prefill: B x P tokens of arithmetic over one weight read plus the KV written."""
+    model = _resolve_model(model)
+    kvp = choice("kv_precision", kv_precision or _kv_default(precision), KV_PRECISIONS)
+    b = np.asarray(whole("batch", batch), dtype=float)
+    p = np.asarray(whole("prompt_tokens", prompt_tokens), dtype=float)
+    flops = b * p * flops_per_token(model, p)
+    traffic = weights_read_bytes(model, precision, b * p, engine=engine) + b * kv_bytes_per_sequence(model, p, kvp)
+    return _f(flops / traffic)
+
+
+def attainable_flops(gpu, precision, intensity):
+    """The roofline: min(peak, intensity x bandwidth) in FLOP/s at a weight format's compute peak."""
+    device = _resolve_device(gpu)
+    i = positive("intensity", intensity)
+    return _f(np.minimum(effective_peak_flops(device, precision), np.asarray(i) * device.bandwidth_bytes_s))
+
+
+def compute_bound_batch(model, gpu, precision, context, gpus=1, *, kv_precision=None, engine=DEFAULT_ENGINE,
+                        bandwidth_utilization=None, compute_utilization=None) -> float:
+    """Smallest batch at which a decode step turns compute-bound (inf if the KV cache keeps it
+    memory-bound at every batch). Solves B F / (P u_c) = (W + B kv) / (BW u_b) for B (dense model)."""
+    model = _resolve_model(model)
+    device = _resolve_device(gpu)
+    kvp = choice("kv_precision", kv_precision or _kv_default(precision), KV_PRECISIONS)
+    u_b, u_c = _utilizations(engine, bandwidth_utilization, compute_utilization)
+    peak = effective_peak_flops(device, precision) * u_c
+    bw = device.bandwidth_bytes_s * u_b
+    w = weights_read_bytes(model, precision, 10**6, engine=engine)
+    per_seq = decode_flops_per_token(model, context) / peak - kv_bytes_per_sequence(model, context, kvp) / bw
+    if per_seq <= 0:
+        return float("inf")
+    return float(np.ceil((w / bw) / per_seq))
+
+
+# --------------------------------------------------------------------------------------------
+# Calibration against published measurements
+# --------------------------------------------------------------------------------------------
+METRICS = (
+    "decode_tokens_per_s_per_sequence",  # 1 / time per output token (batch-1 generation speed)
+    "output_tokens_per_s_per_gpu",  # batch * output tokens / request time / GPUs (throughput tables)
+    "ttft_s",  # time to first token (prefill)
+    "prefill_tokens_per_s",  # prompt tokens processed per second (llama.cpp pp512)
+)
+
+BENCHMARK_SCHEMA = Schema(
+    columns=(
+        Column("id"),
+        Column("model_id"),
+        Column("gpu_id"),
+        Column("gpus", "int", positive=True),
+        Column("engine", required=True),
+        Column("engine_class", choices=ENGINE_CLASSES),
+        Column("precision", choices=PRECISIONS),
+        Column("kv_precision", choices=KV_PRECISIONS),
+        Column("batch", "int", positive=True),
+        Column("prompt_tokens", "int", positive=True),
+        Column("output_tokens", "int", positive=True),
+        Column("metric", choices=METRICS),
+        Column("value", "float", positive=True),
+        Column("calibrate", "bool"),
+        SOURCE,
+        AS_OF,
+        NOTES,
+    ),
+    row_checks=(
+        lambda r: None if r["model_id"] in models() else f"model_id: {r['model_id']!r} is not in models.csv",
+        lambda r: None if r["gpu_id"] in devices() else f"gpu_id: {r['gpu_id']!r} is not in hardware.csv",
+    ),
+)
+
+
+@dataclass(frozen=True)
+class Benchmark:
+    """One published measurement (a row of ``inference_benchmarks.csv``)."""
+
+    id: str
+    model_id: str
+    gpu_id: str
+    gpus: int
+    engine: str
+    engine_class: str
+    precision: str
+    kv_precision: str
+    batch: int
+    prompt_tokens: int
+    output_tokens: int
+    metric: str
+    value: float
+    calibrate: bool
+    source: str
+    as_of: str
+    notes: str = ""
+
+    @property
+    def kind(self) -> str:
+        """Which efficiency the case calibrates: 'compute' (prefill) or 'bandwidth' (decode)."""
+        return "compute" if self.metric in ("ttft_s", "prefill_tokens_per_s") else "bandwidth"
+
+
+@lru_cache(maxsize=1)
+def benchmarks() -> tuple[Benchmark, ...]:
+    """All published inference measurements (validated once)."""
+    out = []
+    for r in load_csv("inference_benchmarks.csv", BENCHMARK_SCHEMA):
+        fields = {k: v for k, v in r.items() if not k.startswith("_")}
+        fields["as_of"] = r["as_of"].isoformat()
+        fields["notes"] = r["notes"] or ""
+        out.append(Benchmark(**fields))
+    return tuple(out)
+
+
+@lru_cache(maxsize=None)
+def _case_terms(case: Benchmark) -> tuple[StepTime, StepTime]:
+    """Prefill and mean-context decode terms of a case at 100% efficiency (compute time scales as
+    1/u_compute and memory time as 1/u_bandwidth, so any efficiency follows without recomputing)."""
+    kw = dict(kv_precision=case.kv_precision, engine=case.engine_class, bandwidth_utilization=1.0,
+              compute_utilization=1.0)
+    args = (case.model_id, case.gpu_id, case.precision)
+    pre = prefill(*args, case.batch, case.prompt_tokens, case.gpus, **kw)
+    dec = decode_step(*args, case.batch, case.prompt_tokens + case.output_tokens / 2.0, case.gpus, **kw)
+    return pre, dec
+
+
+def _time(step: StepTime, u_b: float, u_c: float) -> float:
+    return max(step.compute_s / u_c, step.memory_s / u_b) + step.communication_s + step.overhead_s
+
+
+def predict_metric(case: Benchmark, bandwidth_utilization: float, compute_utilization: float) -> float:
+    """What equation (2) predicts for a benchmark's metric at the given efficiencies."""
+    u_b = fraction("bandwidth_utilization", bandwidth_utilization)
+    u_c = fraction("compute_utilization", compute_utilization)
+    return _predict(case, u_b, u_c)
+
+
+def _predict(case: Benchmark, u_b: float, u_c: float) -> float:
+    pre, dec = _case_terms(case)
+    ttft = _time(pre, u_b, u_c)
+    if case.metric == "ttft_s":
+        return ttft
+    if case.metric == "prefill_tokens_per_s":
+        return case.batch * case.prompt_tokens / ttft
+    tpot = _time(dec, u_b, u_c)
+    if case.metric == "decode_tokens_per_s_per_sequence":
+        return 1.0 / tpot
+    latency = ttft + (case.output_tokens - 1) * tpot
+    return case.batch * case.output_tokens / latency / case.gpus
+
+
+UTILIZATION_SEARCH = (0.005, 1.5)
+"""Range searched for an implied efficiency; above 1 means the measurement beats the roofline."""
+
+
+def implied_utilization(case: Benchmark, other: float) -> float:
+    """The efficiency (bandwidth for decode cases, compute for prefill cases) at which equation (2)
+    reproduces the measurement, holding the other efficiency at ``other``: bisection in log space
+    on a monotone function. Values above 1 (up to 1.5) mean the measurement is faster than the
+    roofline at that efficiency allows."""
+    lo, hi = np.log(UTILIZATION_SEARCH[0]), np.log(UTILIZATION_SEARCH[1])
+    solve_for = calibrates(case) or case.kind
+    faster_with_u = case.metric != "ttft_s"
+    for _ in range(40):
+        mid = 0.5 * (lo + hi)
+        u = float(np.exp(mid))
+        v = _predict(case, other, u) if solve_for == "compute" else _predict(case, u, other)
+        too_slow = v < case.value if faster_with_u else v > case.value
+        if too_slow:
+            lo = mid
+        else:
+            hi = mid
+    return float(np.exp(0.5 * (lo + hi)))
+
+
+@dataclass(frozen=True)
+class EfficiencyBands:
+    """Calibrated efficiencies of one engine class, with the cases behind them."""
+
+    engine: str
+    bandwidth: Band
+    compute: Band
+    bandwidth_cases: tuple[str, ...]
+    compute_cases: tuple[str, ...]
+    compute_borrowed_from: str = ""
+
+
+PRIOR_BANDWIDTH_UTILIZATION = 0.8
+"""Starting value for the decode efficiency while the prefill efficiency is fitted (the fit is
+then iterated); a common rule of thumb for achieved/peak HBM bandwidth in streaming kernels."""
+
+
+BAND_QUANTILES = (0.1, 0.9)
+"""An engine class's band spans the 10th-90th percentile of its cases' implied efficiencies (all of
+them, min to max, when it has fewer than :data:`BAND_MIN_CASES`); the mid is the median."""
+BAND_MIN_CASES = 5
+
+
+def _band(values) -> Band:
+    v = np.minimum(np.asarray(values, dtype=float), 1.0)
+    if v.size < BAND_MIN_CASES:
+        return Band(float(v.min()), float(np.median(v)), float(v.max()))
+    lo, mid, hi = np.quantile(v, [BAND_QUANTILES[0], 0.5, BAND_QUANTILES[1]])
+    return Band(float(lo), float(mid), float(hi))
+
+
+def calibrates(case: Benchmark) -> str | None:
+    """Which efficiency a case calibrates: the resource that bounds most of its time at full
+    efficiency. A batch-1 short prompt is memory-bound and mostly fixed latency, so it calibrates
+    nothing (it stays in the back-test); a large-batch decode can be compute-bound; a throughput
+    run with long prompts spends most of its time in compute-bound prefill. Rows marked
+    ``calibrate=false`` calibrate nothing."""
+    if not case.calibrate:
+        return None
+    pre, dec = _case_terms(case)
+    if case.metric in ("ttft_s", "prefill_tokens_per_s"):
+        return "compute" if pre.compute_s > pre.memory_s else None
+    if case.metric == "decode_tokens_per_s_per_sequence":
+        return "compute" if dec.compute_s > dec.memory_s else "bandwidth"
+    steps = case.output_tokens - 1
+    compute = (pre.compute_s if pre.compute_s > pre.memory_s else 0.0) + steps * (
+        dec.compute_s if dec.compute_s > dec.memory_s else 0.0)
+    memory = (pre.memory_s if pre.memory_s >= pre.compute_s else 0.0) + steps * (
+        dec.memory_s if dec.memory_s >= dec.compute_s else 0.0)
+    return "compute" if compute > memory else "bandwidth"
+
+
+def _fit(cases: tuple[Benchmark, ...], engine: str, fallback_compute: Band | None = None):
+    mine = [c for c in cases if c.engine_class == engine]
+    comp_cases = [c for c in mine if calibrates(c) == "compute"]
+    bw_cases = [c for c in mine if calibrates(c) == "bandwidth"]
+    if not bw_cases:
+        return None
+    u_b = PRIOR_BANDWIDTH_UTILIZATION
+    compute = fallback_compute
+    for _ in range(3):  # alternate: prefill efficiency at the decode mid, decode at the prefill mid
+        if comp_cases:
+            compute = _band([implied_utilization(c, u_b) for c in comp_cases])
+        if compute is None:
+            raise CostlibError(f"no prefill measurement to calibrate engine class {engine!r}")
+        bandwidth = _band([implied_utilization(c, compute.mid) for c in bw_cases])
+        u_b = bandwidth.mid
+    return bandwidth, compute, tuple(c.id for c in bw_cases), tuple(c.id for c in comp_cases)
+
+
+@lru_cache(maxsize=None)
+def calibration() -> Mapping[str, EfficiencyBands]:
+    """Efficiency bands per engine class: low = worst case, mid = median, high = best case of the
+    implied efficiencies of that class's published measurements. A class with no prefill
+    measurement borrows the optimized-server prefill band (and says so)."""
+    cases = benchmarks()
+    out = {}
+    base = _fit(cases, DEFAULT_ENGINE)
+    if base is None:
+        raise CostlibError("inference_benchmarks.csv has no optimized-server decode case")
+    out[DEFAULT_ENGINE] = EfficiencyBands(DEFAULT_ENGINE, base[0], base[1], base[2], base[3])
+    for engine in ENGINE_CLASSES:
+        if engine == DEFAULT_ENGINE:
+            continue
+        has_prefill = any(c.engine_class == engine and calibrates(c) == "compute" for c in cases)
+        fit = _fit(cases, engine, None if has_prefill else base[1])
+        if fit is None:
+            continue
+        out[engine] = EfficiencyBands(engine, fit[0], fit[1], fit[2], fit[3], "" if has_prefill else DEFAULT_ENGINE)
+    from types import MappingProxyType
+
+    return MappingProxyType(out)
+
+
+def efficiency_bands(engine: str = DEFAULT_ENGINE) -> EfficiencyBands:
+    """Calibrated bandwidth (decode) and compute (prefill) efficiency bands of an engine class."""
+    choice("engine", engine, ENGINE_CLASSES)
+    table = calibration()
+    if engine not in table:
+        raise InputError("engine", engine, "an engine class with published cases: " + ", ".join(table))
+    return table[engine]
+
+
+def backtest():
+    """Every published case against the prediction at its engine class's mid efficiencies, in
+    sample and leave-one-out (the case's own efficiency removed from the fit). A DataFrame."""
+    import pandas as pd
+
+    cases = benchmarks()
+    cal = calibration()
+    rows = []
+    for case in cases:
+        eff = cal[case.engine_class]
+        pred = predict_metric(case, eff.bandwidth.mid, eff.compute.mid)
+        loo = _leave_one_out(cases, case)
+        other = eff.bandwidth.mid if (calibrates(case) or case.kind) == "compute" else eff.compute.mid
+        rows.append(
+            {
+                "id": case.id,
+                "model": case.model_id,
+                "gpu": case.gpu_id + (f" x{case.gpus}" if case.gpus > 1 else ""),
+                "engine": case.engine,
+                "engine_class": case.engine_class,
+                "precision": case.precision,
+                "batch": case.batch,
+                "in/out": f"{case.prompt_tokens}/{case.output_tokens}",
+                "metric": case.metric,
+                "published": case.value,
+                "predicted": pred,
+                "error": pred / case.value - 1.0,
+                "predicted_loo": loo,
+                "error_loo": loo / case.value - 1.0 if loo is not None else None,
+                "implied_utilization": implied_utilization(case, other),
+                "calibrates": calibrates(case) or "-",
+                "source": case.source,
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def _leave_one_out(cases, case):
+    rest = tuple(c for c in cases if c.id != case.id)
+    engine = case.engine_class
+    base = _fit(rest, DEFAULT_ENGINE)
+    has_prefill = any(c.engine_class == engine and calibrates(c) == "compute" for c in rest)
+    fit = base if engine == DEFAULT_ENGINE else _fit(rest, engine, None if has_prefill else base[1])
+    if fit is None:
+        return None
+    return predict_metric(case, fit[0].mid, fit[1].mid)
+
+
+# --------------------------------------------------------------------------------------------
+# Estimates
+# --------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class InferenceEstimate:
+    """Latency, throughput and cost of serving one static batch, each a low / mid / high band."""
+
+    ttft_s: Band
+    tpot_s: Band
+    tokens_per_s_per_sequence: Band
+    throughput_tokens_per_s: Band
+    request_latency_s: Band
+    cost_per_1m_output_tokens_usd: Band | None
+    cost_per_1k_requests_usd: Band | None
+    cost_per_1m_input_tokens_usd: Band | None
+    bound: str
+    assumptions: tuple[str, ...] = field(default_factory=tuple)
+
+    BAND_KEYS = (
+        "ttft_s",
+        "tpot_s",
+        "tokens_per_s_per_sequence",
+        "throughput_tokens_per_s",
+        "request_latency_s",
+        "cost_per_1m_output_tokens_usd",
+        "cost_per_1k_requests_usd",
+        "cost_per_1m_input_tokens_usd",
+    )
+
+    def as_dict(self, digits: int | None = 4) -> dict:
+        out = {}
+        for key in self.BAND_KEYS:
+            band = getattr(self, key)
+            out[key] = band.as_dict(digits) if band is not None else None
+        out["bound"] = self.bound
+        out["assumptions"] = list(self.assumptions)
+        return out
+
+
+def _fit_check(model, device: Device, precision, batch, context, gpus, kv_precision):
+    """Raise an InputError naming the GPUs needed when the weights, KV cache, activations and
+    runtime overhead (memory.inference_memory) do not fit on ``gpus`` devices."""
+    mem = _memory()
+    per_gpu = mem.inference_memory(model, precision, context, batch, kv_precision, gpus=gpus).total_gb
+    if per_gpu <= device.memory_gb:
+        return
+    need = mem.min_gpus(model, device, precision, context, batch, kv_precision=kv_precision)
+    held = f"with {int(batch)} sequence(s) of {int(context)} tokens " if context else "(weights and runtime only) "
+    what = (f"{getattr(model, 'id', 'the model')} at {precision} {held}needs {per_gpu:.1f} GB per GPU on "
+            f"{int(gpus)} x {device.id} ({device.memory_gb:g} GB)")
+    if need is None:
+        raise InputError("gpus", int(gpus), f"more GPUs than any tensor-parallel split allows: {what}")
+    raise InputError("gpus", int(gpus), f"at least {need}: {what}")
+
+
+def estimate_inference(model, gpu, precision, batch, prompt_tokens, output_tokens, *, gpus=1, utilization=None,
+                       price_usd_per_gpu_hour=None, engine=DEFAULT_ENGINE, kv_precision=None,
+                       check_fit=True) -> InferenceEstimate:
+    """Latency, throughput and cost for ``batch`` requests of ``prompt_tokens`` in / ``output_tokens``
+    out, served together (a static batch) on ``gpus`` devices with tensor parallelism.
+
+    Bands come from the engine class's calibrated efficiencies (low = slowest published case).
+    ``utilization`` is the share of paid GPU-hours that are busy (default 1: the floor cost);
+    ``price_usd_per_gpu_hour`` defaults to the catalog band for the GPU (None if it has none).
+    """
+    model = _resolve_model(model)
+    device = _resolve_device(gpu)
+    choice("precision", precision, PRECISIONS)
+    choice("engine", engine, ENGINE_CLASSES)
+    kvp = choice("kv_precision", kv_precision or _kv_default(precision), KV_PRECISIONS)
+    b = int(whole("batch", batch))
+    p = int(whole("prompt_tokens", prompt_tokens))
+    o = int(whole("output_tokens", output_tokens))
+    k = int(_check_gpus(device, gpus))
+    util = fraction("utilization", DEFAULT_UTILIZATION if utilization is None else utilization)
+    assumptions = []
+    if check_fit:
+        # a params-only model is checked for its weights and runtime overhead (no KV cache known)
+        _fit_check(model, device, precision, b, p + o if _has_architecture(model) else 0, k, kvp)
+    if not _has_architecture(model):
+        assumptions.append("model given by parameter count only: KV cache and attention FLOPs omitted (pass --model for them)")
+
+    eff = efficiency_bands(engine)
+    kw = dict(kv_precision=kvp, engine=engine)
+    mean_context = p + o / 2.0
+    res = {}
+    for name, ub, uc in (("low", eff.bandwidth.low, eff.compute.low), ("mid", eff.bandwidth.mid, eff.compute.mid),
+                         ("high", eff.bandwidth.high, eff.compute.high)):
+        ttft = prefill_time_s(model, device, precision, b, p, k, bandwidth_utilization=ub, compute_utilization=uc, **kw)
+        step = decode_step(model, device, precision, b, mean_context, k, bandwidth_utilization=ub,
+                           compute_utilization=uc, **kw)
+        tpot = float(step.total_s)
+        latency = ttft + (o - 1) * tpot
+        res[name] = dict(ttft=ttft, tpot=tpot, latency=latency, thr=b * o / latency, bound=step.bound)
+    slow, fast = res["low"], res["high"]  # low efficiency = slow
+
+    def band(key, faster_is_low=True):
+        if faster_is_low:  # times: low = fastest
+            return Band(fast[key], res["mid"][key], slow[key])
+        return Band(slow[key], res["mid"][key], fast[key])
+
+    ttft_b, tpot_b, lat_b = band("ttft"), band("tpot"), band("latency")
+    per_seq = tpot_b.map(lambda t: 1.0 / t, decreasing=True)
+    thr_b = band("thr", faster_is_low=False)
+
+    price, price_note = _price_band(device, price_usd_per_gpu_hour)
+    cost_out = cost_req = cost_in = None
+    if price is not None:
+        cost_out = cost_per_million_tokens(thr_b, price, util, gpus=k)
+        # per request: the GPU time of a request's share of the batch
+        usd_per_s = Band(price.low * k / SECONDS_PER_HOUR / util, price.mid * k / SECONDS_PER_HOUR / util,
+                         price.high * k / SECONDS_PER_HOUR / util)
+        cost_req = Band(usd_per_s.low * lat_b.low / b * 1000, usd_per_s.mid * lat_b.mid / b * 1000,
+                        usd_per_s.high * lat_b.high / b * 1000)
+        prompt_thr = Band(b * p / ttft_b.high, b * p / ttft_b.mid, b * p / ttft_b.low)
+        cost_in = cost_per_million_tokens(prompt_thr, price, util, gpus=k)
+
+    cp = compute_precision(device, precision)
+    assumptions += [
+        f"engine class {engine}: decode bandwidth efficiency {eff.bandwidth.low:.2f}-{eff.bandwidth.high:.2f} "
+        f"(mid {eff.bandwidth.mid:.2f}), prefill compute efficiency {eff.compute.low:.2f}-{eff.compute.high:.2f} "
+        f"(mid {eff.compute.mid:.2f}), calibrated on {len(eff.bandwidth_cases) + len(eff.compute_cases)} published cases"
+        + (f" (prefill band borrowed from {eff.compute_borrowed_from})" if eff.compute_borrowed_from else ""),
+        f"static batch of {b}: all prompts prefilled together, then {o} decode steps at mean context {mean_context:g}",
+        f"weights {precision} computed at the {device.id} {cp} dense peak "
+        f"({device.peak_tflops(cp):g} TFLOP/s); KV cache {kvp}; memory bandwidth {device.bandwidth_gb_s:g} GB/s",
+        f"cost per 1M output tokens charges all GPU time (prefill included) to output tokens; "
+        f"cost per 1M input tokens charges only prefill time to prompt tokens",
+        f"utilization {util:g} of paid GPU-hours busy" + (" (default: the floor cost)" if utilization is None else ""),
+        price_note,
+    ]
+    if k > 1:
+        assumptions.append(
+            f"tensor parallelism over {k} GPUs: {ALLREDUCES_PER_LAYER} all-reduces per layer over "
+            f"{device.interconnect_gb_s:g} GB/s (both directions), {ALLREDUCE_LATENCY_S * 1e6:g} us latency each"
+        )
+    return InferenceEstimate(
+        ttft_s=ttft_b,
+        tpot_s=tpot_b,
+        tokens_per_s_per_sequence=per_seq,
+        throughput_tokens_per_s=thr_b,
+        request_latency_s=lat_b,
+        cost_per_1m_output_tokens_usd=cost_out,
+        cost_per_1k_requests_usd=cost_req,
+        cost_per_1m_input_tokens_usd=cost_in,
+        bound=str(res["mid"]["bound"]),
+        assumptions=tuple(a for a in assumptions if a),
+    )
+
+
+def _price_band(device: Device, price_usd_per_gpu_hour):
+    if price_usd_per_gpu_hour is not None:
+        if isinstance(price_usd_per_gpu_hour, Band):
+            return price_usd_per_gpu_hour, "price: given band $/GPU-hour"
+        value = positive("price_usd_per_gpu_hour", price_usd_per_gpu_hour)
+        return Band.point(value), f"price ${value:g}/GPU-hour (given)"
+    from .prices import gpu_price_band
+
+    try:
+        band = gpu_price_band(device.id)
+    except InputError:
+        return None, f"no catalog price for {device.id}: costs are null (pass a price)"
+    return band, f"price ${band.low:g}-{band.high:g}/GPU-hour (catalog on-demand offers)"
+
+
+def cost_per_million_tokens(throughput_tokens_per_s, price_usd_per_gpu_hour, utilization=DEFAULT_UTILIZATION, *,
+                            gpus=1) -> Band:
+    """Dollars per 1M tokens: price x GPUs / (3600 x throughput x utilization) x 1e6.
+
+    ``utilization`` is the share of paid hours the GPUs are busy at that throughput. Any of
+    throughput, price and utilization may be a Band; low pairs the cheapest price with the
+    highest throughput and utilization.
+    """
+    thr = throughput_tokens_per_s if isinstance(throughput_tokens_per_s, Band) else Band.point(
+        positive("throughput_tokens_per_s", throughput_tokens_per_s))
+    price = price_usd_per_gpu_hour if isinstance(price_usd_per_gpu_hour, Band) else Band.point(
+        positive("price_usd_per_gpu_hour", price_usd_per_gpu_hour))
+    util = utilization if isinstance(utilization, Band) else Band.point(fraction("utilization", utilization))
+    for v in util:
+        fraction("utilization", v)
+    k = whole("gpus", gpus)
+
+    def one(pr, th, ut):
+        return pr * k / SECONDS_PER_HOUR / (th * ut) * 1e6
+
+    return Band(one(price.low, thr.high, util.high), one(price.mid, thr.mid, util.mid), one(price.high, thr.low, util.low))
+
+
+# --------------------------------------------------------------------------------------------
+# Sweeps
+# --------------------------------------------------------------------------------------------
+def max_batch(model, gpu, precision, context, gpus=1, *, kv_precision=None) -> int:
+    """Largest batch whose weights, KV cache and working set fit on ``gpus`` devices (memory.max_batch)."""
+    model = _resolve_model(model)
+    device = _resolve_device(gpu)
+    kvp = kv_precision or _kv_default(precision)
+    return int(_memory().max_batch(model, device, precision, int(context), gpus=int(gpus), kv_precision=kvp))
+
+
+def batch_sweep(model, gpu, precision, batches, prompt_tokens, output_tokens, gpus=1, *, engine=DEFAULT_ENGINE,
+                kv_precision=None):
+    """Per-token latency and aggregate throughput against batch size at the mid efficiencies, with
+    the bound and whether the batch fits in memory. A DataFrame, one row per batch."""
+    import pandas as pd
+
+    model = _resolve_model(model)
+    b = np.asarray(whole("batch", batches), dtype=float)
+    p = int(whole("prompt_tokens", prompt_tokens))
+    o = int(whole("output_tokens", output_tokens))
+    kvp = kv_precision or _kv_default(precision)
+    step = decode_step(model, gpu, precision, b, p + o / 2.0, gpus, kv_precision=kvp, engine=engine)
+    ttft = prefill_time_s(model, gpu, precision, b, p, gpus, kv_precision=kvp, engine=engine)
+    tpot = np.asarray(step.total_s, dtype=float)
+    latency = ttft + (o - 1) * tpot
+    cap = max_batch(model, gpu, precision, p + o, gpus, kv_precision=kvp)
+    return pd.DataFrame(
+        {
+            "batch": b.astype(int),
+            "tpot_ms": tpot * 1e3,
+            "tokens_per_s_per_sequence": 1.0 / tpot,
+            "decode_tokens_per_s": b / tpot,
+            "throughput_tokens_per_s": b * o / latency,
+            "bound": np.broadcast_to(step.bound, b.shape),
+            "fits": b <= cap,
+        }
+    )
