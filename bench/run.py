@@ -716,11 +716,14 @@ def section_nbval() -> dict:
         # pytest --durations: "12.34s call     notebooks/01_training.ipynb::Cell 3"; setup of the first
         # cell of a notebook is where nbval starts its kernel, so calls alone are the execution.
         phases: dict[str, dict[str, float]] = {}
+        cells: list[tuple[float, str, int]] = []
         for line in proc.stdout.splitlines():
-            m = re.match(r"^\s*([\d.]+)s (setup|call|teardown)\s+(\S+?\.ipynb)::", line)
+            m = re.match(r"^\s*([\d.]+)s (setup|call|teardown)\s+(\S+?\.ipynb)::Cell (\d+)", line)
             if m:
                 d = phases.setdefault(Path(m.group(3)).name, {"setup": 0.0, "call": 0.0, "teardown": 0.0})
                 d[m.group(2)] += float(m.group(1))
+                if m.group(2) == "call":
+                    cells.append((float(m.group(1)), m.group(3), int(m.group(4))))
         per_nb: dict[str, dict] = {}
         if xml.exists():
             for case in ET.parse(xml).getroot().iter("testcase"):
@@ -737,7 +740,17 @@ def section_nbval() -> dict:
             if name in phases:  # prefer the split: execution = calls, kernel start/stop = setup + teardown
                 d["exec_s"] = phases[name]["call"]
                 d["kernel_s"] = phases[name]["setup"] + phases[name]["teardown"]
-    return {"exit": code, "wall_s": secs, "per_notebook": per_nb, "tail": tail}
+    slowest = []
+    for secs_c, path, idx in sorted(cells, reverse=True)[:6]:
+        first = ""
+        with contextlib.suppress(Exception):
+            import nbformat
+            nb = nbformat.read(ROOT / path, as_version=4)
+            cell = nb.cells[idx] if idx < len(nb.cells) and nb.cells[idx].cell_type == "code" else \
+                [c for c in nb.cells if c.cell_type == "code"][idx]
+            first = next((ln.strip() for ln in cell.source.splitlines() if ln.strip() and not ln.strip().startswith("#")), "")
+        slowest.append((secs_c, f"{Path(path).name} cell {idx}", first[:90]))
+    return {"exit": code, "wall_s": secs, "per_notebook": per_nb, "tail": tail, "slowest": slowest}
 
 
 def section_site(keep_dir: Path) -> dict:
@@ -853,6 +866,9 @@ def render(env: dict, R: dict, total_s: float) -> str:
               "matplotlib were already loaded from disk by the sections run before, so the OS file cache and bytecode "
               "are warm. nbval's verdict is shown because a failing cell can stop a notebook early.", "",
               md_table(["notebook", "cells", "execution", "kernel start/stop", "nbval"], rows), "",
+              *(["Slowest cells (what bounds the notebook time; each one's first code line):", "",
+                 md_table(["cell", "execution", "first line"], [[c, fmt_s(t), f"`{f}`" if f else ""] for t, c, f in nbv["slowest"]]), ""]
+                if nbv.get("slowest") else []),
               f"nbval over all notebooks: {fmt_s(nbv['wall_s'])} wall (exit {nbv['exit']}: {nbv['tail'].splitlines()[-1] if nbv['tail'] else ''})."]
     site = R.get("site", {})
     if site.get("na"):
@@ -951,7 +967,9 @@ def render(env: dict, R: dict, total_s: float) -> str:
           "Each chapter's main widget is built by running the notebook's own code cells up to the widget cell (so the "
           "bench exercises the same costlib calls as the page); every control is changed back and forth 9 times. "
           "Compute = time inside costlib functions; redraw = the rest of the observer (formatting the HTML result, "
-          "updating widget state). The browser's paint is not included (no front end here).", ""]
+          "updating widget state). The browser's paint is not included (no front end here). \"Output\" counts the updates "
+          "after which the displayed result differed from before; an unchanged result can be legitimate (fp16 and bf16 "
+          "give the same figures).", ""]
     if wd.get("na"):
         L += [f"Not available: {wd['na']}", ""]
     else:

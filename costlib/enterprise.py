@@ -252,6 +252,14 @@ class _Reader:
         return data
 
     def number(self, data, path: str, *, minimum: float = 0.0, strict: bool = False, maximum: float | None = None, whole: bool = False) -> float:
+        if isinstance(data, str):
+            # PyYAML reads 1e8 (no dot) and 100M as strings: accept the quantity forms of costlib.units.parse_quantity
+            from .units import parse_quantity
+
+            try:
+                data = parse_quantity(data, path)
+            except InputError:
+                self.fail(path, data, "a number (7e9, 100M, 2.5k are accepted)")
         if isinstance(data, bool) or not isinstance(data, (int, float)) or not math.isfinite(data):
             self.fail(path, data, "a number")
         v = float(data)
@@ -866,6 +874,15 @@ def annual_cost(sc: Scenario, values: Mapping[str, Any] | None = None) -> Annual
             usd_per_request_by_task=by_task, gpus=float(comp["gpus"]) if "gpus" in comp else None, detail=detail,
         )
     return AnnualCost(sc.name, req, {k: float(x) for k, x in n.items()}, float(peak), options)
+
+
+def option_summary(sc: Scenario, values: Mapping[str, Any] | None = None) -> tuple[list[dict[str, Any]], str]:
+    """Per option (scenario order): ``label``, ``annual_usd``, ``monthly_usd``, ``usd_per_1k_requests``; and the
+    label of the cheapest option. What a what-if widget (and its static explorer) shows; see :func:`annual_cost`."""
+    res = annual_cost(sc, values)
+    rows = [{"label": o.label, "annual_usd": o.annual_usd, "monthly_usd": o.monthly_usd,
+             "usd_per_1k_requests": 1000.0 * o.usd_per_request} for o in res.options.values()]
+    return rows, res.options[res.cheapest].label
 
 
 def cost_table(result: AnnualCost):

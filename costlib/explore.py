@@ -271,7 +271,7 @@ def _json_for_script(text: str) -> str:
 
 
 _STYLE = """<style>
-.costlib-explorer{border:1px solid var(--pst-color-border,#ccc);border-radius:6px;padding:.6em .9em;margin:1em 0;max-width:100%;overflow-x:auto}
+.costlib-explorer{border:1px solid var(--pst-color-border,#ccc);border-radius:6px;padding:.6em .9em;margin:1em 0;max-width:100%;overflow-x:auto;color-scheme:light}
 .costlib-explorer .cx-title{margin:0 0 .5em}
 .costlib-explorer .cx-hint{font-size:.85em;opacity:.75}
 .costlib-explorer .cx-controls{display:grid;grid-template-columns:max-content minmax(8em,22em) max-content;gap:.35em .8em;align-items:center}

@@ -199,6 +199,20 @@ def speculative_speedup_at_batch(alpha, gamma, c, verify_time_ratio):
     return speculative_expected_tokens(alpha, g) / (r + g * cc)
 
 
+def speculative_summary(alpha, gamma, c) -> dict:
+    """What the chapter's speculative-decoding widget and explorer show for one (alpha, gamma, c), as floats.
+
+    ``tokens_per_call`` (equation 1), ``speedup`` (theorem 3.8), ``ops_factor`` (theorem 3.11 with the
+    operation ratio taken equal to the time ratio c), ``best_gamma`` (the whole gamma in [1, 64] with the
+    largest theorem-3.8 speed-up for this alpha and c) and ``best_speedup`` (that speed-up). Scalars only.
+    """
+    tok = float(speculative_expected_tokens(alpha, gamma))
+    best = int(speculative_optimal_gamma(alpha, c))
+    return {"tokens_per_call": tok, "speedup": float(speculative_speedup(alpha, gamma, c)),
+            "ops_factor": float(speculative_ops_factor(alpha, gamma, c)), "best_gamma": best,
+            "best_speedup": float(speculative_speedup(alpha, best, c))}
+
+
 def speculative_backtest():
     """Leviathan et al. 2023's twelve T5-XXL configurations: theorem 3.8 against the measured speed-ups.
 

@@ -113,6 +113,8 @@ LLAMA_65B = get_model("llama-65b")
 QLORA_PAPER_MICROBATCH = (1, 512)
 """Sequences x tokens per micro-batch assumed for the 65B single-GPU claim (the QLoRA Guanaco runs use
 source length 512-1024 and per-device batch 1 with gradient accumulation; artidoro/qlora scripts/finetune_guanaco_65b.sh)."""
+STARCODERBASE_CONTEXT_TOKENS = 8192
+"""StarCoderBase's training context, 8K tokens (Li et al. 2023, arXiv:2305.06161, section 5; catalog run starcoderbase-15b)."""
 QLORA_FULL_FINETUNE_65B_GB = 780.0
 """QLoRA: fine-tuning LLaMA-65B in 16 bits needs "more than 780GB of GPU memory" (Dettmers et al. 2023, section 1)."""
 QLORA_65B_GPU_MEMORY_GB = 48.0
@@ -150,11 +152,14 @@ def _causal_mean_context(seq_len: float, window: float | None) -> float:
 def attention_training_flops_per_token(model, seq_len) -> float:
     """Attention-score FLOPs per training token, forward + backward, with a causal mask.
 
-    Kaplan et al. 2020 (table 1) count ``2·n_layer·n_ctx·d_attn`` forward FLOPs per token for
-    the QK^T and attention-times-V products; training is three times the forward pass. Under a
-    causal mask a token at position i attends to i keys, so the useful average over a sequence
-    of length S is (S + 1) / 2, not S: counting the full S is the usual way estimates reach
-    MFU above 100 %. Layers with a sliding window cap the keys at the window.
+    A token attending to ``a`` keys costs 2·a·d_attn FLOPs for QK^T and 2·a·d_attn for
+    softmax(QK^T)·V per layer, 4·a·d_attn in all (the same count as
+    :func:`costlib.inference.attention_flops_per_token`); training is three times the forward
+    pass. Under a causal mask a token at position i attends to i keys, so the useful average over
+    a sequence of length S is a = (S + 1) / 2, not S: counting the full S is the usual way estimates
+    reach MFU above 100 %. With a = S/2 this is Kaplan et al. 2020's ``2·n_layer·n_ctx·d_attn``
+    (table 1), which already is the causal average. Layers with a sliding window cap the keys at
+    the window.
     ``model`` is a catalog id or :class:`~costlib.models.ModelSpec` (the architecture is needed).
     """
     spec = get_model(model)
@@ -167,7 +172,7 @@ def attention_training_flops_per_token(model, seq_len) -> float:
         ctx = sliding * _causal_mean_context(s, spec.sliding_window) + (1 - sliding) * full_ctx
     else:
         ctx = full_ctx
-    forward = 2.0 * layers * ctx * d_attn
+    forward = 4.0 * layers * ctx * d_attn
     return float(3.0 * forward)
 
 

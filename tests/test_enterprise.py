@@ -376,3 +376,30 @@ def test_serving_profile_takes_largest_batch_within_budget():
                 assert estimate_inference(o.model, o.gpu, o.precision, nxt, p, out).request_latency_s.mid > t.latency_budget_s
             except IE:
                 pass  # the next batch does not fit in memory
+
+
+@pytest.mark.parametrize("written, value", [("1e1", 10.0), ("10", 10.0), ("0.01k", 10.0), ("1e8", 1e8), ("100M", 1e8),
+                                            ("2.5k", 2500.0)])
+def test_scenario_numbers_accept_quantity_strings(written, value):
+    # PyYAML 1.1 reads "1e8" (no dot) as a string: the validator parses it (and "100M") with units.parse_quantity
+    sc = ent.parse_scenario(SMALL.replace("users: 10", f"users: {written}", 1), "q.yaml")
+    assert sc.workload.users.mid == value
+    assert ent.annual_cost(sc).annual_requests == pytest.approx(
+        ent.annual_cost(ent.parse_scenario(SMALL, "q.yaml")).annual_requests * value / 10.0)
+
+
+@pytest.mark.parametrize("written", ["1e8x", "ten", "-1e3"])
+def test_scenario_bad_quantity_strings_are_rejected(written):
+    with pytest.raises(ent.ScenarioError) as info:
+        ent.parse_scenario(SMALL.replace("users: 10", f"users: {written}", 1), "bad.yaml")
+    assert info.value.field == "workload.users"
+
+
+def test_option_summary_matches_annual_cost(small):
+    rows, cheapest = ent.option_summary(small)
+    res = ent.annual_cost(small)
+    assert [r["label"] for r in rows] == [o.label for o in res.options.values()]
+    for r, o in zip(rows, res.options.values()):
+        assert r["annual_usd"] == o.annual_usd and r["monthly_usd"] == pytest.approx(o.annual_usd / 12)
+        assert r["usd_per_1k_requests"] == pytest.approx(1000 * o.annual_usd / res.annual_requests)
+    assert cheapest == min(rows, key=lambda r: r["annual_usd"])["label"]

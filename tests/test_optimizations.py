@@ -363,3 +363,24 @@ def test_reference_waterfall_structure():
     assert off["prefill_s"] > on["prefill_s"] and off["decode_s"] == pytest.approx(on["decode_s"])
     lo = opt.flash_attention_prefill_extra_s(opt.REFERENCE_MODEL, opt.REFERENCE_GPU, 1500, 16, multiplier=1.0)
     assert opt.flash_attention_prefill_extra_s(opt.REFERENCE_MODEL, opt.REFERENCE_GPU, 1500, 16, multiplier=2.0) == pytest.approx(2 * lo)
+
+
+def test_speculative_summary_hand_worked():
+    # alpha 0.8, gamma 4, c 0.05: E = (1 - 0.8^5)/0.2 = 3.3616; S = 3.3616 / 1.2 = 2.80133;
+    # ops = 0.2 * (4*0.05 + 5) / (1 - 0.8^5) = 1.04/0.67232 = 1.54688
+    s = opt.speculative_summary(0.8, 4, 0.05)
+    assert s["tokens_per_call"] == pytest.approx(3.3616)
+    assert s["speedup"] == pytest.approx(3.3616 / 1.2)
+    assert s["ops_factor"] == pytest.approx(1.04 / 0.67232)
+    assert isinstance(s["best_gamma"], int) and s["best_gamma"] >= 1
+    # the best gamma is at least as good as gamma 4 and its speed-up is theorem 3.8 at that gamma
+    assert s["best_speedup"] >= s["speedup"]
+    assert s["best_speedup"] == pytest.approx(float(opt.speculative_speedup(0.8, s["best_gamma"], 0.05)))
+    assert all(isinstance(v, (int, float)) for v in s.values())
+
+
+def test_speculative_summary_bad_input_names_parameter():
+    with pytest.raises(InputError, match="alpha"):
+        opt.speculative_summary(1.0, 4, 0.05)
+    with pytest.raises(InputError, match="gamma"):
+        opt.speculative_summary(0.8, 0, 0.05)

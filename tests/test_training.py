@@ -41,17 +41,26 @@ def test_llama2_7b_effective_mfu_is_39_percent():
 
 
 def test_attention_flops_llama2_7b_by_hand():
-    # causal mean context (4096 + 1) / 2; forward 2 x 32 layers x 2048.5 x 4096; training x 3
-    expected = 3 * 2 * 32 * (4096 + 1) / 2 * 4096
+    # causal mean context (4096 + 1) / 2 keys; QK^T and A.V each 2 x keys x d_attn per layer:
+    # forward 4 x 32 layers x 2048.5 x 4096; training x 3
+    expected = 3 * 4 * 32 * (4096 + 1) / 2 * 4096
     assert tr.attention_training_flops_per_token("llama-2-7b", 4096) == pytest.approx(expected)
-    # about 4 % of 6N at 4K context for a 7B model (causal; 8 % if the mask were ignored)
-    assert expected / (6 * 6.74e9) == pytest.approx(0.0398, abs=1e-3)
+    # about 8 % of 6N at 4K context for a 7B model (causal; 16 % if the mask were ignored)
+    assert expected / (6 * 6.74e9) == pytest.approx(0.0797, abs=1e-3)
+
+
+def test_attention_flops_agree_with_inference_count():
+    # One forward token attending to the causal mean context costs what inference counts for it.
+    from costlib import inference
+
+    per_token_forward = inference.attention_flops_per_token("llama-2-7b", (4096 + 1) / 2)
+    assert tr.attention_training_flops_per_token("llama-2-7b", 4096) == pytest.approx(3 * per_token_forward)
 
 
 def test_attention_sliding_window_caps_keys():
     # Mistral 7B: window 4096 on every layer; at 8192 tokens the mean is (4096*4097/2 + 4096*4096)/8192
     mean = (4096 * 4097 / 2 + 4096 * 4096) / 8192
-    expected = 3 * 2 * 32 * mean * 32 * 128
+    expected = 3 * 4 * 32 * mean * 32 * 128
     assert tr.attention_training_flops_per_token("mistral-7b", 8192) == pytest.approx(expected)
 
 

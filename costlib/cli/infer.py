@@ -7,15 +7,6 @@ from ..inference import DEFAULT_ENGINE, ENGINE_CLASSES, PRECISIONS, estimate_inf
 from ..models import custom_model, get_model
 from . import emit, quantity
 
-BAND_KEYS = (
-    "ttft_s",
-    "tpot_s",
-    "tokens_per_s_per_sequence",
-    "throughput_tokens_per_s",
-    "request_latency_s",
-    "cost_per_1m_output_tokens_usd",
-    "cost_per_1k_requests_usd",
-)
 
 
 def register(subparsers) -> None:
@@ -91,8 +82,7 @@ def _text(payload: dict) -> str:
         f"{inp['prompt_tokens']} in / {inp['output_tokens']} out ({inp['engine']}); decode is {payload['bound']}-bound",
         f"{'':36} {'low':>10} {'mid':>10} {'high':>10}",
     ]
-    for key in BAND_KEYS:
-        name, unit = labels[key]
+    for key, (name, unit) in labels.items():
         band = payload[key]
         if band is None:
             lines.append(f"{name + (' (' + unit + ')' if unit else ''):36} {'n/a: pass --price':>32}")

@@ -5,7 +5,8 @@
 2. Every built page that carries explorers: every control of every explorer is moved through its values;
    the shown results must follow the embedded grid, change at least once, and log no error.
 3. Every chapter page with an ipywidget also offers a static explorer (a reader without a kernel can
-   still explore). Set BOOK_REQUIRE_EXPLORERS=0 to report this as a skip while chapters are being wired.
+   still explore). A missing one is a skip with its reason until REQUIRE_EXPLORERS_DEFAULT (below) is "1";
+   BOOK_REQUIRE_EXPLORERS=1 in the environment makes it a failure now.
 """
 
 from __future__ import annotations
@@ -181,6 +182,9 @@ def test_site_explorers_respond(rel, site_dir, base_url, new_page):
 
 # --------------------------------------------------------------------------------------- 3. coverage
 CHAPTERS = [p for p in built_pages() if re.match(r"notebooks/\d\d_", p)]
+# "0": a chapter with widgets but no explorer is reported as a skip with its reason (while the chapters are
+# being wired to costlib.explore); set to "1" once they are, so a missing explorer fails `make test`.
+REQUIRE_EXPLORERS_DEFAULT = "1"
 
 
 @pytest.mark.parametrize("rel", CHAPTERS or [MISSING])
@@ -194,7 +198,7 @@ def test_chapter_with_widgets_offers_static_exploration(rel, site_dir):
     if "costlib-explorer" not in text:
         message = (f"{rel} has ipywidgets but no static explorer: a reader without a kernel cannot explore "
                    "(add costlib.explore.static_explorer next to the widget)")
-        if os.environ.get("BOOK_REQUIRE_EXPLORERS", "1") == "0":
+        if os.environ.get("BOOK_REQUIRE_EXPLORERS", REQUIRE_EXPLORERS_DEFAULT) == "0":
             pytest.skip(message)
         pytest.fail(message, pytrace=False)
 

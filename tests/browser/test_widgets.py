@@ -6,7 +6,13 @@ network. For every control found in the page (dropdowns, selects, sliders, numbe
 toggle and radio buttons) the test makes a change a person would make and asserts that the result widget in
 the same cell output (the HTML/Label widget) shows a different text, with no error text, no traceback, no
 stderr output, no JavaScript console error or uncaught exception, and no request to another host.
-A callback that raises leaves the result unchanged, so the test fails and names the control.
+A callback that raises fails the test twice over: the kernel sends the exception to the page (ipykernel logs it
+to stderr, which reaches the page's websocket; Voilà does not display it) and the result stays unchanged. The
+failure names the control and the exception. `test_a_raising_callback_fails_the_check` proves this on every run
+with a generated canary notebook whose dropdown callback raises.
+
+Voilà serves a temporary copy of notebooks/ (set WIDGETS_NOTEBOOKS_DIR to serve another folder, e.g. a copy with a
+callback broken on purpose); the next chapter is opened while the current one is driven, so its kernel runs meanwhile.
 
 The controls are discovered by walking the DOM, so a chapter's new widget is covered without editing this file;
 a control of a kind the driver cannot change fails the test (see `widgets_voila.CONTROL_JS`).
@@ -24,7 +30,15 @@ from pathlib import Path
 import pytest
 from conftest import ROOT
 from conftest import CHROMIUM
-from widgets_voila import VoilaServer, WidgetDriver, controls, rendered_errors, start_voila_page, wait_rendered
+from widgets_voila import (
+    VoilaServer,
+    WidgetDriver,
+    controls,
+    rendered_errors,
+    reveal_next_section,
+    start_voila_page,
+    wait_rendered,
+)
 
 # The chapters to serve (override to try a modified copy, e.g. one with a callback broken on purpose).
 NOTEBOOKS = Path(os.environ.get("WIDGETS_NOTEBOOKS_DIR", ROOT / "notebooks")).resolve()
@@ -59,7 +73,7 @@ def voila():
 
 
 def write_canary(path: Path) -> None:
-    """A two-control notebook whose dropdown callback raises and whose slider callback works."""
+    """A two-control notebook whose dropdown callback raises and whose slider callback works (on a second tab)."""
     import nbformat
 
     code = (
@@ -73,7 +87,8 @@ def write_canary(path: Path) -> None:
         "    result.value = f'letter {letter.value}, n {n.value}'\n"
         "letter.observe(on_letter, 'value')\n"
         "n.observe(on_n, 'value')\n"
-        "widgets.VBox([letter, n, result])\n"
+        "tabs = widgets.Tab(children=[letter, n], titles=['first', 'second'])\n"
+        "widgets.VBox([tabs, result])\n"
     )
     nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("# Canary"), nbformat.v4.new_code_cell(code)])
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
@@ -114,6 +129,26 @@ def chapters(browser, voila):
     pool.close()
 
 
+def exercise_all(page, driver):
+    """Change every control once; returns (outcomes, controls that stayed hidden or disabled)."""
+    done: set[str] = set()
+    outcomes, hidden = [], []
+    # Controls can appear or hide after a change: re-read the page until every visible control was changed once.
+    for _ in range(40):
+        todo = [c for c in controls(page) if c["id"] not in done]
+        visible = [c for c in todo if c["visible"] and not c["disabled"]]
+        hidden = [c for c in todo if not (c["visible"] and not c["disabled"])]
+        if not visible:
+            # A person opens the other tabs / accordion sections to reach controls hidden in them.
+            if hidden and reveal_next_section(page):
+                continue
+            break
+        for c in visible:
+            done.add(c["id"])
+            outcomes.append(driver.exercise(c))
+    return outcomes, hidden
+
+
 def test_chapters_have_widgets():
     """The book's interactive chapters are found (a broken discovery would silently test nothing)."""
     assert len(WIDGET_NOTEBOOKS) >= 3, f"only {WIDGET_NOTEBOOKS} import ipywidgets"
@@ -136,20 +171,8 @@ def _exercise(notebook, voila, page, report, t_open):
     assert not problems, f"{notebook} as rendered by Voilà:\n  " + "\n  ".join(problems) + "\n" + voila.log_tail(15)
 
     log_start = voila.log_size()
-    driver = WidgetDriver(page, kernel_errors=report.kernel_errors)
-    done: set[str] = set()
-    outcomes = []
-    hidden = []
-    # Controls can appear or hide after a change: re-read the page until every visible control was changed once.
-    for _ in range(20):
-        todo = [c for c in controls(page) if c["id"] not in done]
-        visible = [c for c in todo if c["visible"] and not c["disabled"]]
-        hidden = [c for c in todo if not (c["visible"] and not c["disabled"])]
-        if not visible:
-            break
-        for c in visible:
-            done.add(c["id"])
-            outcomes.append(driver.exercise(c))
+    driver = WidgetDriver(page, report=report)
+    outcomes, hidden = exercise_all(page, driver)
     assert outcomes, f"{notebook}: imports ipywidgets but Voilà shows no widget control"
 
     failures = [f"{o.control['kind']} {o.control['label']!r}: {o.detail}" for o in outcomes if not o.ok]
@@ -165,13 +188,16 @@ def _exercise(notebook, voila, page, report, t_open):
 
 
 def test_a_raising_callback_fails_the_check(voila, chapters):
-    """The canary: its dropdown's callback raises, so the driver must report that control, and only that one."""
+    """The canary: its dropdown's callback raises, so the driver must report that control, and only that one;
+    the slider, on a second tab, is reached by opening the tab."""
     context, page, report, t_open = chapters.take(CANARY)
     try:
         wait_rendered(page)
         assert not rendered_errors(page)
-        driver = WidgetDriver(page, change_timeout_s=5.0, max_attempts=2)  # no early stop on kernel errors
-        outcomes = {c["label"]: driver.exercise(c) for c in controls(page)}
+        driver = WidgetDriver(page, change_timeout_s=5.0, max_attempts=2)  # blind to kernel messages: waits
+        done, hidden = exercise_all(page, driver)
+        assert not hidden, hidden
+        outcomes = {o.control["label"]: o for o in done}
         assert any("broken on purpose" in e for e in report.kernel_errors), report.kernel_errors
         assert set(outcomes) == {"letter", "n"}, outcomes
         assert not outcomes["letter"].ok

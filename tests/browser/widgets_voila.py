@@ -44,6 +44,9 @@ RESULT_ERROR_PATTERNS = PAGE_ERROR_PATTERNS + [
     re.compile(r"\bnan\b", re.I),
 ]
 
+# After the kernel went idle following a change, the page gets this long to draw the updated result.
+IDLE_GRACE_S = 1.0
+
 # Kernel stderr that is not an error: once per page, when the widget manager connects, ipykernel logs a
 # message for a comm id the page asks about before the kernel opened it (seen with ipywidgets 8.1 + Voilà 0.5).
 BENIGN_KERNEL_STDERR = re.compile(r"^No such comm: [0-9a-f-]+$")
@@ -294,6 +297,9 @@ class VoilaPage:
     failed_requests: list[str] = field(default_factory=list)
     external_requests: list[str] = field(default_factory=list)
     kernel_errors: list[str] = field(default_factory=list)
+    # The kernel's last reported execution state and when it last became idle (monotonic seconds).
+    kernel_state: str = "unknown"
+    kernel_idle_at: float = 0.0
 
     def problems(self) -> list[str]:
         out = [f"the kernel reported an error to the page (a callback raised or wrote to stderr): {m}"
@@ -333,6 +339,11 @@ def start_voila_page(page, url: str, timeout_s: float = 240.0) -> VoilaPage:
         # Kernel messages to the page (JSON, or the binary v1 websocket protocol whose parts are JSON): an
         # exception in a widget callback arrives as a stderr stream (ipykernel logs it) or an error message.
         text = payload.decode("utf-8", errors="replace") if isinstance(payload, (bytes, bytearray)) else payload
+        state = re.search(r'"execution_state"\s*:\s*"(\w+)"', text)
+        if state:
+            report.kernel_state = state.group(1)
+            if report.kernel_state == "idle":
+                report.kernel_idle_at = time.monotonic()
         if '"stderr"' in text or '"msg_type": "error"' in text or '"msg_type":"error"' in text:
             found = re.findall(r'"(?:text|ename|evalue)"\s*:\s*"((?:[^"\\]|\\.)*)"', text)
             message = " ".join(" ".join(found).replace("\\n", " ").split())
@@ -385,6 +396,32 @@ def rendered_errors(page) -> list[str]:
     if found and not stderr:
         problems.append(f"error text on the page: ...{found}...")
     return problems
+
+
+REVEAL_JS = r"""
+() => {
+  const heads = document.querySelectorAll(
+    '.jupyter-widgets .lm-TabBar-tab:not(.lm-mod-current), .jupyter-widget-Collapse-header, .lm-AccordionPanel-title');
+  let n = 0;
+  for (const h of heads) {
+    if (h.dataset.wtOpened) continue;
+    h.dataset.wtOpened = String(++n + document.querySelectorAll('[data-wt-opened]').length);
+    return h.dataset.wtOpened;
+  }
+  return null;
+}
+"""
+
+
+def reveal_next_section(page) -> bool:
+    """Click (a real mouse click: Lumino tab bars listen to pointer events) the next tab or accordion header not
+    clicked yet; False when there is none."""
+    marker = page.evaluate(REVEAL_JS)
+    if marker is None:
+        return False
+    page.locator(f'[data-wt-opened="{marker}"]').click(timeout=10_000)
+    time.sleep(0.3)
+    return True
 
 
 def controls(page) -> list[dict]:
@@ -442,9 +479,10 @@ class Outcome:
 class WidgetDriver:
     """Change one control at a time as a person would; check the result next to it changed and shows no error."""
 
-    def __init__(self, page, change_timeout_s: float = 15.0, max_attempts: int = 3, kernel_errors: list | None = None):
+    def __init__(self, page, change_timeout_s: float = 15.0, max_attempts: int = 3, report: VoilaPage | None = None):
         self.page = page
-        self.kernel_errors = kernel_errors if kernel_errors is not None else []  # filled as the page gets them
+        self.report = report  # filled by the page's websocket listener: kernel errors and busy/idle state
+        self.kernel_errors = report.kernel_errors if report is not None else []
         self.change_timeout_s = change_timeout_s
         self.max_attempts = max_attempts
 
@@ -499,6 +537,8 @@ class WidgetDriver:
                 break
             before_state = state(self.page, c["id"])
             before = result_text(self.page, c["id"])
+            acted_at = time.monotonic()
+            n_errors = len(self.kernel_errors)
             act()
             # A control already at its bound does not move: try the next change at once.
             t0 = time.monotonic()
@@ -510,12 +550,18 @@ class WidgetDriver:
             tries += 1
             deadline = time.monotonic() + self.change_timeout_s
             after = before
-            n_errors = len(self.kernel_errors)
             while time.monotonic() < deadline:
                 if len(self.kernel_errors) > n_errors:
                     time.sleep(0.3)
                     return Outcome(c, False, f"{desc}: the kernel reported an error: "
                                    + " | ".join(self.kernel_errors[n_errors:]), attempts)
+                r = self.report
+                if (r is not None and r.kernel_state == "idle" and r.kernel_idle_at > acted_at
+                        and time.monotonic() - r.kernel_idle_at > IDLE_GRACE_S):
+                    # The kernel handled the change and has been idle since: the result is final.
+                    after = result_text(self.page, c["id"])
+                    if after == before:
+                        break
                 after = result_text(self.page, c["id"])
                 if after != before:
                     time.sleep(0.3)  # let a multi-part update finish
@@ -523,7 +569,8 @@ class WidgetDriver:
                     break
                 time.sleep(0.1)
             if after == before:
-                attempts.append(f"{desc}: the result did not change within {self.change_timeout_s:.0f} s")
+                waited = time.monotonic() - acted_at
+                attempts.append(f"{desc}: the result did not change ({'kernel idle after' if waited < self.change_timeout_s else 'waited'} {waited:.1f} s)")
                 continue
             bad = error_text(after)
             if bad:

@@ -1,4 +1,4 @@
-/* Bridge for ipywidgets 8 on a MathJax 3 page (written for this book; MIT licence, like the book's code).
+/* Bridge for ipywidgets 8 on a MathJax 3 page (written for this book; Apache-2.0, like the book's code).
  *
  * The widget bundle (embed.js) typesets widget labels with the MathJax 2 API:
  *   MathJax.Hub.Queue(["Typeset", MathJax.Hub, element])

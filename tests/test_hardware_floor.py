@@ -1,0 +1,31 @@
+"""costlib.hardware.decode_floor: the device-at-a-precision summary behind chapter 00's widget and explorer."""
+
+import pytest
+
+from costlib.errors import InputError
+from costlib.hardware import decode_floor
+
+
+def test_a100_bf16_7b_hand_worked():
+    # A100-80GB datasheet: 312 TFLOP/s dense BF16, 2,039 GB/s. 7e9 weights x 2 bytes = 14 GB.
+    f = decode_floor("a100-80gb", "bf16", 7e9)
+    assert f.peak_tflops == 312.0
+    assert f.ridge_flops_per_byte == pytest.approx(312e12 / 2039e9)  # 153.0
+    assert f.weight_read_ms == pytest.approx(14e9 / 2039e9 * 1e3)  # 6.866 ms
+    assert f.max_batch1_tokens_per_s == pytest.approx(2039 / 14)  # 145.6 tokens/s
+
+
+def test_tf32_reads_fp32_weights_and_fewer_bits_read_faster():
+    tf32 = decode_floor("a100-80gb", "tf32", 7e9)
+    assert tf32.weight_read_ms == pytest.approx(28e9 / 2039e9 * 1e3)
+    fp8 = decode_floor("h100-sxm", "fp8", 7e9)
+    bf16 = decode_floor("h100-sxm", "bf16", 7e9)
+    assert fp8.max_batch1_tokens_per_s == pytest.approx(2 * bf16.max_batch1_tokens_per_s)
+    assert fp8.ridge_flops_per_byte == pytest.approx(2 * bf16.ridge_flops_per_byte)
+
+
+def test_bad_inputs_name_the_parameter():
+    with pytest.raises(InputError, match="precision"):
+        decode_floor("t4", "bf16", 7e9)  # the T4 has no BF16 tensor cores
+    with pytest.raises(InputError, match="params"):
+        decode_floor("a100-80gb", "bf16", -1)
