@@ -101,9 +101,6 @@ ALLREDUCE_LATENCY_S = 8e-6
 base latency for ring/LL plus 0.6 us per NVLink hop (NVIDIA/nccl src/graph/tuning.cc, quoted in
 NVIDIA/nccl issue #1334, 2024-07-01)."""
 
-LLAMA_CPP_BLOCK = 32
-"""Weights per quantization block in llama.cpp's Q4_0 and Q8_0 formats, each block with one fp16
-scale, so 4.5 and 8.5 bits per weight (ggml: QK4_0 = QK8_0 = 32 in ggml-common.h)."""
 
 DEFAULT_UTILIZATION = 1.0
 """Share of paid GPU-hours that are busy when none is given: 100%, so the cost is a floor."""
@@ -223,7 +220,7 @@ def effective_peak_flops(gpu, precision: str) -> float:
 def model_weight_bytes(model, precision: str, *, engine: str = DEFAULT_ENGINE) -> float:
     """Bytes of all stored weights, as the memory module counts them (quantization scales included;
     below 16 bits the embeddings stay 16-bit except in llama.cpp, whose GGUF files quantize them,
-    with :data:`LLAMA_CPP_BLOCK` weights per scale)."""
+    with :data:`costlib.memory.GGUF_BLOCK` weights per scale)."""
     model = _resolve_model(model)
     choice("precision", precision, PRECISIONS)
     choice("engine", engine, ENGINE_CLASSES)
@@ -234,7 +231,7 @@ def model_weight_bytes(model, precision: str, *, engine: str = DEFAULT_ENGINE) -
 def _model_weight_bytes(model, precision: str, engine: str) -> float:
     mem = _memory()
     llama = engine == "llama.cpp"
-    group = LLAMA_CPP_BLOCK if llama else mem.QUANT_GROUP_SIZE
+    group = mem.GGUF_BLOCK if llama else mem.QUANT_GROUP_SIZE
     if _has_architecture(model):
         gb = mem.inference_memory(model, precision, 0, 1, quantize_embeddings=llama, group_size=group).weights_gb
         return float(gb) * GB

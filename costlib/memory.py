@@ -831,8 +831,8 @@ def validation_table():
 
 GGUF_BLOCK = 32
 """llama.cpp Q4_0 / Q8_0: blocks of 32 weights with one fp16 scale (ggml-common.h QK4_0 = QK8_0 = 32),
-4.5 and 8.5 bits per weight; GGUF files quantize the embeddings too. Same constant as
-``costlib.inference.LLAMA_CPP_BLOCK``."""
+4.5 and 8.5 bits per weight; GGUF files quantize the embeddings too. The inference module reads
+it for the llama.cpp engine class."""
 EDGE_RAM_TIERS_GB = (8, 16, 32, 64)
 """RAM sizes of common laptops, desktops and phones the edge section checks (the issue's tiers)."""
 
