@@ -1,0 +1,173 @@
+"""Continuous batching with chunked prefill (costlib.serving): hand-worked step times, properties, bad input."""
+import math
+
+import numpy as np
+import pytest
+
+from costlib import inference as inf
+from costlib import serving as sv
+from costlib.errors import InputError
+from costlib.hardware import get_device
+from costlib.models import get_model
+
+SHAPE = dict(prompt_tokens=1000, output_tokens=250)
+
+
+def _coef(model="llama-3.1-8b", gpu="h100-sxm", precision="bf16", gpus=1, engine="vllm", budget=8192, **shape):
+    shape = shape or SHAPE
+    m = get_model(model)
+    kvp = inf._kv_default(inf.storage_precision(precision))
+    return sv.coefficients(m, gpu, precision, kvp, engine, gpus, shape["prompt_tokens"], shape["output_tokens"], budget)
+
+
+def test_step_time_hand_worked_decode_only():
+    # Llama-3.1-8B bf16 on one H100 SXM, 64 decodes at context 1125, no prefill, u = 1:
+    # weights 16.06e9 B (memory.inference_memory) + 64 x KV(1125 tokens) at 131072 B/token
+    # = 16.06e9 + 64 * 1125 * 131072 = 16.06e9 + 9.437e9 bytes over 3.35e12 B/s = 7.61 ms;
+    # compute 64 x (2 x 8.03e9 + 4 x 32 x 1125 x 4096) / 989.5e12 = 1.14 ms -> memory-bound;
+    # plus 4 us graph launch.
+    m = get_model("llama-3.1-8b")
+    c = _coef()
+    w = inf.model_weight_bytes(m, "bf16")
+    kv = 1125 * 131072
+    expected = (w + 64 * kv) / 3.35e12 + 4e-6
+    assert sv.step_time_s(c, 64.0, 0.0, 1.0, 1.0) == pytest.approx(expected, rel=1e-9)
+    assert expected == pytest.approx(7.61e-3, rel=0.01)
+
+
+def test_step_time_hand_worked_prefill_chunk_compute_bound():
+    # the same step plus a 4096-token prefill chunk: compute 4096 x F_pre(1000) + 64 x F_dec(1125)
+    m = get_model("llama-3.1-8b")
+    c = _coef()
+    peak = get_device("h100-sxm").peak_flops("bf16")
+    f_pre = 2 * m.active_params + 4 * m.layers * 500 * m.attention_dim
+    f_dec = 2 * m.active_params + 4 * m.layers * 1125 * m.attention_dim
+    compute = (4096 * f_pre + 64 * f_dec) / peak
+    assert compute > 0.066  # ~67 ms: compute-bound
+    t = sv.step_time_s(c, 64.0, 4096.0, 1.0, 0.5)
+    assert t == pytest.approx(compute / 0.5 + 4e-6, rel=1e-9)
+
+
+def test_mean_step_is_fixed_point_of_equation_1():
+    c = _coef()
+    for rate in (0.5, 5.0, 15.0):
+        t = sv.mean_step_s(c, rate, 0.7, 0.45)
+        n = 1.0 + rate * 249 * t
+        q = rate * 1000 * t
+        assert t == pytest.approx(sv.step_time_s(c, n, q, 0.7, 0.45), rel=1e-9)
+
+
+def test_zero_load_tpot_is_one_lone_decode_step():
+    c = _coef()
+    t0 = sv.mean_step_s(c, 0.0, 0.7, 0.45)
+    assert t0 == pytest.approx(sv.step_time_s(c, 1.0, 0.0, 0.7, 0.45), rel=1e-12)
+
+
+def test_more_load_never_lowers_ttft_or_tpot():
+    c = _coef()
+    rates = np.linspace(0.01, 0.97 * sv.throughput_limit(c, 0.7, 0.45), 200)
+    s = sv.state_at_rate(c, rates, 0.7, 0.45)
+    assert np.all(np.diff(s["ttft_s"]) >= -1e-12)
+    assert np.all(np.diff(s["tpot_s"]) >= -1e-12)
+    assert np.all(np.diff(s["concurrency"]) > 0)
+
+
+def test_tighter_tpot_never_raises_capacity():
+    caps = [sv.capacity_at_slo("llama-3.1-70b", "h100-sxm", gpus=2, precision="fp8", ttft_s=1.0, tpot_s=t,
+                               **SHAPE).max_rate_per_replica.mid for t in (0.1, 0.07, 0.05, 0.04, 0.03, 0.025)]
+    assert all(a >= b for a, b in zip(caps, caps[1:]))
+    assert caps[0] > caps[-1]
+
+
+def test_tighter_ttft_never_raises_capacity():
+    caps = [sv.capacity_at_slo("llama-3.1-8b", "l4", precision="fp8", ttft_s=t, tpot_s=None, **SHAPE)
+            .max_rate_per_replica.mid for t in (5.0, 2.0, 1.0, 0.7, 0.5)]
+    assert all(a >= b for a, b in zip(caps, caps[1:]))
+
+
+def test_more_replicas_never_lower_capacity():
+    pt = sv.capacity_at_slo("llama-3.1-8b", "h100-sxm", ttft_s=1.0, tpot_s=0.03, **SHAPE)
+    rep = sv.replicas_for_rate(pt, 100.0)
+    assert rep.low <= rep.mid <= rep.high
+    for n in range(1, 30):  # n replicas carry n x capacity: capacity grows with replicas
+        assert n * pt.max_rate_per_replica.mid >= (n - 1) * pt.max_rate_per_replica.mid
+    assert rep.mid == math.ceil(100.0 / pt.max_rate_per_replica.mid)
+    assert sv.replicas_for_rate(pt, 1e-6).low == 1.0
+
+
+def test_scalar_equals_vectorized_on_a_grid():
+    tt = np.array([0.08, 0.2, 0.5, 1.0, 3.0])
+    tp = np.array([0.008, 0.012, 0.02, 0.05])
+    for model, gpu, prec, k in (("llama-3.1-8b", "h100-sxm", "bf16", 1), ("llama-3.1-70b", "h100-sxm", "fp8", 2),
+                                ("qwen2.5-3b", "l4", "bf16", 1)):
+        rates, binds = sv.capacity_sweep(model, gpu, gpus=k, precision=prec, ttft_s=tt[:, None], tpot_s=tp[None, :],
+                                         **SHAPE)
+        c = _coef(model, gpu, prec, k, budget=sv.default_budget(get_device(gpu)))
+        b = inf.engine_bands("vllm")
+        for i, a in enumerate(tt):
+            for j, t in enumerate(tp):
+                r, bind = sv.solve_capacity(c, b.bandwidth.mid, b.compute.mid, float(a), float(t))
+                assert rates[i, j] == pytest.approx(r, rel=1e-6, abs=1e-9)
+                if r > 0:
+                    assert binds[i, j] == bind
+
+
+def test_target_below_floor_is_unattainable_and_names_the_floor():
+    pt = sv.capacity_at_slo("llama-3.1-8b", "h100-sxm", ttft_s=1.0, tpot_s=0.001, **SHAPE)
+    assert not pt.feasible and pt.binding == "tpot"
+    assert "below the physical floor" in pt.reason and "1 ms" in pt.reason
+    floor = float(pt.reason.split("floor ")[1].split(" ms")[0])
+    assert floor > 1.0 and pt.tpot_s.mid * 1e3 == pytest.approx(floor, rel=1e-3)
+    pt = sv.capacity_at_slo("llama-3.1-8b", "h100-sxm", ttft_s=0.001, tpot_s=0.05, **SHAPE)
+    assert not pt.feasible and pt.reason.startswith("ttft")
+    assert pt.max_rate_per_replica.high == 0.0
+
+
+def test_model_that_does_not_fit_says_how_many_gpus():
+    pt = sv.capacity_at_slo("llama-3.1-70b", "l4", ttft_s=1.0, tpot_s=0.1, **SHAPE)
+    assert not pt.feasible and pt.binding == "memory"
+    assert "--gpus 8" in pt.reason
+
+
+def test_done_when_70b_on_two_h100_fp8():
+    pt = sv.capacity_at_slo("llama-3.1-70b", "h100-sxm", gpus=2, precision="fp8", engine="vllm", ttft_s=1.0,
+                            tpot_s=0.05, **SHAPE)
+    assert pt.feasible and pt.ttft_s.high < 1.0 and pt.gpus_per_replica == 2
+    assert pt.tpot_s.mid <= 0.05 * (1 + 1e-6)
+
+
+def test_memory_cap_binds_when_kv_is_large():
+    # long requests on a small card: the KV pool caps concurrency before latency does
+    pt = sv.capacity_at_slo("llama-3.1-8b", "l4", precision="fp8", prompt_tokens=8000, output_tokens=4000,
+                            ttft_s=None, tpot_s=None)
+    assert pt.binding == "memory"
+    assert 0.95 * pt.memory_concurrency_cap <= pt.concurrency.mid <= 1.05 * pt.memory_concurrency_cap
+
+
+def test_tp_degree_rejected_with_valid_list():
+    with pytest.raises(InputError, match=r"gpus=3 .*--gpus.*1, 2, 4, 8"):
+        sv.capacity_at_slo("llama-3.1-8b", "h100-sxm", gpus=3, ttft_s=1.0, tpot_s=0.05, **SHAPE)
+    with pytest.raises(InputError, match="gpus=64"):
+        inf.estimate_inference("llama-3.1-8b", "h100-sxm", "bf16", 1, 100, 10, gpus=64)
+
+
+def test_context_beyond_model_maximum_rejected():
+    with pytest.raises(InputError, match="prompt_tokens"):
+        sv.capacity_at_slo("smollm2-135m", "l4", prompt_tokens=100_000, output_tokens=10, ttft_s=1.0, tpot_s=0.05)
+
+
+def test_frontier_is_monotone_throughput_vs_tpot():
+    df = sv.frontier("llama-3.1-8b", "h100-sxm", points=40, **SHAPE)
+    assert np.all(np.diff(df["throughput_tokens_per_s"]) > 0)
+    assert np.all(np.diff(df["tpot_ms"]) >= 0)
+
+
+def test_single_estimate_is_fast():
+    import time
+
+    f = lambda: sv.capacity_at_slo("llama-3.1-8b", "h100-sxm", ttft_s=0.5, tpot_s=0.03, **SHAPE)  # noqa: E731
+    f()
+    t = time.perf_counter()
+    for _ in range(200):
+        f()
+    assert (time.perf_counter() - t) / 200 < 2e-3  # goal 0.4 ms; loose for a shared CI machine
