@@ -796,6 +796,8 @@ class InferenceEstimate:
     cost_per_1m_input_tokens_usd: Band | None
     bound: str
     assumptions: tuple[str, ...] = field(default_factory=tuple)
+    warnings: tuple[str, ...] = field(default_factory=tuple)
+    mode: str = "static"
 
     BAND_KEYS = (
         "ttft_s",
@@ -814,6 +816,8 @@ class InferenceEstimate:
             band = getattr(self, key)
             out[key] = band.as_dict(digits) if band is not None else None
         out["bound"] = self.bound
+        out["mode"] = self.mode
+        out["warnings"] = list(self.warnings)
         out["assumptions"] = list(self.assumptions)
         return out
 
@@ -1184,6 +1188,10 @@ class EngineBands:
     fallback: str = ""  # the family whose band is used, when the engine has too few cases
     bandwidth_cases: tuple[str, ...] = ()
     compute_cases: tuple[str, ...] = ()
+
+    @property
+    def compute_borrowed_from(self) -> str:
+        return self.fallback
 
 
 def _engine_cases(cases, engine_id):
