@@ -787,3 +787,19 @@ def estimate_continuous(model, gpu, precision, concurrency, prompt_tokens, outpu
         cost_per_1k_requests_usd=cost_req, cost_per_1m_input_tokens_usd=None, bound=bound,
         assumptions=tuple(a for a in assumptions if a), warnings=tuple(warnings), mode="continuous",
     )
+
+
+def min_gpus_for(model, gpu, *, precision="bf16", engine=DEFAULT_ENGINE, prompt_tokens, output_tokens,
+                 kv_precision=None, max_gpus=64, min_concurrency=1) -> int | None:
+    """Fewest tensor-parallel GPUs (a valid degree, :func:`costlib.inference.valid_tp_degrees`) whose KV
+    pool holds at least ``min_concurrency`` requests of this shape; None if no degree up to ``max_gpus`` does."""
+    need = int(whole("min_concurrency", min_concurrency))
+    model = inf._resolve_model(model)
+    device = inf._resolve_device(gpu)
+    for d in inf.valid_tp_degrees(model, max_gpus):
+        if device.kind in ("cpu", "soc") and d > 1:
+            return None
+        c = _setup(model, device.id, d, precision, engine, prompt_tokens, output_tokens, kv_precision, None)[-1]
+        if c.kv_cap >= need:
+            return d
+    return None
