@@ -405,18 +405,25 @@ def solve_capacity(c: StepCoefficients, u_b, u_c, ttft_s, tpot_s):
     use_tpot = tpot_cap < hi
     hi = np.where(use_tpot, tpot_cap, hi)
     binding[use_tpot] = "tpot"
-    _, ok = _ok(c, hi, u_b, u_c, ttft_s, np.asarray(tpot_s) * (1 + 1e-9))
+    tt = np.broadcast_to(np.asarray(ttft_s, dtype=float), hi.shape)
+    tp = np.broadcast_to(np.asarray(tpot_s, dtype=float), hi.shape)
+    _, ok = _ok(c, hi, u_b, u_c, tt, tp * (1 + 1e-9))
     lo = np.where(ok, hi, 0.0)
-    top = hi.copy()
-    for _ in range(BISECTION_STEPS):
-        mid = 0.5 * (lo + top)
-        good = _ok(c, mid, u_b, u_c, ttft_s, tpot_s)[1]
-        lo = np.where(ok, lo, np.where(good, mid, lo))
-        top = np.where(ok, top, np.where(good, top, mid))
-    s = state_at_rate(c, top, u_b, u_c)
-    nb = ~ok
-    binding[nb & (s["held"] > c.kv_cap)] = "memory"
-    binding[nb & ~(s["held"] > c.kv_cap) & (s["ttft_s"] > ttft_s)] = "ttft"
+    bad = np.flatnonzero(~ok & (hi > 0.0))  # bisect only where the closed form does not hold
+    if bad.size:
+        b_lo, b_top = np.zeros(bad.size), hi.flat[bad]
+        b_tt, b_tp = tt.flat[bad], tp.flat[bad]
+        for _ in range(BISECTION_STEPS):
+            mid = 0.5 * (b_lo + b_top)
+            good = _ok(c, mid, u_b, u_c, b_tt, b_tp)[1]
+            b_lo = np.where(good, mid, b_lo)
+            b_top = np.where(good, b_top, mid)
+        lo.flat[bad] = b_lo
+        s = state_at_rate(c, b_top, u_b, u_c)
+        mem = s["held"] > c.kv_cap
+        tt_fail = ~mem & (s["ttft_s"] > b_tt)
+        binding.flat[bad[mem]] = "memory"
+        binding.flat[bad[tt_fail]] = "ttft"
     return lo, binding
 
 
