@@ -108,8 +108,12 @@ def test_more_replicas_never_lower_capacity():
     pt = sv.capacity_at_slo("llama-3.1-8b", "h100-sxm", ttft_s=1.0, tpot_s=0.03, **SHAPE)
     rep = sv.replicas_for_rate(pt, 100.0)
     assert rep.low <= rep.mid <= rep.high
-    for n in range(1, 30):  # n replicas carry n x capacity: capacity grows with replicas
-        assert n * pt.max_rate_per_replica.mid >= (n - 1) * pt.max_rate_per_replica.mid
+    prev = 0.0
+    for rate in np.linspace(0.5, 500.0, 60):  # a higher peak never needs fewer replicas; the fleet carries it
+        r = sv.replicas_for_rate(pt, rate)
+        assert r.mid >= prev and r.mid * pt.max_rate_per_replica.mid >= rate * (1 - 1e-9)
+        assert (r.mid - 1) * pt.max_rate_per_replica.mid < rate  # and no replica more than needed
+        prev = r.mid
     assert rep.mid == math.ceil(100.0 / pt.max_rate_per_replica.mid)
     assert sv.replicas_for_rate(pt, 1e-6).low == 1.0
 
