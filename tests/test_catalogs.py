@@ -297,3 +297,27 @@ def test_tier_history_and_open_model_bands():
     assert band.mid == pytest.approx(0.2625)
     with pytest.raises(InputError, match="open model"):
         prices.open_model_api_band("llama-7b")
+
+
+# --- data freshness (a report; these tests check the arithmetic, never the age) --------------------------
+
+
+def test_freshness_report_counts_by_hand(tmp_path):
+    from costlib import freshness
+
+    age = freshness.catalog_age("prices.csv", as_of="2026-12-01")
+    rows = load_csv("prices.csv", prices.PRICE_SCHEMA)
+    dates = sorted(r["as_of"].isoformat() for r in rows)
+    assert (age.rows, age.oldest, age.newest) == (len(rows), dates[0], dates[-1])
+    assert age.median == dates[(len(dates) - 1) // 2]
+    cutoff = (dt.date(2026, 12, 1) - dt.timedelta(days=365)).isoformat()
+    assert age.stale_rows == sum(d < cutoff for d in dates)
+    # one stated age for all, and a catalog without a stated age lists nothing
+    assert freshness.catalog_age("prices.csv", as_of="2030-01-01", stale_after_days=30).stale_rows == len(rows)
+    assert freshness.catalog_age("published_runs.csv").stale_rows is None
+    table = freshness.freshness_table()
+    assert {"hardware.csv", "models.csv", "prices.csv", "api_prices.csv"} <= set(table["catalog"])
+    text = freshness.report(as_of="2026-12-01")
+    assert "prices.csv" in text and "coreweave-h100-sxm-2024" in text
+    with pytest.raises(InputError, match="catalog"):
+        freshness.catalog_age("nope.csv")
