@@ -396,6 +396,52 @@ def model_table():
     return pd.DataFrame(rows)
 
 
+QUALITY_SCHEMA = Schema(
+    columns=(
+        Column("id"),
+        Column("model_id"),
+        Column("axis", choices=("knowledge", "coding")),
+        Column("benchmark"),
+        Column("variant", choices=("base", "instruct")),
+        Column("shots", "int", non_negative=True),
+        Column("metric"),
+        Column("harness"),
+        Column("score", "float", non_negative=True, unit="percent", magnitude=(0.0, 100.0)),
+        Column("level", choices=("P", "S")),
+        SOURCE,
+        AS_OF,
+        NOTES,
+    ),
+)
+
+
+@lru_cache(maxsize=1)
+def quality_scores() -> tuple[dict, ...]:
+    """Rows of ``data/quality_scores.csv``: scores on one basis per axis (benchmark, variant, metric, harness)."""
+    rows = load_csv("quality_scores.csv", QUALITY_SCHEMA)
+    known = models()
+    for r in rows:
+        if r["model_id"] not in known:
+            raise UnknownIdError("model_id", r["model_id"], sorted(known))
+    return tuple({**{k: v for k, v in r.items() if not k.startswith("_")}, "as_of": r["as_of"].isoformat()} for r in rows)
+
+
+def quality_axis(axis: str) -> dict:
+    """One quality axis on one basis: ``{"benchmark", "variant", "metric", "harness", "source", "scores": {model_id: percent}}``.
+    An axis whose rows mix benchmarks, variants, metrics or harnesses is an error (the chapter-05 trap of putting
+    Meta's acc_char MMLU beside Qwen's 5-shot accuracy on one axis)."""
+    rows = [r for r in quality_scores() if r["axis"] == axis]
+    if not rows:
+        raise InputError("axis", axis, "one of " + ", ".join(sorted({r["axis"] for r in quality_scores()})))
+    basis = {(r["benchmark"], r["variant"], r["metric"], r["harness"]) for r in rows}
+    if len(basis) > 1:
+        raise InputError("axis", axis, "rows on one basis (found " + "; ".join(" / ".join(b) for b in sorted(basis)) + ")")
+    (bench, variant, metric, harness), = basis
+    return {"benchmark": bench, "variant": variant, "metric": metric, "harness": harness,
+            "source": rows[0]["source"], "level": "".join(sorted({r["level"] for r in rows})),
+            "scores": {r["model_id"]: r["score"] for r in rows}}
+
+
 def published_tolerance(published: float, digits: int | None = None, floor: float = 0.01) -> float:
     """Relative tolerance for comparing a computed parameter count with a published one: 1%, or, when the
     maker prints only ``digits`` significant digits, half a unit in the last of them if that is wider

@@ -216,3 +216,37 @@ def test_kv_gpt_oss_alternating_windows_and_llama4_chunks_by_hand():
     assert mem.kv_cache_bytes("llama-4-scout", 10**6) == (12 * 10**6 + 36 * 8192) * 2 * 8 * 128 * 2
     # Qwen3-30B-A3B (no window): 48 x 2 x 4 x 128 x 2 = 98,304 bytes per token at every length
     assert mem.kv_bytes_per_token("qwen3-30b-a3b") == mem.kv_bytes_per_token_beyond_window("qwen3-30b-a3b") == 98_304
+
+
+def test_quality_axes_are_one_basis_each():
+    know, code = models.quality_axis("knowledge"), models.quality_axis("coding")
+    assert (know["benchmark"], know["variant"]) == ("MMLU-Pro", "base")
+    assert (code["benchmark"], code["variant"]) == ("EvalPlus", "base")
+    # old (2024) and new (2025) models on the same axis
+    for axis in (know, code):
+        assert {"qwen2.5-72b", "deepseek-v3", "qwen3-30b-a3b", "llama-4-scout", "gemma-3-27b"} <= set(axis["scores"])
+        assert all(0 <= s <= 100 for s in axis["scores"].values())
+    with pytest.raises(InputError, match="axis"):
+        models.quality_axis("vibes")
+
+
+def test_quality_axis_refuses_mixed_variants(monkeypatch):
+    rows = list(models.quality_scores())
+    mixed = dict(rows[0], variant="instruct", id="mixed")
+    monkeypatch.setattr(models, "quality_scores", lambda: tuple(rows + [mixed]))
+    with pytest.raises(InputError, match="one basis"):
+        models.quality_axis(rows[0]["axis"])
+
+
+def test_self_hosted_vs_api_same_request_on_both_sides():
+    from costlib import market, prices
+
+    luna = prices.get_api_price("groq-gpt-oss-20b")
+    # 1,000 in + 250 out: per 1M output tokens = 4 x input price + output price = 4 x 0.075 + 0.30
+    assert market.api_cost_per_1m_output(luna) == pytest.approx(4 * 0.075 + 0.30)
+    df = market.self_hosted_vs_api(("gpt-oss-20b", "qwen3-30b-a3b"))
+    assert list(df["model"]) == ["gpt-oss-20b", "qwen3-30b-a3b"]
+    assert (df["self_hosted_low"] <= df["self_hosted_mid"]).all() and (df["self_hosted_mid"] <= df["self_hosted_high"]).all()
+    assert (df["api_low"] <= df["api_high"]).all() and (df["gpus"] >= 1).all()
+    with pytest.raises(InputError, match="hosted price"):
+        market.self_hosted_vs_api(("llama-7b",))
