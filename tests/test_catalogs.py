@@ -321,3 +321,27 @@ def test_freshness_report_counts_by_hand(tmp_path):
     assert "prices.csv" in text and "coreweave-h100-sxm-2024" in text
     with pytest.raises(InputError, match="catalog"):
         freshness.catalog_age("nope.csv")
+
+
+def test_model_row_in_billions_instead_of_a_count_is_named(tmp_path):
+    src = (DATA_DIR / "models.csv").read_text().splitlines()
+    header_idx = next(i for i, line in enumerate(src) if line.startswith("id,"))
+    row = next(line for line in src if line.startswith("qwen3-8b,"))
+    path = tmp_path / "m.csv"
+    path.write_text("\n".join([src[header_idx], row.replace(",8.2e+09,", ",8.2,")]) + "\n")
+    with pytest.raises(CatalogError, match=r"m.csv, row 2, column 'published_params'.*8.2 is outside"):
+        load_csv(path, MODEL_SCHEMA)
+
+
+def test_loading_api_prices_never_touches_the_network(monkeypatch):
+    """genai-prices' bundled table is read; UpdatePrices (which would fetch) is never started."""
+    import socket
+
+    def refuse(*a, **k):
+        raise AssertionError("network access while loading prices")
+
+    monkeypatch.setattr(socket, "socket", refuse)
+    monkeypatch.setattr(socket, "create_connection", refuse)
+    prices.api_prices.cache_clear()
+    prices._genai_models.cache_clear()
+    assert prices.api_tiers()["small"]
