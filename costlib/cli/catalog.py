@@ -88,11 +88,11 @@ def _gpus_text(payload: dict) -> str:
 
 
 def _models_text(payload: dict) -> str:
-    head = f"{'id':<16} {'total (B)':>10} {'active (B)':>10} {'published (B)':>13} {'layers':>6} {'d_model':>7} {'heads/kv':>8}"
+    head = f"{'id':<28} {'total (B)':>10} {'active (B)':>10} {'published (B)':>13} {'layers':>6} {'d_model':>7} {'heads/kv':>8}"
     lines = [head, "-" * len(head)]
     for m in payload["models"]:
         lines.append(
-            f"{m['id']:<16} {m['total_params'] / 1e9:>10.3f} {m['active_params'] / 1e9:>10.3f} "
+            f"{m['id']:<28} {m['total_params'] / 1e9:>10.3f} {m['active_params'] / 1e9:>10.3f} "
             f"{m['published_params'] / 1e9:>13.3f} {m['layers']:>6} {m['d_model']:>7} {m['heads']:>4}/{m['kv_heads']:<3}"
         )
     return "\n".join(lines)
