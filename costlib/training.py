@@ -529,23 +529,23 @@ def qlora_dequant_seconds(params, tokens, gpu, tokens_per_microbatch=FINETUNE_MI
     return steps * QLORA_PASSES_PER_STEP * n * QLORA_EXTRA_BYTES_PER_PARAM_PER_PASS / device.bandwidth_bytes_s
 
 
-def finetune_memory_gb(model, method: str, *, gpus: int = 1, rank: int = LORA_RANK_DEFAULT, seq_len: int = 512, batch: int = 4):
-    """Per-GPU memory (GB) to fine-tune ``model`` with ``method``, from :func:`costlib.memory.training_memory`.
-
-    Mixed-precision Adam; gradient checkpointing (full recompute, as QLoRA's reference code does);
-    full fine-tuning over several GPUs shards everything with ZeRO-3 / FSDP full_shard (as Alpaca did);
-    LoRA and QLoRA keep a whole copy of the frozen base on each GPU.
-    """
+def finetune_memory(model, method: str, *, gpus: int = 1, rank=None, seq_len=None, batch=None, zero=None, **kw):
+    """Per-GPU :class:`~costlib.memory.MemoryBreakdown` to fine-tune ``model`` with ``method``
+    (:func:`costlib.memory.training_memory`; settings left ``None`` copy the method's named recipe).
+    ``zero=None``: full fine-tuning over several GPUs shards everything with ZeRO-3 / FSDP (as Alpaca did);
+    LoRA and QLoRA keep a whole copy of the frozen base on each GPU unless ``zero=3`` (FSDP) is asked for."""
     from .memory import training_memory
 
     choice("method", method, FINETUNE_METHODS)
     k = int(whole("gpus", gpus))
-    zero = 3 if (method == "full" and k > 1) else 0
-    br = training_memory(
-        get_model(model), mode=method, precision="bf16", optimizer="adam", zero=zero, gpus=k,
-        batch=batch, seq_len=seq_len, recompute="full", lora_rank=rank, lora_targets="all-linear",
-    )
-    return br.total_gb
+    z = (3 if (method == "full" and k > 1) else 0) if zero is None else zero
+    return training_memory(get_model(model), mode=method, precision="bf16", zero=z, gpus=k, batch=batch, seq_len=seq_len,
+                           lora_rank=None if method == "full" else rank, **kw)
+
+
+def finetune_memory_gb(model, method: str, *, gpus: int = 1, rank: int = LORA_RANK_DEFAULT, seq_len: int = 512, batch: int = 4):
+    """Per-GPU memory (GB) of :func:`finetune_memory` (kept for existing callers)."""
+    return finetune_memory(model, method, gpus=gpus, rank=rank, seq_len=seq_len, batch=batch).total_gb
 
 
 @dataclass(frozen=True)
@@ -621,17 +621,17 @@ def estimate_finetune(
         hours = Band(hours.low + extra_h, hours.mid + extra_h, hours.high + extra_h)
     price, price_info = _price(device, price_usd_per_gpu_hour)
     cost = None if price is None else Band(hours.low * price.low, hours.mid * price.mid, hours.high * price.high)
-    mem_gb = float(finetune_memory_gb(spec, method, gpus=k, rank=rank, seq_len=seq_len, batch=batch))
-    fits = mem_gb <= device.memory_gb
+    mem = finetune_memory(spec, method, gpus=k, rank=rank, seq_len=seq_len, batch=batch)
+    mem_gb = float(mem.total_gb)
+    fits = mem_gb * 1e9 <= device.memory_bytes
     single = float(finetune_memory_gb(spec, method, gpus=1, rank=rank, seq_len=seq_len, batch=batch))
-    fits_on = tuple(dev.id for dev in devices().values() if dev.kind == "gpu" and single <= dev.memory_gb)
+    fits_on = tuple(dev.id for dev in devices().values() if dev.kind == "gpu" and single * 1e9 <= dev.memory_bytes)
     assumptions = {
         "flops_per_token_rule": {"full": "6·N", "lora": "4·N + 6·adapters", "qlora": "4·N + 6·adapters + NF4 dequantisation time"}[method],
         "adapter_params": adapters,
         "rank": rank if method != "full" else None,
         "mfu": {**band.as_dict(4), "source": "calibrated pre-training band (optimistic for fine-tuning)" if mfu is None else "user input (pinned)"},
-        "memory": f"per GPU: micro-batch {batch} x {seq_len} tokens, mixed-precision Adam, gradient checkpointing, "
-        + ("ZeRO-3 over the GPUs" if (method == "full" and k > 1) else "no sharding") + " (costlib.memory.training_memory)",
+        "memory": mem.assumptions,
         "fits_on": "catalog GPUs that hold it alone (one GPU)",
         "price": price_info,
         "gpus": k,

@@ -166,7 +166,10 @@ def test_zero_stages_shard_what_they_should():
     z3 = mem.training_memory(m, gpus=8, zero=3)
     assert z1.optimizer_gb == pytest.approx(base.optimizer_gb / 8) and z1.gradients_gb == base.gradients_gb
     assert z2.gradients_gb == pytest.approx(base.gradients_gb / 8) and z2.weights_gb == base.weights_gb
-    assert z3.weights_gb == pytest.approx(base.weights_gb / 8)
+    # ZeRO-3 / FSDP: a 1/8 shard of the bf16 weights plus two gathered layers (the prefetch buffer)
+    spec = get_model(m)
+    layer = spec.attention_params_per_layer + spec.norm_params_per_layer + spec.mlp_params_per_dense_layer
+    assert z3.weights_gb == pytest.approx(base.weights_gb / 8 + 2 * layer * 2 / GB)
     assert z3.activations_gb == base.activations_gb  # data parallel: activations are not sharded
     assert base.total_gb > z1.total_gb > z2.total_gb > z3.total_gb
 
@@ -175,18 +178,38 @@ def test_korthikanti_activations_hand_worked():
     # Llama-2-7B, s=2048, b=1, h=4096, a=32, L=32: L*s*b*h*(34 + 5*a*s/h) + 4*s*b*vocab
     s, h, a, L, v = 2048, 4096, 32, 32, 32000
     none = L * s * h * (34 + 5 * a * s / h) + 4 * s * v
-    assert mem.training_activation_bytes("llama-2-7b", s, 1, "none") == pytest.approx(none)
+    assert mem.korthikanti_activation_bytes("llama-2-7b", s, 1, "none") == pytest.approx(none)
     sel = L * s * h * 34 + 4 * s * v
-    assert mem.training_activation_bytes("llama-2-7b", s, 1, "selective") == pytest.approx(sel)
+    assert mem.korthikanti_activation_bytes("llama-2-7b", s, 1, "selective") == pytest.approx(sel)
     full = L * 2 * s * h + s * h * (34 + 5 * a * s / h) + 4 * s * v
-    assert mem.training_activation_bytes("llama-2-7b", s, 1, "full") == pytest.approx(full)
+    assert mem.korthikanti_activation_bytes("llama-2-7b", s, 1, "full") == pytest.approx(full)
+
+
+def test_flash_attention_activations_hand_worked():
+    # Llama-3.1-8B block, per token: 2 bytes x (norm in 4096 + normed 4096 + Q 4096 + K 1024 + V 1024 + O 4096
+    #   + norm in 4096 + normed 4096 + gate/up/product 3 x 14336) + fp32 log-sum-exp 4 x 32 heads
+    per_token = 2 * (4096 * 2 + 4096 + 1024 + 1024 + 4096 + 4096 * 2 + 3 * 14336) + 4 * 32
+    assert per_token == 139_392 and per_token - 128 == 34 * 4096  # Korthikanti's 34·h, without the 5·a·s term
+    assert mem.layer_activation_bytes_per_token("llama-3.1-8b") == per_token
+    s, b, L, v = 2048, 2, 32, 128256
+    none = L * per_token * s * b + 4 * s * b * v
+    assert mem.training_activation_bytes("llama-3.1-8b", s, b, "none") == pytest.approx(none)
+    # full checkpointing: each layer keeps its bf16 input (4096 x 2 bytes per token) + one layer recomputed
+    full = L * 4096 * 2 * s * b + per_token * s * b + 4 * s * b * v
+    assert mem.training_activation_bytes("llama-3.1-8b", s, b, "full") == pytest.approx(full)
+    # the materialized form keeps Korthikanti's 5·a·s bytes per token per layer instead of the log-sum-exp
+    mat = mem.training_activation_bytes("llama-3.1-8b", s, b, "none", attention="materialized")
+    assert mat - none == pytest.approx(L * (5 * 32 * s - 4 * 32) * s * b)
 
 
 def test_recompute_orders_activation_memory():
-    n = mem.training_activation_bytes("llama-3.1-8b", 4096, 2, "none")
-    s = mem.training_activation_bytes("llama-3.1-8b", 4096, 2, "selective")
-    f = mem.training_activation_bytes("llama-3.1-8b", 4096, 2, "full")
-    assert n > s > f
+    for attention in ("flash", "materialized"):
+        n = mem.training_activation_bytes("llama-3.1-8b", 4096, 2, "none", attention=attention)
+        s = mem.training_activation_bytes("llama-3.1-8b", 4096, 2, "selective", attention=attention)
+        f = mem.training_activation_bytes("llama-3.1-8b", 4096, 2, "full", attention=attention)
+        assert n >= s > f
+    assert mem.training_activation_bytes("llama-3.1-8b", 4096, 2, "none", attention="materialized") > mem.training_activation_bytes(
+        "llama-3.1-8b", 4096, 2, "selective", attention="materialized")
 
 
 def test_lora_trainable_params_match_peft_count():
