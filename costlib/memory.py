@@ -75,6 +75,10 @@ PREFILL_CHUNK_TOKENS = 8192
 
 LOGITS_BYTES = 4
 """Logits are upcast to fp32 for the softmax / cross-entropy (Korthikanti et al. 2022, section 4.3)."""
+CHUNKED_LOSS_CHUNKS = 8
+"""Chunked cross-entropy keeps the logits in 16-bit and upcasts one chunk at a time: torchtune
+``CEWithChunkedOutputLoss(num_output_chunks=8)`` (torchtune/modules/loss, 2024), used by its Llama 3.1 recipes.
+Logit bytes per value: 2 + 4 / 8 = 2.5 instead of 4."""
 
 ACTIVATION_BYTES = {"fp32": 4.0}
 """Bytes per activation value: 2 (bf16/fp16 compute, also for fp8/int8/int4 weight-only formats,
@@ -538,7 +542,7 @@ def layer_activation_bytes_per_token(model, attention: str = "flash", seq_len=20
     return _scalar_or_array(per_token)
 
 
-def training_activation_bytes(model, seq_len, batch=1, recompute: str = "none", precision: str = "bf16", *, attention: str = "flash"):
+def training_activation_bytes(model, seq_len, batch=1, recompute: str = "none", precision: str = "bf16", *, attention: str = "flash", chunked_loss: bool = False):
     """Activation memory of one micro-batch per GPU (data parallel: no tensor or sequence parallelism).
 
     ``none`` and ``selective``: every layer keeps :func:`layer_activation_bytes_per_token` x tokens
@@ -547,7 +551,8 @@ def training_activation_bytes(model, seq_len, batch=1, recompute: str = "none", 
     (activation checkpointing per layer, as torchtune's ``enable_activation_checkpointing`` and Hugging Face's
     ``gradient_checkpointing`` do): each layer keeps its 16-bit input (h values per token) and one layer's
     working set exists while it is recomputed. Plus 4 bytes per token per vocabulary entry for the fp32 logits
-    of the loss (Korthikanti et al. 2022, section 4.3). Numbers or arrays for ``seq_len`` and ``batch``.
+    of the loss (Korthikanti et al. 2022, section 4.3), or 2.5 with ``chunked_loss`` (:data:`CHUNKED_LOSS_CHUNKS`).
+    Numbers or arrays for ``seq_len`` and ``batch``.
     """
     m = _spec(model)
     _need_arch(m, "the activation memory")
@@ -562,7 +567,8 @@ def training_activation_bytes(model, seq_len, batch=1, recompute: str = "none", 
         layers = m.layers * m.d_model * _act_bytes(precision) * tokens + per_layer
     else:
         layers = m.layers * per_layer
-    return _scalar_or_array(layers + LOGITS_BYTES * tokens * m.vocab)
+    logit_bytes = 2.0 + LOGITS_BYTES / CHUNKED_LOSS_CHUNKS if chunked_loss else LOGITS_BYTES
+    return _scalar_or_array(layers + logit_bytes * tokens * m.vocab)
 
 
 def korthikanti_activation_bytes(model, seq_len, batch=1, recompute: str = "none", precision: str = "bf16"):
@@ -689,6 +695,11 @@ def _largest_tensor_params(m: ModelSpec, mode: str, lora_rank: int, lora_targets
     return float(max(r * c for r, c, _ in _matrix_shapes(m, mode, int(lora_rank), lora_targets)))
 
 
+def _largest_linear_params(m: ModelSpec) -> float:
+    """Parameters of the largest linear layer inside a decoder block."""
+    return float(max(d_in * d_out for mods in _module_dims(m).values() for d_in, d_out, _ in mods))
+
+
 def _layer_params(m: ModelSpec) -> float:
     """Parameters of the largest decoder layer (what FSDP gathers per unit)."""
     per = m.attention_params_per_layer + m.norm_params_per_layer
@@ -715,6 +726,7 @@ def training_memory(
     optimizer_in_backward: bool | None = None,
     offload: str = "none",
     recipe: str | None = None,
+    chunked_loss: bool = False,
 ) -> MemoryBreakdown:
     """Training / fine-tuning memory per GPU, data parallel over ``gpus`` with ZeRO stage ``zero`` (3 = FSDP full shard).
 
@@ -814,8 +826,12 @@ def training_memory(
     if z >= 3:
         weights /= g
         if g > 1:
-            per_layer_bytes = _layer_params(m) * (2.0 if mode != "qlora" else NF4_DQ_BITS_PER_WEIGHT / 8 + 2.0)
-            gather = min(FSDP_PREFETCH_LAYERS * per_layer_bytes, weights * (g - 1))
+            if mode == "qlora":
+                # NF4 layers are gathered as NF4 and dequantized one matrix at a time (bitsandbytes Linear4bit)
+                gathered = FSDP_PREFETCH_LAYERS * _layer_params(m) * NF4_DQ_BITS_PER_WEIGHT / 8 + _largest_linear_params(m) * 2.0
+            else:
+                gathered = FSDP_PREFETCH_LAYERS * _layer_params(m) * 2.0
+            gather = min(gathered, weights * (g - 1))
     host = 0.0
     if optimizer in PAGED_OPTIMIZERS:
         host += states
@@ -828,7 +844,7 @@ def training_memory(
         host += weights + grads
         weights, grads = 0.0, 0.0
         notes.append("offload=all: sharded parameters and gradients live in host RAM; each layer is gathered to the GPU to compute")
-    act = training_activation_bytes(m, seq_len, batch, recompute, compute, attention=attention)
+    act = training_activation_bytes(m, seq_len, batch, recompute, compute, attention=attention, chunked_loss=chunked_loss)
     if mode != "full":
         # each adapter keeps its r-dim intermediate for the backward pass (16-bit); one layer's worth under full recompute
         per_layer_modules = len(_targets(lora_targets))
@@ -841,6 +857,7 @@ def training_memory(
         "sharding": {0: "none (each GPU holds everything)", 1: "ZeRO-1 (optimizer states)", 2: "ZeRO-2 (+ gradients)",
                      3: "ZeRO-3 / FSDP full shard (+ weights, frozen base included)"}[z] + f" over {g} GPU(s)",
         "offload": offload,
+        "loss": "chunked cross-entropy (16-bit logits, 8 chunks)" if chunked_loss else "fp32 logits",
         "precision": precision,
         "overhead_gb": f"{RUNTIME_OVERHEAD_GB:g} (CUDA context and workspaces)",
     }

@@ -5,6 +5,8 @@ import json
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from costlib import memory as mem
 from costlib.cli import main
@@ -390,3 +392,78 @@ def test_fit_table_agrees_with_fits_and_min_gpus():
     row = t[(t.model == "llama-3.1-70b") & (t.gpu == "a100-80gb") & (t.precision == "bf16")].iloc[0]
     assert not row.fits and row.min_gpus == 2
     assert ((t.min_gpus == 1) == t.fits).all()
+
+
+# --- fine-tuning memory as practiced -----------------------------------------------------------------------------
+def test_8bit_adamw_state_bytes_by_hand():
+    m = get_model("llama-3.1-8b")
+    assert mem.optimizer_state_bytes(m, "adamw8bit") == 2 * m.total_params  # Dettmers et al. 2022: 2 x 8-bit moments
+    assert mem.optimizer_state_bytes(m, "adamw") == 8 * m.total_params
+    # pure bf16 (torchtune) + 8-bit states on the GPU: 2 + 2 + 2 bytes per parameter
+    b = mem.training_memory(m, "full", "bf16", "adamw8bit", master_weights=False, optimizer_in_backward=False)
+    assert (b.weights_gb + b.gradients_gb + b.optimizer_gb) * GB == pytest.approx(6 * m.total_params)
+    # paged: the states move to host memory and out of the GPU total
+    p = mem.training_memory(m, "full", "bf16", "adamw8bit-paged", master_weights=False, optimizer_in_backward=False)
+    assert p.optimizer_gb == 0 and p.host_gb * GB == pytest.approx(2 * m.total_params)
+
+
+def test_adafactor_factored_states_by_hand():
+    m = get_model("llama-3.2-1b")
+    shapes = mem._matrix_shapes(m, "full", 0, "all-linear")
+    assert mem.optimizer_state_bytes(m, "adafactor") == pytest.approx(sum(4 * (r + c) * n for r, c, n in shapes))
+    assert mem.optimizer_state_bytes(m, "adafactor") < 0.01 * mem.optimizer_state_bytes(m, "adamw")
+
+
+def test_optimizer_in_backward_keeps_one_gradient():
+    m = get_model("llama-3.1-8b")
+    b = mem.training_memory(m, "full", optimizer_in_backward=True)
+    assert b.gradients_gb * GB == pytest.approx(128256 * 4096 * 2)  # the largest tensor: an embedding matrix in bf16
+
+
+def test_fsdp_sharded_lora_base_by_hand():
+    # Llama-3.1-70B LoRA on 8 GPUs with FSDP: the bf16 base is sharded 8 ways, plus two gathered layers
+    m = get_model("llama-3.1-70b")
+    one = mem.training_memory(m, "lora", lora_rank=16, lora_targets="torchtune", zero=0)
+    fsdp = mem.training_memory(m, "lora", lora_rank=16, lora_targets="torchtune", zero=3, gpus=8)
+    layer = m.attention_params_per_layer + m.norm_params_per_layer + m.mlp_params_per_dense_layer
+    assert fsdp.weights_gb * GB == pytest.approx(one.weights_gb * GB / 8 + 2 * layer * 2)
+    assert fsdp.total_gb < 80 < one.total_gb  # "does not fit" on one 80 GB GPU, fits on each of 8
+
+
+def test_offload_moves_states_to_host():
+    m = "llama-3.1-8b"
+    base = mem.training_memory(m, "full")
+    off = mem.training_memory(m, "full", offload="optimizer")
+    assert off.optimizer_gb == 0 and off.host_gb == pytest.approx(base.optimizer_gb)
+    allo = mem.training_memory(m, "full", offload="all", zero=3, gpus=8)
+    assert allo.gradients_gb == 0 and allo.total_gb < off.total_gb
+
+
+@settings(max_examples=30, deadline=None)
+@given(g=st.integers(1, 63), mode=st.sampled_from(["full", "lora", "qlora"]), z=st.integers(0, 3))
+def test_more_gpus_never_raise_per_gpu_memory(g, mode, z):
+    a = mem.training_memory("llama-3.1-8b", mode, zero=z, gpus=g)
+    b = mem.training_memory("llama-3.1-8b", mode, zero=z, gpus=g + 1)
+    assert b.total_gb <= a.total_gb + 1e-12
+
+
+@settings(max_examples=30, deadline=None)
+@given(s=st.integers(128, 8192), b=st.integers(1, 8), mode=st.sampled_from(["full", "lora", "qlora"]),
+       attention=st.sampled_from(["flash", "materialized"]))
+def test_checkpointing_never_raises_memory(s, b, mode, attention):
+    none = mem.training_memory("llama-3.2-1b", mode, seq_len=s, batch=b, recompute="none", attention=attention)
+    sel = mem.training_memory("llama-3.2-1b", mode, seq_len=s, batch=b, recompute="selective", attention=attention)
+    full = mem.training_memory("llama-3.2-1b", mode, seq_len=s, batch=b, recompute="full", attention=attention)
+    assert full.total_gb <= sel.total_gb <= none.total_gb
+
+
+def test_training_memory_bad_input():
+    for call, text in [
+        (lambda: mem.training_memory("llama-3.1-8b", offload="disk"), "offload='disk'"),
+        (lambda: mem.training_memory("llama-3.1-8b", attention="sparse"), "attention='sparse'"),
+        (lambda: mem.training_memory("llama-3.1-8b", "lora", recipe="qlora-paper"), "recipe"),
+        (lambda: mem.training_memory("llama-3.1-8b", "full", recipe="nope"), "recipe='nope'"),
+        (lambda: mem.training_memory("llama-3.1-8b", "lora", lora_rank=0), "lora_rank"),
+    ]:
+        with pytest.raises(InputError, match=text):
+            call()
