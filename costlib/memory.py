@@ -547,7 +547,8 @@ def training_activation_bytes(model, seq_len, batch=1, recompute: str = "none", 
 
     ``none`` and ``selective``: every layer keeps :func:`layer_activation_bytes_per_token` x tokens
     (``selective`` recomputes only the attention core, so with ``materialized`` attention it drops the
-    5·a·s term, Korthikanti et al. 2022 section 5; with FlashAttention it equals ``none``). ``full``
+    5·a·s term, Korthikanti et al. 2022 section 5, except for the one layer being recomputed in the backward pass;
+    with FlashAttention it equals ``none``). ``full``
     (activation checkpointing per layer, as torchtune's ``enable_activation_checkpointing`` and Hugging Face's
     ``gradient_checkpointing`` do): each layer keeps its 16-bit input (h values per token) and one layer's
     working set exists while it is recomputed. Plus 4 bytes per token per vocabulary entry for the fp32 logits
@@ -567,6 +568,10 @@ def training_activation_bytes(model, seq_len, batch=1, recompute: str = "none", 
         layers = m.layers * m.d_model * _act_bytes(precision) * tokens + per_layer
     else:
         layers = m.layers * per_layer
+        if recompute == "selective" and attention == "materialized":
+            # the recomputed attention core of the layer in its backward pass holds its scores for a moment
+            mat = np.asarray(layer_activation_bytes_per_token(m, "materialized", s, precision)) * tokens
+            layers = layers + (mat - per_layer)
     logit_bytes = 2.0 + LOGITS_BYTES / CHUNKED_LOSS_CHUNKS if chunked_loss else LOGITS_BYTES
     return _scalar_or_array(layers + logit_bytes * tokens * m.vocab)
 
