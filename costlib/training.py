@@ -525,6 +525,24 @@ def slice_summary(table=None, coverage: float = MFU_BAND_COVERAGE):
     return pd.DataFrame(rows)
 
 
+def mfu_rank_correlation(slice_key: str = "a100", by: str = "params") -> tuple[float, int]:
+    """Spearman rank correlation of effective MFU with model size (``by="params"``) or GPU count (``"gpus"``)
+    over a hardware slice's fit runs, and the number of runs: the check of whether MFU depends on size or scale
+    strongly enough to model (it is not modelled when |rho| is small)."""
+    choice("slice_key", slice_key, tuple(HARDWARE_SLICES))
+    choice("by", by, ("params", "gpus"))
+    runs = [r for r in fit_runs("dense") if r.gpu_id in HARDWARE_SLICES[slice_key]]
+    if by == "gpus":
+        runs = [r for r in runs if r.gpu_count]
+    x = np.array([r.params if by == "params" else r.gpu_count for r in runs], dtype=float)
+    y = np.array([effective_mfu(r) for r in runs])
+
+    def ranks(a):
+        return np.argsort(np.argsort(a)).astype(float)
+
+    return float(np.corrcoef(ranks(x), ranks(y))[0, 1]), len(runs)
+
+
 def _mfu(mfu, gpu=None, moe: bool = False) -> Band:
     if mfu is None:
         return mfu_band() if gpu is None else mfu_band_for(gpu, moe=moe)
@@ -806,9 +824,10 @@ def estimate_finetune(
 ) -> FinetuneEstimate:
     """GPU-hours, dollars and memory to fine-tune ``model`` on ``tokens`` with full / LoRA / QLoRA.
 
-    Compute from :func:`finetune_flops_per_token` at the calibrated MFU band (pre-training
-    MFU: fine-tuning runs with short sequences and small batches usually do worse, so read the
-    band as optimistic; the chapter shows Alpaca's case). QLoRA adds its dequantisation time.
+    Kept for existing callers; :func:`costlib.finetune.estimate` is the full model. With ``mfu=None`` the
+    GPU-hours come from :func:`costlib.finetune.estimate` (the fine-tuning efficiency band, checkpointing, QLoRA
+    dequantization; ``seq_len`` x ``batch`` packed tokens per micro-batch); a pinned ``mfu`` keeps the plain rule
+    FLOPs / (peak x MFU) from :func:`finetune_flops_per_token`, plus QLoRA's dequantisation time.
     Memory per GPU from :func:`finetune_memory_gb` (no sharding for LoRA and QLoRA; full
     fine-tuning shards states over ``gpus`` as ZeRO-3 would); ``fits`` says
     whether it fits ``gpu``'s memory, ``fits_on`` lists the catalog GPUs it fits on alone.
@@ -822,12 +841,25 @@ def estimate_finetune(
     adapters = 0.0 if method == "full" else lora_adapter_params(spec, rank)
     per_token = float(finetune_flops_per_token(n, method, adapters))
     flops = per_token * d
-    band = _mfu(mfu)
-    hours = gpu_hours(flops, device, "bf16", band)
-    if method == "qlora":
-        extra_h = float(qlora_dequant_seconds(spec.total_params, d, device)) / SECONDS_PER_HOUR
-        hours = Band(hours.low + extra_h, hours.mid + extra_h, hours.high + extra_h)
     price, price_info = _price(device, price_usd_per_gpu_hour)
+    if mfu is None:
+        # time from the fine-tuning model (costlib.finetune: its own efficiency band, checkpointing, dequantization)
+        from .finetune import EFFICIENCY_METHOD, estimate as finetune_estimate
+
+        run = finetune_estimate(
+            spec, method, device, tokens=d, gpus=k, seq_len=seq_len, micro_batch=batch, zero=(3 if (method == "full" and k > 1) else 0),
+            lora_rank=None if method == "full" else rank, lora_targets=None if method == "full" else "all-linear",
+            price_usd_per_gpu_hour=price_usd_per_gpu_hour,
+        )
+        band, hours = run.efficiency, run.gpu_hours
+        mfu_source = "fine-tuning efficiency band (costlib.finetune.estimate): " + EFFICIENCY_METHOD
+    else:
+        band = _mfu(mfu)
+        hours = gpu_hours(flops, device, "bf16", band)
+        if method == "qlora":
+            extra_h = float(qlora_dequant_seconds(spec.total_params, d, device)) / SECONDS_PER_HOUR
+            hours = Band(hours.low + extra_h, hours.mid + extra_h, hours.high + extra_h)
+        mfu_source = "user input (pinned)"
     cost = None if price is None else Band(hours.low * price.low, hours.mid * price.mid, hours.high * price.high)
     mem = finetune_memory(spec, method, gpus=k, rank=rank, seq_len=seq_len, batch=batch)
     mem_gb = float(mem.total_gb)
@@ -838,7 +870,7 @@ def estimate_finetune(
         "flops_per_token_rule": {"full": "6·N", "lora": "4·N + 6·adapters", "qlora": "4·N + 6·adapters + NF4 dequantisation time"}[method],
         "adapter_params": adapters,
         "rank": rank if method != "full" else None,
-        "mfu": {**band.as_dict(4), "source": "calibrated pre-training band (optimistic for fine-tuning)" if mfu is None else "user input (pinned)"},
+        "mfu": {**band.as_dict(4), "source": mfu_source},
         "memory": mem.assumptions,
         "fits_on": "catalog GPUs that hold it alone (one GPU)",
         "price": price_info,
@@ -923,7 +955,9 @@ def range_verdict(predicted: Band, claim_low: float, claim_high: float | None) -
 
 def finetune_tokens_for_hours(model, method: str, gpu, hours, *, gpus: int = 1, mfu=None) -> Band:
     """Tokens a fine-tuning run gets through in ``hours`` of wall-clock on ``gpus`` GPUs (inverse of
-    :func:`estimate_finetune`'s time; low tokens come from the low MFU). Includes QLoRA's dequantisation."""
+    :func:`estimate_finetune`'s time; low tokens come from the low efficiency). ``mfu=None``: tokens per second of
+    :func:`costlib.finetune.estimate` (micro-batch 4 x 512 tokens, as :func:`estimate_finetune`'s default).
+    Includes QLoRA's dequantisation."""
     spec = get_model(model)
     choice("method", method, FINETUNE_METHODS)
     device = get_device(gpu)
@@ -935,6 +969,14 @@ def finetune_tokens_for_hours(model, method: str, gpu, hours, *, gpus: int = 1, 
     extra = 0.0
     if method == "qlora":
         extra = float(qlora_dequant_seconds(spec.total_params, 1.0, device))
+    if mfu is None:
+        from .finetune import estimate as finetune_estimate
+
+        run = finetune_estimate(spec, method, device, tokens=1e6, gpus=k, seq_len=512, micro_batch=4,
+                                zero=(3 if (method == "full" and k > 1) else 0),
+                                lora_rank=None if method == "full" else LORA_RANK_DEFAULT,
+                                lora_targets=None if method == "full" else "all-linear")
+        return run.tokens_per_s.scale(h * SECONDS_PER_HOUR)
     band = _mfu(mfu)
     return band.map(lambda m: h * k * SECONDS_PER_HOUR / (per_token / (peak * m) + extra))
 

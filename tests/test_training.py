@@ -407,3 +407,14 @@ def test_backtest_errors_are_mid_over_reported():
 def test_fp16_used_on_a_gpu_without_bf16():
     assert tr.compute_precision("t4") == "fp16"
     assert tr.gpu_hours(6.5e19, "t4", mfu=0.5).mid == pytest.approx(6.5e19 / (65e12 * 0.5 * 3600))
+
+
+def test_mfu_rank_correlation_by_hand():
+    runs = [r for r in tr.fit_runs() if r.gpu_id in ("a100-40gb", "a100-80gb")]
+    x = np.argsort(np.argsort([r.params for r in runs]))
+    y = np.argsort(np.argsort([tr.effective_mfu(r) for r in runs]))
+    rho, n = tr.mfu_rank_correlation("a100", "params")
+    assert n == len(runs) and rho == pytest.approx(np.corrcoef(x, y)[0, 1])
+    assert abs(rho) < 0.3  # the chapter's reason for modelling no size term
+    with pytest.raises(InputError, match="slice_key"):
+        tr.mfu_rank_correlation("tpu")
