@@ -4,6 +4,12 @@
 and overhead only. The KV cache and activations need layers, heads and head_dim: with ``--params`` the
 JSON has ``kv_cache_gb`` and ``kv_bytes_per_token`` null and a ``note`` saying why, and ``--context``
 > 0 or a training mode (whose activations need the architecture) is an error (exit 2).
+
+Training modes (full, lora, qlora) take the fine-tuning flags shared with ``costlib finetune``: ``--seq-len``
+(= ``--context``), ``--micro-batch`` (= ``--batch``), ``--optimizer``, ``--checkpointing`` (= ``--recompute``),
+``--attention``, ``--offload``, ``--optimizer-in-backward``, ``--zero`` / ``--fsdp``, ``--lora-rank``, ``--lora-targets``
+and ``--recipe``; each setting left out is copied from the mode's named recipe (costlib.memory.RECIPES), and the JSON's
+``assumptions`` says which value came from where. ``fits`` compares bytes with the device's memory in bytes.
 """
 from __future__ import annotations
 
