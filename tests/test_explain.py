@@ -65,7 +65,7 @@ def test_train_explain_gives_the_a100_peak_with_its_datasheet_and_date(train_exp
 def test_train_explain_gives_the_mfu_band_origin(train_explained):
     line = next(l for l in train_explained.splitlines() if l.strip().startswith("MFU band"))
     runs = training.fit_runs()
-    band = training.mfu_band()
+    band = training.mfu_band_for("a100-80gb")  # the A100-class slice band (costlib.training.mfu_band_for)
     assert f"calibrated on {len(runs)} published training runs" in line
     assert "published_runs.csv" in line and "Wilks 1941" in line
     assert f"mid {band.mid:.4g}" in line
