@@ -840,7 +840,7 @@ EDGE_RAM_TIERS_GB = (8, 16, 32, 64)
 def seed_memory_claims() -> list[dict]:
     """Seed 000's weights-only memory table, from the seed audit's claim list (``data/seed_claims.csv``,
     rows checked by the ``memory_footprint`` method): one dict per cell with params, precision and claimed_gb."""
-    from .audit import seed_claims  # the audit owns the claim list; imported here to avoid an import cycle
+    from .book.audit import seed_claims  # the audit owns the claim list; imported here to avoid an import cycle
 
     out = []
     for c in seed_claims():

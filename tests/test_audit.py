@@ -5,8 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from costlib import audit
-from costlib.audit import judge, verdict
+from costlib.book import audit
+from costlib.book.audit import judge, verdict
 from costlib.errors import InputError, UnknownIdError
 from costlib.uncertainty import Band
 

@@ -13,7 +13,7 @@ import pytest
 
 from costlib import training
 from costlib.cli import build_parser, main
-from costlib.explain import command_line, constant_doc
+from costlib.present.explain import command_line, constant_doc
 from costlib.hardware import get_device
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -29,10 +29,10 @@ from typing import Any
 
 import numpy as np
 
-from .catalog import AS_OF, NOTES, SOURCE, Column, Schema, load_csv
-from .errors import CostlibError, InputError, UnknownIdError
-from .uncertainty import Band
-from .units import HOURS_PER_DAY, HOURS_PER_YEAR, parse_quantity
+from ..catalog import AS_OF, NOTES, SOURCE, Column, Schema, load_csv
+from ..errors import CostlibError, InputError, UnknownIdError
+from ..uncertainty import Band
+from ..units import HOURS_PER_DAY, HOURS_PER_YEAR, parse_quantity
 
 HOLD_TOLERANCE = 1.15
 """A claim within 15 % of costlib's band still holds: the seeds print one or two significant figures
@@ -274,7 +274,7 @@ def _class_band(lo_end: float, hi_end: float) -> Band:
 
 
 def _tokens(params: dict, n: float) -> float:
-    from .training import chinchilla_tokens
+    from ..training import chinchilla_tokens
 
     t = params["tokens"]
     return float(chinchilla_tokens(n)) if t == "chinchilla" else float(t)
@@ -349,15 +349,15 @@ def _m_zero(c: Claim) -> _Result:
 
 
 def _m_flops_rule(c: Claim) -> _Result:
-    from .training import training_flops
+    from ..training import training_flops
 
     p = c.params
     if p.get("kind") == "training":
         six = float(training_flops(1.0, 1.0))
         eight = float(training_flops(1.0, 1.0, recompute=True))
         return _Result(Band(six, six, eight), f"{six:g}·N·D is the standard count (Kaplan et al. 2020); full activation recompute makes it {eight:g}·N·D")
-    from .inference import flops_per_token
-    from .models import custom_model, get_model
+    from ..inference import flops_per_token
+    from ..models import custom_model, get_model
 
     two = float(flops_per_token(custom_model(1e9), 0)) / 1e9
     m = get_model(p["model"])
@@ -366,7 +366,7 @@ def _m_flops_rule(c: Claim) -> _Result:
 
 
 def _m_training_flops(c: Claim) -> _Result:
-    from .training import training_flops
+    from ..training import training_flops
 
     n = float(c.params["params"])
     d = _tokens(c.params, n)
@@ -375,8 +375,8 @@ def _m_training_flops(c: Claim) -> _Result:
 
 
 def _m_training_time(c: Claim) -> _Result:
-    from .hardware import get_device
-    from .training import estimate_training, gpu_hours, implied_mfu, training_flops
+    from ..hardware import get_device
+    from ..training import estimate_training, gpu_hours, implied_mfu, training_flops
 
     p = c.params
     n = float(p["params"])
@@ -400,7 +400,7 @@ def _m_training_time(c: Claim) -> _Result:
 
 
 def _m_training_cost(c: Claim) -> _Result:
-    from .training import estimate_training
+    from ..training import estimate_training
 
     p = c.params
     n = float(p["params"])
@@ -414,8 +414,8 @@ def _m_training_cost(c: Claim) -> _Result:
 
 
 def _finetune_flops(model, mode: str, tokens) -> float:
-    from .models import get_model
-    from .training import finetune_flops_per_token, lora_adapter_params
+    from ..models import get_model
+    from ..training import finetune_flops_per_token, lora_adapter_params
 
     m = get_model(model)
     adapters = 0.0 if mode == "full" else float(lora_adapter_params(m))
@@ -423,8 +423,8 @@ def _finetune_flops(model, mode: str, tokens) -> float:
 
 
 def _m_finetune_share(c: Claim) -> _Result:
-    from .models import get_model
-    from .training import training_flops
+    from ..models import get_model
+    from ..training import training_flops
 
     p = c.params
     m = get_model(p["model"])
@@ -437,8 +437,8 @@ def _m_finetune_share(c: Claim) -> _Result:
 
 
 def _m_finetune_fit(c: Claim) -> _Result:
-    from .hardware import get_device
-    from .memory import min_gpus, training_memory
+    from ..hardware import get_device
+    from ..memory import min_gpus, training_memory
 
     p = c.params
     dev = get_device(p["gpu"])
@@ -451,7 +451,7 @@ def _m_finetune_fit(c: Claim) -> _Result:
 
 
 def _lora_hours_per_token(model, gpu, precision="bf16", mfu=None):
-    from .training import gpu_hours
+    from ..training import gpu_hours
 
     ref_tokens = 1e6
     return gpu_hours(_finetune_flops(model, "lora", ref_tokens), gpu, precision, mfu), ref_tokens
@@ -467,9 +467,9 @@ def _m_finetune_tokens(c: Claim) -> _Result:
 
 
 def _m_finetune_relative_time(c: Claim) -> _Result:
-    from .hardware import get_device
-    from .models import get_model
-    from .training import gpu_hours, mfu_band, qlora_dequant_seconds
+    from ..hardware import get_device
+    from ..models import get_model
+    from ..training import gpu_hours, mfu_band, qlora_dequant_seconds
 
     p = c.params
     m = get_model(p["model"])
@@ -490,7 +490,7 @@ def _m_finetune_relative_time(c: Claim) -> _Result:
 
 
 def _m_rental_cost(c: Claim) -> _Result:
-    from .prices import gpu_price_band
+    from ..prices import gpu_price_band
 
     p = c.params
     price = gpu_price_band(p["gpu"])
@@ -501,8 +501,8 @@ def _m_rental_cost(c: Claim) -> _Result:
 
 
 def _m_finetune_cost(c: Claim) -> _Result:
-    from .prices import gpu_price_band
-    from .training import gpu_hours
+    from ..prices import gpu_price_band
+    from ..training import gpu_hours
 
     p = c.params
     price = gpu_price_band(p["gpu"])
@@ -515,8 +515,8 @@ def _m_finetune_cost(c: Claim) -> _Result:
 
 
 def _m_inference_flops(c: Claim) -> _Result:
-    from .inference import flops_per_token
-    from .models import custom_model
+    from ..inference import flops_per_token
+    from ..models import custom_model
 
     n = float(c.params["params"])
     f = float(flops_per_token(custom_model(n), 0)) * float(c.params["tokens"])
@@ -524,7 +524,7 @@ def _m_inference_flops(c: Claim) -> _Result:
 
 
 def _fit_gpus(model, gpu, precision, context, batch=1) -> int:
-    from .memory import min_gpus
+    from ..memory import min_gpus
 
     n = min_gpus(model, gpu, precision, context=context, batch=batch)
     if n is None:
@@ -533,7 +533,7 @@ def _fit_gpus(model, gpu, precision, context, batch=1) -> int:
 
 
 def _m_request_latency(c: Claim) -> _Result:
-    from .inference import decode_step, estimate_inference
+    from ..inference import decode_step, estimate_inference
 
     p = c.params
     prompt, output, b = int(p["prompt"]), int(p["output"]), int(p.get("batch", 1))
@@ -555,7 +555,7 @@ def _m_request_latency(c: Claim) -> _Result:
 
 
 def _cost_over_batches(model, gpu, precision, prompt, output, batches, attr) -> list[Band]:
-    from .inference import estimate_inference
+    from ..inference import estimate_inference
 
     out = []
     for b in batches:
@@ -575,7 +575,7 @@ def _m_request_cost(c: Claim) -> _Result:
 
 
 def _m_memory_footprint(c: Claim) -> _Result:
-    from .memory import inference_memory, weight_bytes
+    from ..memory import inference_memory, weight_bytes
 
     p = c.params
     w = float(weight_bytes(float(p["params"]), p["precision"])) / 1e9
@@ -586,7 +586,7 @@ def _m_memory_footprint(c: Claim) -> _Result:
 
 
 def _m_min_devices(c: Claim) -> _Result:
-    from .hardware import get_device
+    from ..hardware import get_device
 
     p = c.params
     dev = get_device(p["gpu"])
@@ -613,7 +613,7 @@ def fx_band(currency: str) -> Band:
 
 
 def _m_monthly_rental(c: Claim) -> _Result:
-    from .prices import gpu_price_band
+    from ..prices import gpu_price_band
 
     p = c.params
     price = gpu_price_band(p["gpu"])
@@ -631,7 +631,7 @@ def _ends(c: Claim, key: str) -> list:
 
 
 def _m_class_train_gpus(c: Claim) -> _Result:
-    from .memory import min_gpus
+    from ..memory import min_gpus
 
     vals = []
     for m in _ends(c, "models"):
@@ -642,7 +642,7 @@ def _m_class_train_gpus(c: Claim) -> _Result:
 
 
 def _class_training(c: Claim):
-    from .training import chinchilla_tokens, estimate_training
+    from ..training import chinchilla_tokens, estimate_training
 
     out = []
     ns = _ends(c, "params")
@@ -668,7 +668,7 @@ def _m_class_train_cost(c: Claim) -> _Result:
 
 
 def _m_class_vram(c: Claim) -> _Result:
-    from .memory import inference_memory
+    from ..memory import inference_memory
 
     p = c.params
     vals = [inference_memory(m, p["precision"], int(p["context"])).total_gb for m in _ends(c, "models")]
@@ -677,7 +677,7 @@ def _m_class_vram(c: Claim) -> _Result:
 
 
 def _class_inference(c: Claim, batch: int = 1):
-    from .inference import estimate_inference
+    from ..inference import estimate_inference
 
     p = c.params
     prompt, output = int(p["prompt"]), int(p["output"])
@@ -895,7 +895,7 @@ def benchmark_scores():
     """Published MMLU / HumanEval scores per catalog model (``data/benchmark_scores.csv``) as a DataFrame."""
     import pandas as pd
 
-    from .models import models
+    from ..models import models
 
     rows = load_csv("benchmark_scores.csv", BENCHMARK_SCHEMA)
     known = models()
@@ -935,7 +935,7 @@ def pareto_frontier(cost, quality) -> np.ndarray:
 def pretrain_tokens(model_id: str) -> float:
     kind, value = PRETRAIN_TOKENS[model_id]
     if kind == "run":
-        from .training import get_run
+        from ..training import get_run
 
         return float(get_run(value).tokens)
     return float(value)
@@ -944,7 +944,7 @@ def pretrain_tokens(model_id: str) -> float:
 def serving_estimate(model_id: str, gpu: str = "a100-80gb", precision: str = "bf16", batch: int = 1,
                      prompt: int = PROFILE["prompt"], output: int = PROFILE["output"]):
     """``inference.estimate_inference`` on the fewest GPUs that hold the model (tensor parallel)."""
-    from .inference import estimate_inference
+    from ..inference import estimate_inference
 
     k = _fit_gpus(model_id, gpu, precision, prompt + output, batch)
     return k, estimate_inference(model_id, gpu, precision, batch, prompt, output, gpus=k)
@@ -972,9 +972,9 @@ def _cell(claim_id: str | None, band: Band | None, unit: str, *, claimed=None) -
 
 def pair_training_rows(pairs=PAIRS, gpu: str = "a100-80gb") -> list[dict]:
     """Seed 001's training table (GPUs, duration, cost, energy) recomputed for named pairs on ``gpu``."""
-    from .memory import min_gpus
-    from .training import estimate_training
-    from .models import get_model
+    from ..memory import min_gpus
+    from ..training import estimate_training
+    from ..models import get_model
 
     rows = []
     for small, large in pairs:
@@ -997,7 +997,7 @@ def pair_training_rows(pairs=PAIRS, gpu: str = "a100-80gb") -> list[dict]:
 
 def pair_inference_rows(pairs=PAIRS, gpu: str = "a100-80gb", precision: str = "bf16") -> list[dict]:
     """Seed 001's inference table (VRAM, tokens/s, latency, cost per 1M, edge) for named pairs."""
-    from .memory import inference_memory
+    from ..memory import inference_memory
 
     rows = []
     for small, large in pairs:
@@ -1020,8 +1020,8 @@ def pair_inference_rows(pairs=PAIRS, gpu: str = "a100-80gb", precision: str = "b
 
 
 def _fits_at_all(model_id: str, device: str, precision: str) -> bool:
-    from .memory import inference_memory
-    from .hardware import get_device
+    from ..memory import inference_memory
+    from ..hardware import get_device
 
     return inference_memory(model_id, precision, PROFILE["context"]).total_gb <= get_device(device).memory_gb
 
@@ -1041,8 +1041,8 @@ def pair_table(rows: list[dict]):
 
 def deployment_class(model_id: str, precision: str, context: int = PROFILE["context"]) -> str:
     """The smallest of :data:`HARDWARE_CLASSES` that holds the model at ``precision`` with one ``context`` sequence."""
-    from .memory import inference_memory
-    from .hardware import get_device
+    from ..memory import inference_memory
+    from ..hardware import get_device
 
     for label, dev, k in HARDWARE_CLASSES:
         d = get_device(dev)
@@ -1071,7 +1071,7 @@ def latency_meanings(models_ids, gpu: str = "a100-80gb", precision: str = "bf16"
 def smallest_fitting_model(task, candidates, gpu: str = "l4", precision: str = "int4", batch: int = 1):
     """The first of ``candidates`` (smallest first) whose whole answer to ``task`` (prompt and output at their
     high values) arrives within the task's latency budget at mid efficiency, with the latencies tried."""
-    from .inference import estimate_inference
+    from ..inference import estimate_inference
 
     tried = []
     p, o = int(task.prompt_tokens.high), int(task.output_tokens.high)
@@ -1093,7 +1093,7 @@ def best_precision(model_id: str, device: str, gpus: int = 1, precisions=("bf16"
                    context: int = PROFILE["context"]) -> str | None:
     """The widest of ``precisions`` at which ``model_id`` with one ``context`` sequence fits on ``gpus`` x
     ``device`` (tensor parallel when ``gpus`` > 1), or None."""
-    from .memory import min_gpus
+    from ..memory import min_gpus
 
     for p in precisions:
         need = min_gpus(model_id, device, p, context=context, max_gpus=gpus)
