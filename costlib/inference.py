@@ -109,7 +109,7 @@ DEFAULT_UTILIZATION = 1.0
 def _kv_default(precision: str) -> str:
     """KV-cache format when none is given: FP8 with FP8 weights (TensorRT-LLM's FP8 recipes
     quantize the KV cache too), else 16-bit (llama.cpp and transformers keep an F16 cache)."""
-    return "fp8" if precision == "fp8" else "fp16"
+    return _memory().default_kv_precision(precision)
 
 
 # --------------------------------------------------------------------------------------------

@@ -1,9 +1,9 @@
-"""costlib.hardware.decode_floor: the device-at-a-precision summary behind chapter 00's widget and explorer."""
+"""costlib.roofline.decode_floor: the device-at-a-precision summary behind chapter 00's widget and explorer."""
 
 import pytest
 
 from costlib.errors import InputError
-from costlib.hardware import decode_floor
+from costlib.roofline import decode_floor
 
 
 def test_a100_bf16_7b_hand_worked():

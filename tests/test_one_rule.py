@@ -1,0 +1,37 @@
+"""One concept, one rule: quantities two modules both need are computed in one place, and agree."""
+import itertools
+
+import pytest
+
+from costlib import inference as inf
+from costlib import memory as mem
+
+MODELS = ("llama-3.1-8b", "qwen2.5-7b", "llama-3.2-1b", "llama-3.1-70b")
+GPUS = ("l4", "a100-80gb", "h100-sxm")
+PRECISIONS = ("bf16", "fp8", "int8", "int4")
+
+
+def test_kv_default_is_one_rule():
+    # hand-worked: FP8 weights keep an FP8 cache (TensorRT-LLM FP8 recipes), 16-bit otherwise
+    assert mem.default_kv_precision("fp8") == "fp8"
+    assert mem.default_kv_precision("bf16") == "fp16"
+    assert mem.default_kv_precision("int4") == "fp16"
+    assert mem.default_kv_precision("fp32") == "fp32"
+    for p in PRECISIONS:
+        assert inf._kv_default(p) == mem.default_kv_precision(p)
+
+
+def test_llama_8b_fp8_on_an_l4_at_8k_tokens_by_hand():
+    # weights: 8.03e9 x 1 byte = 8.0 GB; FP8 KV: 32 layers x 2 x 8 heads x 128 x 1 byte = 65,536 B per token,
+    # 8,192 tokens -> 0.537 GB per sequence. The two modules must give the same batch (the issue saw 12 vs 24).
+    m = mem.max_batch("llama-3.1-8b", "l4", "fp8", 8192)
+    assert m == inf.max_batch("llama-3.1-8b", "l4", "fp8", 8192)
+    assert 15 <= m <= 30  # 24 GB less ~8 GB of weights and overheads, over 0.54 GB a sequence
+
+
+@pytest.mark.parametrize("model, gpu", list(itertools.product(MODELS, GPUS)))
+def test_memory_and_inference_max_batch_agree(model, gpu):
+    for precision, context in itertools.product(PRECISIONS, (2048, 8192)):
+        a = mem.max_batch(model, gpu, precision, context)
+        b = inf.max_batch(model, gpu, precision, context)
+        assert a == b, (model, gpu, precision, context, a, b)
