@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 from costlib import optimizations as opt
+from costlib.book import techniques as tech
 from costlib.errors import InputError
 
 # --------------------------------------------------------------------------------------------
@@ -336,7 +337,7 @@ def test_cli_bad_alpha_exits_2(capsys):
 
 
 def test_technique_table_covers_every_seed_technique():
-    tt = opt.technique_table().set_index("technique")
+    tt = tech.technique_table().set_index("technique")
     seeds = ["LoRA / QLoRA", "Quantization INT8", "Quantization INT4", "FlashAttention", "KV cache", "KV cache reuse (prefix caching)",
              "Speculative decoding", "Distillation", "Token pruning", "Prompt compression", "RAG (to reduce tokens)",
              "Prompt routing / tiered usage", "Batch inference (offline)", "CPU inference", "Edge deployment", "Task-specific fine-tuning"]
@@ -353,16 +354,16 @@ def test_technique_table_covers_every_seed_technique():
 
 
 def test_reference_waterfall_structure():
-    wf = opt.reference_waterfall()
+    wf = tech.reference_waterfall()
     assert list(wf["step"])[0] == "baseline" and list(wf["step"])[-1] == "offline batch"
     assert np.all(np.diff(wf["usd_per_1k_requests"]) <= 0)  # every step here saves
-    assert wf["step_saving"].iloc[-1] == pytest.approx(1 - opt.REFERENCE_ONLINE_UTILIZATION)
+    assert wf["step_saving"].iloc[-1] == pytest.approx(1 - tech.REFERENCE_ONLINE_UTILIZATION)
     # FlashAttention only adds prefill time when switched off
-    on = opt.serving_cost(opt.reference_setup())
-    off = opt.serving_cost(opt.reference_setup(flash=False))
+    on = opt.serving_cost(tech.reference_setup())
+    off = opt.serving_cost(tech.reference_setup(flash=False))
     assert off["prefill_s"] > on["prefill_s"] and off["decode_s"] == pytest.approx(on["decode_s"])
-    lo = opt.flash_attention_prefill_extra_s(opt.REFERENCE_MODEL, opt.REFERENCE_GPU, 1500, 16, multiplier=1.0)
-    assert opt.flash_attention_prefill_extra_s(opt.REFERENCE_MODEL, opt.REFERENCE_GPU, 1500, 16, multiplier=2.0) == pytest.approx(2 * lo)
+    lo = opt.flash_attention_prefill_extra_s(tech.REFERENCE_MODEL, tech.REFERENCE_GPU, 1500, 16, multiplier=1.0)
+    assert opt.flash_attention_prefill_extra_s(tech.REFERENCE_MODEL, tech.REFERENCE_GPU, 1500, 16, multiplier=2.0) == pytest.approx(2 * lo)
 
 
 def test_speculative_summary_hand_worked():
