@@ -293,7 +293,6 @@ def _class_band(lo_end: float, hi_end: float) -> Band:
 
 
 def _tokens(params: dict, n: float) -> float:
-
     t = params["tokens"]
     return float(chinchilla_tokens(n)) if t == "chinchilla" else float(t)
 
@@ -367,7 +366,6 @@ def _m_zero(c: Claim) -> _Result:
 
 
 def _m_flops_rule(c: Claim) -> _Result:
-
     p = c.params
     if p.get("kind") == "training":
         six = float(training_flops(1.0, 1.0))
@@ -381,7 +379,6 @@ def _m_flops_rule(c: Claim) -> _Result:
 
 
 def _m_training_flops(c: Claim) -> _Result:
-
     n = float(c.params["params"])
     d = _tokens(c.params, n)
     f6, f8 = float(training_flops(n, d)), float(training_flops(n, d, recompute=True))
@@ -389,7 +386,6 @@ def _m_training_flops(c: Claim) -> _Result:
 
 
 def _m_training_time(c: Claim) -> _Result:
-
     p = c.params
     n = float(p["params"])
     d = _tokens(p, n)
@@ -412,7 +408,6 @@ def _m_training_time(c: Claim) -> _Result:
 
 
 def _m_training_cost(c: Claim) -> _Result:
-
     p = c.params
     n = float(p["params"])
     d = _tokens(p, n)
@@ -425,14 +420,12 @@ def _m_training_cost(c: Claim) -> _Result:
 
 
 def _finetune_flops(model, mode: str, tokens) -> float:
-
     m = get_model(model)
     adapters = 0.0 if mode == "full" else float(lora_adapter_params(m))
     return float(finetune_flops_per_token(float(m.active_params), mode, adapters)) * tokens
 
 
 def _m_finetune_share(c: Claim) -> _Result:
-
     p = c.params
     m = get_model(p["model"])
     pt = float(training_flops(float(m.active_params), float(p["pretrain_tokens"])))
@@ -444,7 +437,6 @@ def _m_finetune_share(c: Claim) -> _Result:
 
 
 def _m_finetune_fit(c: Claim) -> _Result:
-
     p = c.params
     dev = get_device(p["gpu"])
     kw = dict(batch=int(p["batch"]), recompute=p.get("recompute", "none"))
@@ -456,7 +448,6 @@ def _m_finetune_fit(c: Claim) -> _Result:
 
 
 def _lora_hours_per_token(model, gpu, precision="bf16", mfu=None):
-
     ref_tokens = 1e6
     return gpu_hours(_finetune_flops(model, "lora", ref_tokens), gpu, precision, mfu), ref_tokens
 
@@ -471,7 +462,6 @@ def _m_finetune_tokens(c: Claim) -> _Result:
 
 
 def _m_finetune_relative_time(c: Claim) -> _Result:
-
     p = c.params
     m = get_model(p["model"])
     dev = get_device(p["gpu"])
@@ -491,7 +481,6 @@ def _m_finetune_relative_time(c: Claim) -> _Result:
 
 
 def _m_rental_cost(c: Claim) -> _Result:
-
     p = c.params
     price = gpu_price_band(p["gpu"])
     k = float(p.get("gpus", 1))
@@ -501,7 +490,6 @@ def _m_rental_cost(c: Claim) -> _Result:
 
 
 def _m_finetune_cost(c: Claim) -> _Result:
-
     p = c.params
     price = gpu_price_band(p["gpu"])
     vals = []
@@ -513,14 +501,12 @@ def _m_finetune_cost(c: Claim) -> _Result:
 
 
 def _m_inference_flops(c: Claim) -> _Result:
-
     n = float(c.params["params"])
     f = float(flops_per_token(custom_model(n), 0)) * float(c.params["tokens"])
     return _Result(Band.point(f), f"2 × {n:g} × {c.params['tokens']:g} = {f:.3g}")
 
 
 def _fit_gpus(model, gpu, precision, context, batch=1) -> int:
-
     n = min_gpus(model, gpu, precision, context=context, batch=batch)
     if n is None:
         raise InputError("model", model, f"a model that fits on at most 1024 x {gpu}")
@@ -528,7 +514,6 @@ def _fit_gpus(model, gpu, precision, context, batch=1) -> int:
 
 
 def _m_request_latency(c: Claim) -> _Result:
-
     p = c.params
     prompt, output, b = int(p["prompt"]), int(p["output"]), int(p.get("batch", 1))
     k = _fit_gpus(p["model"], p["gpu"], p["precision"], prompt + output, b)
@@ -549,7 +534,6 @@ def _m_request_latency(c: Claim) -> _Result:
 
 
 def _cost_over_batches(model, gpu, precision, prompt, output, batches, attr) -> list[Band]:
-
     out = []
     for b in batches:
         k = _fit_gpus(model, gpu, precision, prompt + output, b)
@@ -568,7 +552,6 @@ def _m_request_cost(c: Claim) -> _Result:
 
 
 def _m_memory_footprint(c: Claim) -> _Result:
-
     p = c.params
     w = float(weight_bytes(float(p["params"]), p["precision"])) / 1e9
     bare = inference_memory(p["model"], p["precision"], 0).total_gb
@@ -578,7 +561,6 @@ def _m_memory_footprint(c: Claim) -> _Result:
 
 
 def _m_min_devices(c: Claim) -> _Result:
-
     p = c.params
     dev = get_device(p["gpu"])
     precs = p["precisions"] if isinstance(p["precisions"], list) else [p["precisions"]]
@@ -604,7 +586,6 @@ def fx_band(currency: str) -> Band:
 
 
 def _m_monthly_rental(c: Claim) -> _Result:
-
     p = c.params
     price = gpu_price_band(p["gpu"])
     fx = fx_band(p["currency"])
@@ -621,7 +602,6 @@ def _ends(c: Claim, key: str) -> list:
 
 
 def _m_class_train_gpus(c: Claim) -> _Result:
-
     vals = []
     for m in _ends(c, "models"):
         n = min_gpus(m, c.params["gpu"], "bf16", context=TRAIN_SEQ_LEN, batch=1, mode="full", recompute="full")
@@ -631,7 +611,6 @@ def _m_class_train_gpus(c: Claim) -> _Result:
 
 
 def _class_training(c: Claim):
-
     out = []
     ns = _ends(c, "params")
     gpus = _ends(c, "gpus") if "gpus" in c.params else [None] * len(ns)
@@ -656,7 +635,6 @@ def _m_class_train_cost(c: Claim) -> _Result:
 
 
 def _m_class_vram(c: Claim) -> _Result:
-
     p = c.params
     vals = [inference_memory(m, p["precision"], int(p["context"])).total_gb for m in _ends(c, "models")]
     band = _class_band(*vals)
@@ -664,7 +642,6 @@ def _m_class_vram(c: Claim) -> _Result:
 
 
 def _class_inference(c: Claim, batch: int = 1):
-
     p = c.params
     prompt, output = int(p["prompt"]), int(p["output"])
     out = []
@@ -770,7 +747,7 @@ def evaluations() -> tuple[Evaluation, ...]:
 
 def audit_table():
     """One row per claim: seed, section, claim, interpretation, claimed range, computed band, verdict, reason."""
-    import pandas as pd
+    import pandas as pd  # on demand: the CLI imports costlib.book modules and must start fast
 
     rows = []
     for e in evaluations():

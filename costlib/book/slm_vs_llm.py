@@ -67,7 +67,7 @@ eight A100-80GB (hardware.csv)."""
 @lru_cache(maxsize=1)
 def benchmark_scores():
     """Published MMLU / HumanEval scores per catalog model (``data/benchmark_scores.csv``) as a DataFrame."""
-    import pandas as pd
+    import pandas as pd  # on demand: the CLI imports costlib.book modules and must start fast
 
     rows = load_csv("benchmark_scores.csv", BENCHMARK_SCHEMA)
     known = models()
@@ -186,13 +186,12 @@ def pair_inference_rows(pairs=PAIRS, gpu: str = "a100-80gb", precision: str = "b
 
 
 def _fits_at_all(model_id: str, device: str, precision: str) -> bool:
-
     return inference_memory(model_id, precision, PROFILE["context"]).total_gb <= get_device(device).memory_gb
 
 
 def pair_table(rows: list[dict]):
     """Wide table: one row per pair and metric, the SLM and LLM cells side by side."""
-    import pandas as pd
+    import pandas as pd  # on demand: the CLI imports costlib.book modules and must start fast
 
     out = []
     for (pair, metric), group in pd.DataFrame(rows).groupby(["pair", "metric"], sort=False):
@@ -220,7 +219,7 @@ def deployment_class(model_id: str, precision: str, context: int = PROFILE["cont
 
 def latency_meanings(models_ids, gpu: str = "a100-80gb", precision: str = "bf16", prompt: int = PROFILE["prompt"], output: int = 500):
     """Time to first token, time per output token and time to a whole answer (ms) at batch 1."""
-    import pandas as pd
+    import pandas as pd  # on demand: the CLI imports costlib.book modules and must start fast
 
     rows = []
     for mid in models_ids:
@@ -264,7 +263,7 @@ def best_precision(model_id: str, device: str, gpus: int = 1, precisions=("bf16"
 
 def deployment_table(model_ids, context: int = PROFILE["context"]):
     """One row per model, one column per :data:`HARDWARE_CLASSES` entry: the widest format that fits there."""
-    import pandas as pd
+    import pandas as pd  # on demand: the CLI imports costlib.book modules and must start fast
 
     rows = []
     for m in model_ids:
