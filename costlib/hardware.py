@@ -173,19 +173,3 @@ def device_table():
             }
         )
     return pd.DataFrame(rows)
-
-
-def attainable_flops(device: str | Device, precision: str, flop_per_byte):
-    """Roofline: attainable FLOP/s = min(peak, intensity x bandwidth) (Williams et al. 2009).
-
-    ``flop_per_byte`` may be an array (a whole curve in one call).
-    """
-    from .validate import positive
-
-    d = get_device(device)
-    intensity = positive("flop_per_byte", flop_per_byte)
-    import numpy as np
-
-    return np.minimum(d.peak_flops(precision), np.asarray(intensity) * d.bandwidth_bytes_s) if np.ndim(intensity) else min(
-        d.peak_flops(precision), intensity * d.bandwidth_bytes_s
-    )

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
+
 from .hardware import Device, get_device
 from .memory import weight_bytes
 from .validate import positive
@@ -40,3 +42,17 @@ def decode_floor(device: str | Device, precision: str, params: float) -> DecodeF
     step_s = d.memory_read_time_s(weight_bytes(n, "fp32" if precision == "tf32" else precision))
     return DecodeFloor(d.id, precision, float(peak), float(d.bandwidth_gb_s), float(d.ridge_flops_per_byte(precision)),
                        float(step_s * 1e3), float(1.0 / step_s))
+
+
+def roofline_flops(device: str | Device, compute_precision: str, flop_per_byte):
+    """Roofline at a compute precision: attainable FLOP/s = min(dense peak at ``compute_precision``, intensity x
+    bandwidth) (Williams et al. 2009). :func:`costlib.inference.attainable_flops` differs: it takes a *weight*
+    format and resolves the precision its matrix multiplies run at (the compute path).
+
+    ``flop_per_byte`` may be an array (a whole curve in one call).
+    """
+    d = get_device(device)
+    intensity = positive("flop_per_byte", flop_per_byte)
+    return np.minimum(d.peak_flops(compute_precision), np.asarray(intensity) * d.bandwidth_bytes_s) if np.ndim(intensity) else min(
+        d.peak_flops(compute_precision), intensity * d.bandwidth_bytes_s
+    )

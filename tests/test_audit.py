@@ -8,6 +8,7 @@ import pytest
 from costlib.book import audit
 from costlib.book.audit import judge, verdict
 from costlib.errors import InputError, UnknownIdError
+from costlib.fx import fx_band
 from costlib.uncertainty import Band
 
 SEEDS = Path(__file__).resolve().parents[1] / "book" / "seeds"
@@ -94,7 +95,7 @@ def test_unknown_ids_are_listed():
     with pytest.raises(UnknownIdError, match="s0-train-7b-time"):
         audit.get_claim("s9-nothing")
     with pytest.raises(InputError, match="currency="):
-        audit.fx_band("XYZ")
+        fx_band("XYZ")
 
 
 # --- the claims themselves --------------------------------------------------------------------------
@@ -187,7 +188,7 @@ def test_hand_worked_rows(evaluations):
     from costlib.prices import gpu_price_band
 
     m = evaluations["s0-rec-monthly"].computed
-    fx = audit.fx_band("INR")
+    fx = fx_band("INR")
     assert m.mid == pytest.approx(gpu_price_band("l4").mid * 730 * fx.mid)
 
 

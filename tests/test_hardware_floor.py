@@ -29,3 +29,17 @@ def test_bad_inputs_name_the_parameter():
         decode_floor("t4", "bf16", 7e9)  # the T4 has no BF16 tensor cores
     with pytest.raises(InputError, match="params"):
         decode_floor("a100-80gb", "bf16", -1)
+
+
+def test_roofline_at_a_compute_precision_by_hand():
+    from costlib.inference import attainable_flops
+    from costlib.roofline import roofline_flops
+
+    # A100-80GB: 2,039 GB/s, 312 TFLOP/s dense BF16: 1 FLOP/byte is bandwidth-bound, 1e4 compute-bound
+    assert roofline_flops("a100-80gb", "bf16", 1.0) == pytest.approx(2039e9)
+    assert roofline_flops("a100-80gb", "bf16", 1e4) == pytest.approx(312e12)
+    assert roofline_flops("a100-80gb", "bf16", [1.0, 1e4]).tolist() == pytest.approx([2039e9, 312e12])
+    # the two rooflines mean different things: INT8 tensor cores (624 TOPS) vs INT8 *weights*, whose matrix
+    # multiplies the inference model runs on its compute path for that weight format
+    assert roofline_flops("a100-80gb", "int8", 1e4) == pytest.approx(624e12)
+    assert attainable_flops("a100-80gb", "int8", 1e4) <= roofline_flops("a100-80gb", "int8", 1e4)

@@ -35,3 +35,23 @@ def test_memory_and_inference_max_batch_agree(model, gpu):
         a = mem.max_batch(model, gpu, precision, context)
         b = inf.max_batch(model, gpu, precision, context)
         assert a == b, (model, gpu, precision, context, a, b)
+
+
+def test_one_fx_rule_for_the_audit_and_the_enterprise_chapter():
+    from costlib import enterprise as ent
+    from costlib import fx
+
+    band = fx.fx_band("INR")
+    # fx_rates.csv: 81.85 (2023-04-07), 82.92 (2024-02-02), 90.3957 (2026-02-05); mid = the newest
+    assert (band.low, band.mid, band.high) == (81.85, 90.3957, 90.3957)
+    assert band.mid == fx.fx_rate("INR").per_usd == ent.fx_rate("INR").per_usd
+    assert ent.fx_rates is fx.fx_rates and ent.to_usd is fx.to_usd
+
+
+def test_one_month_of_hours():
+    from costlib import enterprise as ent
+    from costlib import units
+    from costlib.book import audit
+
+    assert units.HOURS_PER_MONTH == 730.0 == 8760 / 12
+    assert ent.HOURS_PER_MONTH is units.HOURS_PER_MONTH and audit.HOURS_PER_MONTH is units.HOURS_PER_MONTH

@@ -31,6 +31,7 @@ import numpy as np
 
 from ..catalog import AS_OF, NOTES, SOURCE, Column, Schema, load_csv
 from ..errors import CostlibError, InputError, UnknownIdError
+from ..fx import fx_band
 from ..hardware import get_device
 from ..inference import decode_step, estimate_inference, flops_per_token
 from ..memory import inference_memory, min_gpus, training_memory, weight_bytes
@@ -38,7 +39,7 @@ from ..models import custom_model, get_model
 from ..prices import gpu_price_band
 from ..training import chinchilla_tokens, estimate_training, finetune_flops_per_token, gpu_hours, implied_mfu, lora_adapter_params, mfu_band, qlora_dequant_seconds, training_flops
 from ..uncertainty import Band
-from ..units import HOURS_PER_DAY, HOURS_PER_YEAR, parse_quantity
+from ..units import HOURS_PER_DAY, HOURS_PER_MONTH, parse_quantity
 
 HOLD_TOLERANCE = 1.15
 """A claim within 15 % of costlib's band still holds: the seeds print one or two significant figures
@@ -54,8 +55,6 @@ METHODS = (
     "class_train_gpus", "class_train_days", "class_train_cost", "class_vram", "class_decode_speed",
     "class_latency", "class_cost_per_1m", "sum_of_claims", "saving_of_claims", "zero",
 )
-HOURS_PER_MONTH = HOURS_PER_YEAR / 12.0
-"""730 hours: a month of round-the-clock rental (8,760 h / 12)."""
 TRAIN_SEQ_LEN = 2048
 """Sequence length assumed for the memory minimum of pre-training (Llama 2 used 4,096; many small runs 2,048)."""
 
@@ -89,11 +88,6 @@ CLAIM_SCHEMA = Schema(
     ),
     row_checks=(_range_in_order,),
 )
-
-FX_SCHEMA = Schema(
-    columns=(Column("id"), Column("currency"), Column("per_usd", "float", positive=True), SOURCE, AS_OF, NOTES)
-)
-
 
 @dataclass(frozen=True)
 class Claim:
@@ -298,11 +292,12 @@ def _tokens(params: dict, n: float) -> float:
 
 
 def _fmt(x: float, unit: str = "") -> str:
-    return format_value(x, unit)
+    return claim_number_text(x, unit)
 
 
-def format_value(x: float | None, unit: str = "") -> str:
-    """A number the way the audit table prints it: 2-3 significant figures, with its unit."""
+def claim_number_text(x: float | None, unit: str = "") -> str:
+    """A number in a claim's unit the way the audit prints it: 2-3 significant figures, with its unit
+    (not :func:`costlib.present.explore.format_value`, which applies a format spec for the explorers)."""
     if x is None:
         return ""
     if isinstance(x, float) and math.isinf(x):
@@ -570,27 +565,12 @@ def _m_min_devices(c: Claim) -> _Result:
                    details={"counts": counts})
 
 
-@lru_cache(maxsize=1)
-def fx_rates() -> tuple[dict, ...]:
-    """Exchange rates (units per US dollar) from ``data/fx_rates.csv``."""
-    return tuple(load_csv("fx_rates.csv", FX_SCHEMA))
-
-
-def fx_band(currency: str) -> Band:
-    """Units of ``currency`` per US dollar over the catalog's dated rates: lowest, median, highest."""
-    vals = [r["per_usd"] for r in fx_rates() if r["currency"] == currency]
-    if not vals:
-        raise InputError("currency", currency, "one of " + ", ".join(sorted({r["currency"] for r in fx_rates()})))
-    v = sorted(vals)
-    return Band(v[0], float(np.median(v)), v[-1])
-
-
 def _m_monthly_rental(c: Claim) -> _Result:
     p = c.params
     price = gpu_price_band(p["gpu"])
     fx = fx_band(p["currency"])
     k = float(p.get("gpus", 1))
-    band = Band(price.low * HOURS_PER_MONTH * k * fx.low, price.mid * HOURS_PER_MONTH * k * fx.mid, price.high * HOURS_PER_MONTH * k * fx.high)
+    band = price.scale(HOURS_PER_MONTH * k) * fx
     usd = price.mid * HOURS_PER_MONTH * k
     return _Result(band, f"{HOURS_PER_MONTH:.0f} h × {_price_text(price)}/h = ${usd:,.0f} a month at {fx.low:.1f}–{fx.high:.1f} {p['currency']}/USD; "
                    f"the CPU option is not priced")
@@ -692,14 +672,14 @@ def _m_sum_of_claims(c: Claim) -> _Result:
     terms = _ends(c, "terms")
     rng = [_claim_range(t) for t in terms]
     lo, hi = sum(r[0] for r in rng), sum(r[1] for r in rng)
-    return _Result(Band(lo, (lo + hi) / 2, hi), "the seed's own column adds up to " + format_value(lo, c.unit))
+    return _Result(Band(lo, (lo + hi) / 2, hi), "the seed's own column adds up to " + claim_number_text(lo, c.unit))
 
 
 def _m_saving_of_claims(c: Claim) -> _Result:
     n_lo, n_hi = _claim_range(c.params["numerator"])
     d_lo, d_hi = _claim_range(c.params["denominator"])
     band = _sorted_band([1 - n_hi / d_lo, 1 - (n_lo + n_hi) / (d_lo + d_hi), 1 - n_lo / d_hi])
-    return _Result(band, f"1 − {format_value(n_lo, 'usd')} / {format_value(d_lo, 'usd')} = {band.mid:.1%} from the seed's own totals")
+    return _Result(band, f"1 − {claim_number_text(n_lo, 'usd')} / {claim_number_text(d_lo, 'usd')} = {band.mid:.1%} from the seed's own totals")
 
 
 _METHODS = {name: globals()[f"_m_{name}"] for name in METHODS}
@@ -727,12 +707,12 @@ def evaluate_claim(claim: Claim | str) -> tuple[Band | None, str, str]:
 def claimed_text(c: Claim) -> str:
     lo, hi = c.claimed_low, c.claimed_high
     if lo is None:
-        return "< " + format_value(hi, c.unit)
+        return "< " + claim_number_text(hi, c.unit)
     if hi is None:
-        return "≥ " + format_value(lo, c.unit)
+        return "≥ " + claim_number_text(lo, c.unit)
     if lo == hi:
-        return format_value(lo, c.unit)
-    return f"{format_value(lo, c.unit)} – {format_value(hi, c.unit)}"
+        return claim_number_text(lo, c.unit)
+    return f"{claim_number_text(lo, c.unit)} – {claim_number_text(hi, c.unit)}"
 
 
 @lru_cache(maxsize=1)
@@ -786,7 +766,7 @@ def _round(x: float, digits: int = 4) -> float:
 
 
 def _band_text(b: Band, unit: str) -> str:
-    lo, mid, hi = (format_value(v, unit) for v in b)
+    lo, mid, hi = (claim_number_text(v, unit) for v in b)
     if lo == hi:
         return lo
     return f"{lo} – {hi} (mid {mid})"
