@@ -24,15 +24,24 @@ Sources of the equations:
 """
 from __future__ import annotations
 
+import dataclasses
 import math
 from dataclasses import dataclass, field
 from functools import lru_cache
 
 import numpy as np
 
+from . import inference as inf
 from .catalog import AS_OF, NOTES, SOURCE, Column, Schema, load_csv
 from .errors import InputError
+from .hardware import get_device
+from .inference import decode_step, decode_step_time_s, estimate_inference, flops_per_token, prefill_time_s
+from .memory import inference_memory
+from .models import get_model
+from .prices import get_api_price, gpu_price_band
+from .training import estimate_finetune
 from .uncertainty import Band
+from .units import SECONDS_PER_HOUR
 from .validate import at_least, choice, fraction, non_negative, positive, whole
 
 # --------------------------------------------------------------------------------------------
@@ -101,7 +110,7 @@ def _evidence_rows() -> tuple[dict, ...]:
 
 def technique_evidence(technique: str | None = None):
     """Published figures as a DataFrame (one technique, or all): value, range, setting, source, date."""
-    import pandas as pd
+    import pandas as pd  # on demand: the CLI imports this module and must start fast
 
     if technique is not None:
         choice("technique", technique, TECHNIQUES)
@@ -218,7 +227,7 @@ def speculative_backtest():
 
     Columns: id, task, draft, temperature, alpha, gamma, c, predicted, measured, error (predicted / measured - 1).
     """
-    import pandas as pd
+    import pandas as pd  # on demand: the CLI imports this module and must start fast
 
     rows = []
     for r in _evidence_rows():
@@ -272,7 +281,6 @@ def kv_cache_flops(model, prompt_tokens, output_tokens, cached: bool = True):
     With a cache, position t costs ``flops_per_token(model, context=t)`` once. Without one, step k
     re-runs positions 1..P+k-1, each at its own context. Sums are exact over positions.
     """
-    from .inference import flops_per_token
 
     p = int(whole("prompt_tokens", prompt_tokens, minimum=1))
     n = int(whole("output_tokens", output_tokens, minimum=1))
@@ -383,9 +391,8 @@ def flash_attention_training_backtest(gpu: str = "a100-80gb"):
     GPU's bandwidth. A lower bound on the slowdown: the unfused baseline also runs masking, dropout
     and softmax as separate memory-bound kernels, which the algorithm's minimal traffic leaves out.
     """
-    import pandas as pd
+    import pandas as pd  # on demand: the CLI imports this module and must start fast
 
-    from .hardware import get_device
 
     device = get_device(gpu)
     groups: dict = {}
@@ -533,7 +540,6 @@ def kept_prompt_tokens(prompt_tokens, technique: str = "prompt_compression", *, 
 
 def token_reduction_api(prompt_tokens, output_tokens, api, technique: str = "prompt_compression", **kw) -> TokenReduction:
     """Dollar effect of a prompt reduction on a hosted API request (prices from ``prices.get_api_price``)."""
-    from .prices import get_api_price
 
     price = get_api_price(api) if isinstance(api, str) else api
     p = float(positive("prompt_tokens", prompt_tokens))
@@ -625,7 +631,6 @@ def kv_cache_time_s(model, gpu, precision, prompt_tokens, output_tokens, cached:
     Cached: one prefill of the prompt, then ``output_tokens - 1`` decode steps, each at its own
     context. Without a cache every step is a prefill of the whole prefix (P + k - 1 tokens).
     """
-    from .inference import decode_step_time_s, prefill_time_s
 
     p = int(whole("prompt_tokens", prompt_tokens, minimum=1))
     n = int(whole("output_tokens", output_tokens, minimum=1))
@@ -648,8 +653,6 @@ def flash_attention_prefill_extra_s(model, gpu, prompt_tokens, batch=1, bytes_pe
     gives the band the training measurements imply. The inference module's prefill time assumes
     fused attention, so this is what a serving stack without FlashAttention pays on top.
     """
-    from .hardware import get_device
-    from .models import get_model
 
     m = get_model(model)
     device = get_device(gpu)
@@ -668,7 +671,6 @@ def speculative_verify_time_ratio(model, gpu, precision, batch, context, gamma, 
     decode step (inference.decode_step). 1 when memory-bound with room to spare; -> gamma + 1
     when compute-bound.
     """
-    from .inference import decode_step
 
     g = whole("gamma", gamma, minimum=1)
     st = decode_step(model, gpu, precision, batch, context, **kw)
@@ -684,7 +686,6 @@ def speculative_on_gpu(target, draft, gpu, precision, batch, context, alpha, gam
     :func:`speculative_speedup_at_batch`. Returns c, the ratio, the speed-up and theorem 3.8's
     batch-1 idealisation for comparison.
     """
-    from .inference import decode_step_time_s
 
     c = float(decode_step_time_s(draft, gpu, precision, batch, context, **kw) / decode_step_time_s(target, gpu, precision, batch, context, **kw))
     r = float(speculative_verify_time_ratio(target, gpu, precision, batch, context, gamma, **kw))
@@ -755,10 +756,6 @@ def quantization_effect(model, gpu, precision: str, *, baseline: str = "bf16", b
     against ``baseline`` (memory.inference_memory; inference.decode_step_time_s / prefill_time_s at the
     engine's mid efficiencies). Decode gains follow the bytes; prefill gains only where the device
     has a faster tensor-core path for the format (inference.COMPUTE_PATH)."""
-    from . import inference as inf
-    from .hardware import get_device
-    from .memory import inference_memory
-    from .models import get_model
 
     m = get_model(model)
     device = get_device(gpu)
@@ -799,9 +796,8 @@ def quantization_effect(model, gpu, precision: str, *, baseline: str = "bf16", b
 def edge_decode_backtest():
     """llama.cpp batch-1 decode on the catalog's measured devices: the inference module's prediction
     (llama.cpp engine class) and the pure bandwidth ceiling (efficiency 1) against the measurement."""
-    import pandas as pd
+    import pandas as pd  # on demand: the CLI imports this module and must start fast
 
-    from . import inference as inf
 
     rows = []
     for r in _evidence_rows():
@@ -828,9 +824,8 @@ def finetune_comparison(model, tokens, gpu, *, rank: int = 16, full_gpus: int | 
     memory.min_gpus... approximated by trying 1..64) applies to the full run only; LoRA and QLoRA run
     on one GPU.
     """
-    import pandas as pd
+    import pandas as pd  # on demand: the CLI imports this module and must start fast
 
-    from .training import estimate_finetune
 
     rows = []
     for method in ("full", "lora", "qlora"):
@@ -864,9 +859,6 @@ def distillation_case(*, teacher_api: str, student_model, student_gpu, examples,
     student is fine-tuned on them (training.estimate_finetune, ``finetune_epochs`` passes over
     prompt + reply tokens) and then serves at ``student_batch`` (inference.estimate_inference, mid).
     Per request the teacher costs its API price; the student its GPU time."""
-    from .inference import estimate_inference
-    from .prices import get_api_price
-    from .training import estimate_finetune
 
     api = get_api_price(teacher_api)
     e = float(positive("examples", examples))
@@ -896,7 +888,6 @@ def cpu_break_even_usd_per_hour(model, cpu, gpu, precision: str = "int4", *, gpu
     inference.estimate_inference (mid). Break-even = GPU $/hour x CPU throughput / GPU throughput.
     Returns a dict with both throughputs, the GPU price used and the break-even CPU price.
     """
-    from .inference import estimate_inference
 
     c = estimate_inference(model, cpu, precision, 1, prompt_tokens, output_tokens, engine="llama.cpp",
                            price_usd_per_gpu_hour=1.0)
@@ -904,7 +895,6 @@ def cpu_break_even_usd_per_hour(model, cpu, gpu, precision: str = "int4", *, gpu
                            price_usd_per_gpu_hour=price_usd_per_gpu_hour)
     if g.cost_per_1m_output_tokens_usd is None:
         raise InputError("gpu", gpu, "a GPU with a catalog price, or pass price_usd_per_gpu_hour")
-    from .prices import gpu_price_band
 
     price = price_usd_per_gpu_hour if price_usd_per_gpu_hour is not None else gpu_price_band(gpu).mid
     cpu_thr, gpu_thr = c.throughput_tokens_per_s.mid, g.throughput_tokens_per_s.mid
@@ -948,9 +938,6 @@ def serving_cost(setup: ServingSetup) -> dict:
     (request latency minus time to first token) / static utilisation / speculative speed-up.
     Per request = batch time / batch; dollars = GPU-seconds x price / 3600 / online utilisation.
     """
-    from .inference import estimate_inference
-    from .prices import gpu_price_band
-    from .units import SECONDS_PER_HOUR
 
     s = setup
     est = estimate_inference(s.model, s.gpu, s.precision, s.batch, s.prompt_tokens, s.output_tokens,
@@ -982,9 +969,8 @@ def stack_waterfall(baseline: ServingSetup, steps) -> "pandas.DataFrame":
     independently when they act on the same part of the time (prefill or decode) or compete for
     the same resource (spare compute).
     """
-    import dataclasses
 
-    import pandas as pd
+    import pandas as pd  # on demand: the CLI imports this module and must start fast
 
     base = serving_cost(baseline)["usd_per_1k_requests"]
     rows = [{"step": "baseline", "usd_per_1k_requests": base, "step_saving": 0.0, "alone_saving": 0.0,
@@ -1002,6 +988,4 @@ def stack_waterfall(baseline: ServingSetup, steps) -> "pandas.DataFrame":
 
 
 def get_model_params(model) -> float:
-    from .models import get_model
-
     return float(get_model(model).active_params)
