@@ -47,7 +47,12 @@ _TECH = ("REFERENCE_MODEL", "REFERENCE_DRAFT", "REFERENCE_GPU", "REFERENCE_PROMP
          "REFERENCE_EDGE", "reference_setup", "legacy_setup", "reference_waterfall", "technique_table",
          "TECHNIQUE_EVIDENCE_IDS", "NO_EVIDENCE_REASON", "evidence_summary")
 
+_COSTS = ("kv_cache_time_s", "flash_attention_prefill_extra_s", "speculative_verify_time_ratio", "speculative_on_gpu",
+          "QuantizationEffect", "quantization_effect", "edge_decode_backtest", "finetune_comparison", "distillation_case",
+          "cpu_break_even_usd_per_hour", "ServingSetup", "serving_cost", "stack_waterfall", "get_model_params")
+
 MOVES: dict[tuple[str, str], tuple[str, str]] = {
+    **{("costlib.optimizations", n): ("costlib.optimization_costs", n) for n in _COSTS},
     **{("costlib.book.audit", n): ("costlib.book.slm_vs_llm", n) for n in _SLM},
     **{("costlib.optimizations", n): ("costlib.book.techniques", n) for n in _TECH},
     ("costlib.book.audit", "fx_rates"): ("costlib.fx", "fx_rates"),
@@ -60,7 +65,7 @@ MOVES: dict[tuple[str, str], tuple[str, str]] = {
 }
 """(old module, name) -> (new module, name)."""
 
-NEW_ALIAS = {"costlib.book.slm_vs_llm": "slm", "costlib.book.techniques": "tech", "costlib.fx": "fx",
+NEW_ALIAS = {"costlib.optimization_costs": "oc", "costlib.book.slm_vs_llm": "slm", "costlib.book.techniques": "tech", "costlib.fx": "fx",
              "costlib.book.audit": "book_audit", "costlib.roofline": "roofline"}
 
 CHAPTERS = {0: ("hardware and models", "00_hardware_and_models"), 1: ("training", "01_training"),

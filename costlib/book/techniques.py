@@ -2,7 +2,8 @@
 techniques applied to it, and the table of every technique either seed names with its computed effect,
 evidence and the book's verdict.
 
-The formulas live in :mod:`costlib.optimizations` (and the training, memory, inference modules it calls);
+The formulas live in :mod:`costlib.optimizations` and :mod:`costlib.optimization_costs` (which calls the training,
+memory and inference modules);
 this module holds the chapter's stated assumptions and editorial verdicts, which the physics must not import.
 """
 from __future__ import annotations
@@ -12,10 +13,10 @@ import dataclasses
 import numpy as np
 
 from ..inference import estimate_inference
-from ..optimizations import (ServingSetup, cpu_break_even_usd_per_hour, distillation_case, evidence_row, evidence_value,
-                             finetune_comparison, flash_attention_training_backtest, get_model_params, kept_prompt_tokens,
-                             kv_cache_time_s, quantization_quality, saving_share, serving_cost, speculative_on_gpu,
-                             stack_waterfall, static_batch_utilization)
+from ..optimization_costs import (ServingSetup, cpu_break_even_usd_per_hour, distillation_case, finetune_comparison,
+                                 get_model_params, kv_cache_time_s, serving_cost, speculative_on_gpu, stack_waterfall)
+from ..optimizations import (evidence_row, evidence_value, flash_attention_training_backtest, kept_prompt_tokens,
+                             quantization_quality, saving_share, static_batch_utilization)
 from ..prices import get_api_price
 from ..routing import hybrid_cost_per_request
 
