@@ -55,3 +55,15 @@ def test_one_month_of_hours():
 
     assert units.HOURS_PER_MONTH == 730.0 == 8760 / 12
     assert ent.HOURS_PER_MONTH is units.HOURS_PER_MONTH and audit.HOURS_PER_MONTH is units.HOURS_PER_MONTH
+
+
+def test_memory_cli_reports_the_kv_cache_it_counts(capsys):
+    import json
+
+    from costlib.cli import main
+
+    assert main(["memory", "--model", "llama-3.1-8b", "--precision", "fp8", "--context", "8192", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    # FP8 cache: 32 layers x 2 x 8 KV heads x 128 x 1 byte = 65,536 bytes a token; 8,192 tokens = 0.537 GB
+    assert out["kv_bytes_per_token"] == 65536
+    assert out["kv_cache_gb"] == pytest.approx(65536 * 8192 / 1e9, rel=1e-3)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from ..errors import InputError
 from ..validate import whole
 from ..hardware import devices
-from ..memory import estimate_memory, fits, kv_bytes_per_token, min_gpus
+from ..memory import default_kv_precision, estimate_memory, fits, kv_bytes_per_token, min_gpus
 from ..models import custom_model, get_model
 
 CLI_PRECISIONS = ("fp32", "bf16", "fp16", "fp8", "int8", "int4")
@@ -40,7 +40,7 @@ def register(subparsers) -> None:
     p.add_argument("--mode", choices=tuple(MODE_ALIASES), default="inference", help="inference, train (full fine-tune), lora or qlora")
     p.add_argument("--gpus", type=quantity("gpus"), default=1, help="GPUs: tensor parallel for inference, data parallel for training")
     p.add_argument("--zero", type=int, choices=(0, 1, 2, 3), default=0, help="ZeRO stage for training")
-    p.add_argument("--kv-precision", choices=CLI_PRECISIONS, default=None, help="KV-cache precision (default: 16-bit)")
+    p.add_argument("--kv-precision", choices=CLI_PRECISIONS, default=None, help="KV-cache precision (default: FP8 with FP8 weights, else 16-bit)")
     p.add_argument("--recompute", choices=("none", "selective", "full"), default="none", help="activation recompute (training)")
     p.add_argument("--lora-rank", type=int, default=16, help="LoRA rank (lora/qlora)")
     p.add_argument("--json", action="store_true", help="machine-readable output")
@@ -77,7 +77,7 @@ def memory_payload(args) -> dict:
     br = estimate_memory(model, mode, args.precision, context, args.batch, gpus=int(args.gpus), zero=args.zero, **extra)
     notes.extend(n for n in br.notes if not n.startswith("parameter count only"))
     if args.model is not None and mode == "inference":
-        kvb = _int_if_whole(kv_bytes_per_token(model, args.kv_precision or ("fp32" if args.precision == "fp32" else "fp16")))
+        kvb = _int_if_whole(kv_bytes_per_token(model, args.kv_precision or default_kv_precision(args.precision)))
         kv_gb = round(float(br.kv_cache_gb), 4)
     else:
         kvb = _int_if_whole(kv_bytes_per_token(model, "fp16")) if args.model is not None else None
