@@ -418,7 +418,7 @@ def unfused_attention_multiplier() -> Band:
     algorithm-0 traffic time. Above 1 because unfused masking, softmax and dropout kernels each
     read and write the N x N matrix again. Calibrated, so applying it to Table 1 is by construction."""
     k = flash_attention_training_backtest()["traffic_multiplier"].to_numpy()
-    return Band(float(k.min()), float(np.median(k)), float(k.max()))
+    return Band.from_values(k)
 
 
 def amdahl_speedup(share, part_speedup):
@@ -631,4 +631,4 @@ def quantization_quality(precision: str, metric: str = "perplexity_ratio") -> Ba
     if not rows:
         return None
     v = np.array(rows)
-    return Band(float(v.min()), float(np.median(v)), float(v.max()))
+    return Band.from_values(v)
