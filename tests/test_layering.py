@@ -13,8 +13,6 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
-import pytest
-
 import costlib
 
 ROOT = Path(costlib.__file__).resolve().parent
