@@ -168,7 +168,7 @@ def static_explorer(
     input values shown next to sliders. ``note``: a sentence under the results (for example the fixed
     assumptions). The block's HTML is deterministic for given inputs and results.
     """
-    from IPython.display import HTML
+    from IPython.display import HTML  # notebook display only: the library imports without IPython
 
     return HTML(explorer_html(title, inputs, compute, fmt, labels=labels, default=default,
                               input_fmt=input_fmt, note=note, max_cells=max_cells))
@@ -335,7 +335,7 @@ def save_figure(fig, name: str, *, folder: Path | str = DOWNLOADS, dpi: int = 15
     Reproducible bytes: no date or software version in the metadata, SVG element ids salted with ``name``.
     The links are relative to the notebook (``_downloads/name.svg``), which Sphinx turns into downloads.
     """
-    import matplotlib
+    import matplotlib  # on demand: only figure downloads need it
 
     _check_name(name)
     if not hasattr(fig, "savefig"):
@@ -354,7 +354,7 @@ def save_figure(fig, name: str, *, folder: Path | str = DOWNLOADS, dpi: int = 15
 
 def save_table(table, name: str, *, folder: Path | str = DOWNLOADS, index: bool = False) -> str:
     """Save a DataFrame (or a pandas Styler: its data) as ``folder/name.csv``; return a Markdown download link."""
-    import pandas as pd
+    import pandas as pd  # on demand: the CLI must start fast
 
     _check_name(name)
     data = getattr(table, "data", table) if not isinstance(table, pd.DataFrame) else table
