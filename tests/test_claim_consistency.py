@@ -4,13 +4,14 @@ and verdict, and those are the seed audit's (``costlib.book.claims``).
 Mentions are found by the marker convention of :mod:`costlib.book.claims` (CONTRIBUTING.md, "Showing a seed
 claim"): glued values named ``claim-<id>-<field>`` and HTML spans ``data-claim="<id>"`` with ``data-claimed``,
 ``data-computed`` and ``data-verdict``. Sources: the executed notebooks' stored outputs, and the built site
-(``_build/html``) when it exists.
+(``_build/html``, or ``BOOK_HTML_DIR``) when it exists.
 """
 from __future__ import annotations
 
 import ast
 import html
 import json
+import os
 import re
 from collections import defaultdict
 from pathlib import Path
@@ -22,7 +23,8 @@ from costlib.book.claims import FIELDS, GLUE_PREFIX, claim_fields, claim_html, g
 
 REPO = Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted((REPO / "notebooks").glob("*.ipynb"))
-SITE = REPO / "_build" / "html"
+SITE = Path(os.environ.get("BOOK_HTML_DIR", REPO / "_build" / "html")).resolve()
+"""The built site, as the browser tests find it (``BOOK_HTML_DIR`` for a private build)."""
 
 _SPAN = re.compile(r"<span\b[^>]*\bdata-claim=\"([^\"]+)\"[^>]*>")
 _ATTR = re.compile(r"\bdata-(claimed|computed|verdict)=\"([^\"]*)\"")
@@ -85,7 +87,7 @@ def _all_mentions():
         yield from mentions_in_notebook(json.loads(path.read_text(encoding="utf-8")), path.name)
     if SITE.is_dir():
         for page in sorted(SITE.rglob("*.html")):
-            yield from mentions_in_html(page.read_text(encoding="utf-8", errors="replace"), str(page.relative_to(REPO)))
+            yield from mentions_in_html(page.read_text(encoding="utf-8", errors="replace"), f"site {page.relative_to(SITE)}")
 
 
 @pytest.fixture(scope="module")
