@@ -143,3 +143,15 @@ def test_scanner_reads_what_the_helpers_write():
     assert set(seen["s1-latency-slm"]) == set(FIELDS)
     assert not disagreements(seen)
     assert {v for v in seen["s1-latency-slm"]["verdict"]} == {claim_fields("s1-latency-slm")["verdict"]}
+
+
+def test_chapter_claim_lists_name_real_claims_once():
+    from costlib.book.claims import CHAPTER_CLAIMS
+
+    known = {c.id for c in audit.seed_claims()}
+    listed = [cid for ids in CHAPTER_CLAIMS.values() for cid in ids]
+    assert set(listed) <= known, sorted(set(listed) - known)
+    assert len(listed) == len(set(listed)), "a claim belongs to one chapter's seed table"
+    # the five disagreements of issue 17 are all rows a chapter shows
+    for cid in ("s0-train-7b-cost", "s0-lora-cost", "s1-latency-slm", "s0-qlora-time", "s0-rec-monthly"):
+        assert cid in listed

@@ -28,6 +28,27 @@ FIELDS = ("claimed", "computed", "verdict")
 
 GLUE_PREFIX = "claim-"
 
+CHAPTER_CLAIMS: dict[str, tuple[str, ...]] = {
+    "training": ("s0-train-rule", "s0-train-1b-flops", "s0-train-1b-time", "s0-train-1b-cost", "s0-train-3b-flops",
+                 "s0-train-3b-time", "s0-train-3b-cost", "s0-train-7b-flops", "s0-train-7b-time", "s0-train-7b-cost",
+                 "s0-rc-train-3b", "s0-rc-train-70b", "s1-train-params-slm", "s1-train-params-llm", "s1-train-gpus-slm",
+                 "s1-train-gpus-llm", "s1-train-days-slm", "s1-train-days-llm", "s1-train-cost-slm", "s1-train-cost-llm"),
+    "fine-tuning": ("s0-finetune-reduction", "s0-lora-gpus", "s0-lora-time", "s0-lora-cost", "s0-qlora-gpus",
+                    "s0-qlora-time", "s0-qlora-cost"),
+    "inference": ("s0-infer-rule", "s0-infer-1b-flops", "s0-infer-1b-latency", "s0-infer-1b-cost", "s0-infer-3b-flops",
+                  "s0-infer-3b-latency", "s0-infer-3b-cost", "s0-infer-7b-flops", "s0-infer-7b-latency",
+                  "s0-infer-7b-cost", "s0-rc-infer-3b", "s0-rc-infer-70b", "s0-rc-latency-3b", "s0-rc-latency-70b",
+                  "s1-vram-slm", "s1-vram-llm", "s1-tps-slm", "s1-tps-llm", "s1-latency-slm", "s1-latency-llm",
+                  "s1-cost1m-slm", "s1-cost1m-llm", "s1-edge-slm", "s1-edge-llm"),
+    "memory": ("s0-mem-1b-fp16", "s0-mem-3b-fp16", "s0-mem-7b-fp16", "s0-mem-1b-int8", "s0-mem-3b-int8",
+               "s0-mem-7b-int8", "s0-mem-1b-int4", "s0-mem-3b-int4", "s0-mem-7b-int4", "s0-rc-deploy-3b",
+               "s0-rc-deploy-70b"),
+    "enterprise": ("s0-rec-monthly", "s1-ent-ft-slm", "s1-ent-ft-llm", "s1-ent-infer-slm", "s1-ent-infer-llm",
+                   "s1-ent-infra-slm", "s1-ent-infra-llm", "s1-ent-total-slm", "s1-ent-total-llm", "s1-ent-reduction"),
+}
+"""The seed claims each chapter discusses (the rows its seed tables show through :func:`claims_table`); the seed
+audit shows every claim. Rows not listed (definitions, recommendations) appear in the audit only."""
+
 
 def claim_summary(claim_id: str) -> dict:
     """A claim's row, formatted once: id, seed, line, claim, interpretation, claimed, computed (band text), unit,
