@@ -43,15 +43,15 @@ from typing import Any, Mapping
 import numpy as np
 
 from .errors import InputError
+from .fx import FxRate, fx_rate, fx_rates, to_usd  # noqa: F401  the rates live in costlib.fx (one loader, one rule)
 from .uncertainty import Band
+from .units import HOURS_PER_MONTH
 
 SCENARIO_DIR = Path(__file__).parent / "data" / "scenarios"
 """Example scenarios shipped with costlib."""
 
 DAYS_PER_YEAR = 365.0
 """Calendar days a GPU is rented per year when it runs every day."""
-HOURS_PER_MONTH = 730.0
-"""Hours in a month (8,760 / 12), as cloud price sheets count them."""
 MC_SAMPLES = 20_000
 """Default Monte Carlo sample count (fixed seed): P10/P50/P90 stable to well under 1%."""
 BATCH_LADDER = (1, 2, 4, 8, 16, 32, 64, 128, 256)
@@ -1038,49 +1038,6 @@ def monte_carlo(sc: Scenario, n: int = MC_SAMPLES, seed: int = 0) -> MonteCarlo:
 def with_values(sc: Scenario, **changes) -> Scenario:
     """A copy with workload fields replaced (``users=Band.point(800)``) — for widgets and what-ifs."""
     return replace(sc, workload=replace(sc.workload, **changes))
-
-
-# --------------------------------------------------------------------------------------------
-# exchange rates (for figures quoted in other currencies, such as seed 000's rupees)
-
-
-@dataclass(frozen=True)
-class FxRate:
-    id: str
-    currency: str
-    per_usd: float
-    source: str
-    as_of: str
-    notes: str = ""
-
-
-@lru_cache(maxsize=1)
-def fx_rates() -> tuple[FxRate, ...]:
-    """Dated exchange rates from ``data/fx_rates.csv`` (units of currency per US dollar)."""
-    from .catalog import AS_OF, NOTES, SOURCE, Column, Schema, load_csv
-
-    schema = Schema((Column("id"), Column("currency"), Column("per_usd", "float", positive=True, unit="currency/USD"), SOURCE, AS_OF, NOTES))
-    return tuple(FxRate(r["id"], r["currency"], r["per_usd"], r["source"], r["as_of"].isoformat(), r["notes"] or "")
-                 for r in load_csv("fx_rates.csv", schema))
-
-
-def fx_rate(currency: str = "INR", as_of: str | None = None) -> FxRate:
-    """The newest rate for ``currency`` (or the newest on or before ``as_of``, an ISO date)."""
-    rows = [r for r in fx_rates() if r.currency == currency]
-    if not rows:
-        raise InputError("currency", currency, "one of " + ", ".join(sorted({r.currency for r in fx_rates()})))
-    if as_of is not None:
-        rows = [r for r in rows if r.as_of <= as_of]
-        if not rows:
-            raise InputError("as_of", as_of, f"a date on or after the oldest {currency} rate")
-    return max(rows, key=lambda r: r.as_of)
-
-
-def to_usd(amount, currency: str = "INR", as_of: str | None = None):
-    """Convert an amount (number or array) in ``currency`` to US dollars at a dated rate."""
-    from .validate import non_negative
-
-    return non_negative("amount", amount) / fx_rate(currency, as_of).per_usd
 
 
 def gpu_hours_for_budget(budget_usd_per_month, price_usd_per_gpu_hour):

@@ -114,7 +114,7 @@ DEFAULT_UTILIZATION = 1.0
 def _kv_default(precision: str) -> str:
     """KV-cache format when none is given: FP8 with FP8 weights (TensorRT-LLM's FP8 recipes
     quantize the KV cache too), else 16-bit (llama.cpp and transformers keep an F16 cache)."""
-    return "fp8" if precision == "fp8" else "fp16"
+    return _memory().default_kv_precision(precision)
 
 
 def _engine_family(engine: str) -> str:
@@ -842,7 +842,7 @@ def _fit_check(model, device: Device, precision, batch, context, gpus, kv_precis
     need = mem.min_gpus(model, device, precision, context, batch, kv_precision=kv_precision)
     held = f"with {int(batch)} sequence(s) of {int(context)} tokens " if context else "(weights and runtime only) "
     what = (f"{getattr(model, 'id', 'the model')} at {precision} {held}needs {per_gpu:.1f} GB per GPU on "
-            f"{int(gpus)} x {device.id} ({device.memory_gb:g} GB)")
+            f"{int(gpus)} x {device.id} ({device.memory_gib:g} GiB)")
     if need is None:
         raise InputError("gpus", int(gpus), f"more GPUs than any tensor-parallel split allows: {what}")
     raise InputError("gpus", int(gpus), f"at least {need}: {what}")

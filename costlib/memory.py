@@ -34,6 +34,7 @@ from typing import Sequence
 
 import numpy as np
 
+from .catalog import AS_OF, NOTES, SOURCE, Column, Schema, load_csv
 from .errors import InputError
 from .hardware import devices, get_device
 from .models import ModelSpec, _ParamsOnly, custom_model, get_model
@@ -299,9 +300,10 @@ def _kv_share_per_gpu(m: ModelSpec, tp: int) -> float:
 
 
 def default_kv_precision(precision: str) -> str:
-    """KV cache precision when not given: the 16-bit compute dtype (vLLM ``kv_cache_dtype='auto'``),
-    fp32 for fp32 models."""
-    return "fp32" if precision == "fp32" else "fp16"
+    """KV cache precision when not given (the one rule; :mod:`costlib.inference` calls it): FP8 with FP8
+    weights (TensorRT-LLM's FP8 recipes quantize the KV cache too, ``--fp8_kv_cache``), fp32 for fp32 models,
+    else the 16-bit compute dtype (vLLM ``kv_cache_dtype='auto'``; llama.cpp and transformers keep an F16 cache)."""
+    return precision if precision in ("fp8", "fp32") else "fp16"
 
 
 # --- inference ---------------------------------------------------------------------------------
@@ -1066,7 +1068,6 @@ __all__ = [
     "published_memory",
     "validation_table",
     "LLAMA_65B",
-    "seed_memory_claims",
     "ram_tier",
     "edge_memory",
 ]
@@ -1081,8 +1082,6 @@ _PUBLISHED_SCHEMA = None
 
 
 def _published_schema():
-    from .catalog import AS_OF, NOTES, SOURCE, Column, Schema
-
     return Schema(
         columns=(
             Column("id"),
@@ -1108,8 +1107,6 @@ def _published_schema():
 
 def published_memory() -> list[dict]:
     """Rows of ``data/memory_published.csv`` (published memory figures with sources)."""
-    from .catalog import load_csv
-
     return load_csv("memory_published.csv", _published_schema())
 
 
@@ -1196,21 +1193,6 @@ GGUF_BLOCK = 32
 it for the llama.cpp engine class."""
 EDGE_RAM_TIERS_GB = (8, 16, 32, 64)
 """RAM sizes of common laptops, desktops and phones the edge section checks (the issue's tiers)."""
-
-
-def seed_memory_claims() -> list[dict]:
-    """Seed 000's weights-only memory table, from the seed audit's claim list (``data/seed_claims.csv``,
-    rows checked by the ``memory_footprint`` method): one dict per cell with params, precision and claimed_gb."""
-    from .audit import seed_claims  # the audit owns the claim list; imported here to avoid an import cycle
-
-    out = []
-    for c in seed_claims():
-        if c.method == "memory_footprint":
-            out.append(
-                {"id": c.id, "params": float(c.params["params"]), "precision": c.params["precision"],
-                 "claimed_gb": c.claimed_low, "source": f"seed {c.seed_file}, line {c.line}", "notes": c.interpretation}
-            )
-    return out
 
 
 def ram_tier(total_gb, tiers: Sequence[float] = EDGE_RAM_TIERS_GB):

@@ -502,6 +502,11 @@ def custom_model(params: float, active_params: float | None = None) -> ModelSpec
     return _ParamsOnly(n, a)
 
 
+class ArchitectureUnknownError(InputError, AttributeError):
+    """A parameters-only model was asked for an architecture field: an ``InputError`` for the CLI (one line,
+    exit 2) and an ``AttributeError`` for Python (``hasattr`` is False)."""
+
+
 class _ParamsOnly:
     """Stand-in for a model given by parameter counts only."""
 
@@ -515,7 +520,11 @@ class _ParamsOnly:
         self.as_of = ""
 
     def __getattr__(self, item):
-        raise InputError("model", self.id, f"an architecture from the catalog or a config.json ('{item}' is unknown for --params)")
+        # only called for attributes not set in __init__; an AttributeError (that is also an InputError) keeps
+        # hasattr, getattr(obj, name, default), copy and pickle working
+        if item.startswith("__") or "id" not in self.__dict__:
+            raise AttributeError(item)
+        raise ArchitectureUnknownError("model", self.id, f"an architecture from the catalog or a config.json ('{item}' is unknown for --params)")
 
 
 def replace_spec(spec: ModelSpec, **changes) -> ModelSpec:

@@ -39,6 +39,7 @@ import numpy as np
 from .catalog import AS_OF, NOTES, SOURCE, Column, Schema, load_csv
 from .errors import InputError, UnknownIdError
 from .hardware import Device, devices, get_device
+from .memory import LLAMA_65B, lora_trainable_params, training_memory  # LLAMA_65B: the QLoRA paper's model, defined once in memory
 from .models import ModelSpec, get_model
 from .prices import gpu_price_band, prices_for
 from .uncertainty import Band, band_from_samples
@@ -110,8 +111,6 @@ ALPACA_GPU = "a100-80gb"
 ALPACA_GPUS = 8
 ALPACA_HOURS = 3.0
 """Alpaca 7B: "fine-tuning a 7B LLaMA model took 3 hours on 8 80GB A100s" (tatsu-lab/stanford_alpaca README)."""
-LLAMA_65B = get_model("llama-65b")
-"""The model QLoRA's headline claim is about (catalog row llama-65b, LLaMA paper Table 2)."""
 QLORA_PAPER_MICROBATCH = (1, 512)
 """Sequences x tokens per micro-batch assumed for the 65B single-GPU claim (the QLoRA Guanaco runs use
 source length 512-1024 and per-device batch 1 with gradient accumulation; artidoro/qlora scripts/finetune_guanaco_65b.sh)."""
@@ -717,8 +716,6 @@ def estimate_training(
 # --------------------------------------------------------------------------------------
 def lora_adapter_params(model, rank: int = LORA_RANK_DEFAULT, targets: str = "all-linear") -> float:
     """Trainable LoRA parameters (Hu et al. 2021): delegates to :func:`costlib.memory.lora_trainable_params`."""
-    from .memory import lora_trainable_params
-
     return float(lora_trainable_params(get_model(model), rank, targets))
 
 
@@ -760,8 +757,6 @@ def finetune_memory(model, method: str, *, gpus: int = 1, rank=None, seq_len=Non
     (:func:`costlib.memory.training_memory`; settings left ``None`` copy the method's named recipe).
     ``zero=None``: full fine-tuning over several GPUs shards everything with ZeRO-3 / FSDP (as Alpaca did);
     LoRA and QLoRA keep a whole copy of the frozen base on each GPU unless ``zero=3`` (FSDP) is asked for."""
-    from .memory import training_memory
-
     choice("method", method, FINETUNE_METHODS)
     k = int(whole("gpus", gpus))
     z = (3 if (method == "full" and k > 1) else 0) if zero is None else zero

@@ -51,7 +51,7 @@ def emit(args, payload: dict, render_text) -> None:
     """
     basis = None
     if getattr(args, "explain", False):
-        from ..explain import basis as make_basis
+        from ..present.explain import basis as make_basis  # only with --explain: keeps start-up light
 
         basis = make_basis(args, payload, _SUBPARSERS.get(getattr(args, "command", None)))
     if getattr(args, "json", False):
@@ -60,7 +60,7 @@ def emit(args, payload: dict, render_text) -> None:
     else:
         print(render_text(payload))
         if basis is not None:
-            from ..explain import render as render_basis
+            from ..present.explain import render as render_basis  # only with --explain
 
             print(render_basis(basis))
 

@@ -17,7 +17,7 @@ from ..errors import InputError
 from ..validate import whole
 from ..hardware import devices
 from ..memory import default_recipe, recipe as memory_recipe
-from ..memory import LORA_MODULES, LORA_TARGET_SETS, OFFLOAD, OPTIMIZERS, RECIPES, estimate_memory, fits, kv_bytes_per_token, min_gpus
+from ..memory import LORA_MODULES, LORA_TARGET_SETS, OFFLOAD, OPTIMIZERS, RECIPES, default_kv_precision, estimate_memory, fits, kv_bytes_per_token, min_gpus
 from ..models import custom_model, get_model
 
 CLI_PRECISIONS = ("fp32", "bf16", "fp16", "fp8", "int8", "int4")
@@ -49,7 +49,7 @@ def register(subparsers) -> None:
     p.add_argument("--mode", choices=tuple(MODE_ALIASES), default="inference", help="inference, train (full fine-tune), lora or qlora")
     p.add_argument("--gpus", type=quantity("gpus"), default=1, help="GPUs: tensor parallel for inference, data parallel for training")
     add_training_flags(p)
-    p.add_argument("--kv-precision", choices=CLI_PRECISIONS, default=None, help="KV-cache precision (default: 16-bit)")
+    p.add_argument("--kv-precision", choices=CLI_PRECISIONS, default=None, help="KV-cache precision (default: FP8 with FP8 weights, else 16-bit)")
     p.add_argument("--json", action="store_true", help="machine-readable output")
     p.set_defaults(handler=run)
 
@@ -141,7 +141,7 @@ def memory_payload(args) -> dict:
         context = rec.seq_len if context is None else context
         batch = rec.batch if batch is None else batch
     if args.model is not None and mode == "inference":
-        kvb = _int_if_whole(kv_bytes_per_token(model, args.kv_precision or ("fp32" if args.precision == "fp32" else "fp16")))
+        kvb = _int_if_whole(kv_bytes_per_token(model, args.kv_precision or default_kv_precision(args.precision)))
         kv_gb = round(float(br.kv_cache_gb), 4)
     else:
         kvb = _int_if_whole(kv_bytes_per_token(model, "fp16")) if args.model is not None else None

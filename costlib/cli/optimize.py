@@ -2,7 +2,7 @@
 (costlib.optimizations)."""
 from __future__ import annotations
 
-from .. import optimizations as opt
+from .. import optimization_costs, optimizations as opt
 from . import emit, quantity
 
 
@@ -46,7 +46,7 @@ def run_speculative(args) -> None:
 
 
 def run_quantize(args) -> None:
-    q = opt.quantization_effect(args.model, args.gpu, args.precision, batch=int(args.batch),
+    q = optimization_costs.quantization_effect(args.model, args.gpu, args.precision, batch=int(args.batch),
                                 prompt_tokens=int(args.prompt_tokens), output_tokens=int(args.output_tokens))
     band = q.quality_ppl_ratio
     payload = {
