@@ -28,7 +28,7 @@ The formulas, per option and year (N_k = annual requests of task type k):
   with q_k the task's share of requests and thr_k a replica's output tokens/s for task k at the largest
   batch meeting its latency budget (:func:`serving_profile`); GPUs = replicas * gpus_per_replica,
   compute = GPUs * price_usd_per_gpu_hour * hours_per_day * 365, plus finetune_usd / amortization_years,
-  plus fine-tuning compute (runs per year x :func:`costlib.training.estimate_finetune`), plus operations;
+  plus fine-tuning compute (runs per year x :func:`costlib.finetune.estimate_finetune`), plus operations;
 * hybrid           small option at the share s (a self-hosted small model re-sized for s * R),
   large API on (1 - s + s e) of the traffic, router_usd_per_request * N, plus operations.
 """
@@ -605,10 +605,10 @@ def serving_profile(option: SelfHostedOption, workload: Workload) -> ServingProf
 @lru_cache(maxsize=64)
 def finetune_compute(option: SelfHostedOption) -> Band:
     """Fine-tuning compute per year: ``finetune_runs_per_year`` x the cost band of one run from
-    :func:`costlib.training.estimate_finetune` (the model, method, tokens and GPU of the option)."""
+    :func:`costlib.finetune.estimate_finetune` (the model, method, tokens and GPU of the option)."""
     if not option.finetune_method:
         return Band.point(0.0)
-    from .training import estimate_finetune
+    from .finetune import estimate_finetune
 
     est = estimate_finetune(option.model, option.finetune_method, option.finetune_tokens, option.finetune_gpu)
     if est.cost_usd is None:

@@ -23,7 +23,7 @@ from .optimizations import (A100_SRAM_BYTES_PER_SM, QUALITY_PRECISIONS, Distilla
                             quantization_quality, speculative_speedup, speculative_speedup_at_batch,
                             unfused_attention_multiplier)
 from .prices import get_api_price, gpu_price_band
-from .training import estimate_finetune
+from .finetune import estimate_finetune
 from .uncertainty import Band
 from .units import SECONDS_PER_HOUR
 from .validate import at_least, choice, fraction, positive, whole
@@ -202,7 +202,7 @@ def edge_decode_backtest():
 
 # --- LoRA / QLoRA against full fine-tuning -----------------------------------------------------
 def finetune_comparison(model, tokens, gpu, *, rank: int = 16, full_gpus: int | None = None, **kw):
-    """Full fine-tuning, LoRA and QLoRA of ``model`` on ``tokens`` (training.estimate_finetune):
+    """Full fine-tuning, LoRA and QLoRA of ``model`` on ``tokens`` (finetune.estimate_finetune):
     trainable parameters, FLOPs, GPU-hours, dollars and per-GPU memory, with the reduction against full.
 
     ``full_gpus`` (default: the fewest of ``gpu`` that hold full fine-tuning with ZeRO-3, from
@@ -241,7 +241,7 @@ def distillation_case(*, teacher_api: str, student_model, student_gpu, examples,
                       student_batch=16, finetune_method: str = "full", finetune_epochs: int = 1,
                       student_precision: str = "bf16", price_usd_per_gpu_hour=None) -> Distillation:
     """A distillation priced end to end: the teacher (a hosted API) writes ``examples`` replies; the
-    student is fine-tuned on them (training.estimate_finetune, ``finetune_epochs`` passes over
+    student is fine-tuned on them (finetune.estimate_finetune, ``finetune_epochs`` passes over
     prompt + reply tokens) and then serves at ``student_batch`` (inference.estimate_inference, mid).
     Per request the teacher costs its API price; the student its GPU time."""
 

@@ -39,7 +39,7 @@ import numpy as np
 from .catalog import AS_OF, NOTES, SOURCE, Column, Schema, load_csv
 from .errors import InputError, UnknownIdError
 from .hardware import Device, devices, get_device
-from .memory import LLAMA_65B, lora_trainable_params, training_memory  # LLAMA_65B: the QLoRA paper's model, defined once in memory
+from .memory import LLAMA_65B, lora_trainable_params  # LLAMA_65B: the QLoRA paper's model, defined once in memory
 from .models import ModelSpec, get_model
 from .prices import gpu_price_band, prices_for
 from .uncertainty import Band, band_from_samples
@@ -727,7 +727,7 @@ def finetune_flops_per_token(params, method: str, adapter_params=0.0):
       through every layer (2·N), but computes no weight gradients for it (the 2·N it skips):
       4·N, plus 6·A for the A adapter parameters (Hu et al. 2021). About a third less per token.
     * qlora: the same matmul FLOPs as LoRA (Dettmers et al. 2023 compute in BF16 after
-      dequantising); its extra cost is memory traffic, added as time in :func:`estimate_finetune`.
+      dequantising); its extra cost is memory traffic, added as time in :func:`costlib.finetune.estimate_finetune`.
     """
     n = positive("params", params)
     a = non_negative("adapter_params", adapter_params)
@@ -750,132 +750,6 @@ def qlora_dequant_seconds(params, tokens, gpu, tokens_per_microbatch=FINETUNE_MI
     device = get_device(gpu)
     steps = d / t
     return steps * QLORA_PASSES_PER_STEP * n * QLORA_EXTRA_BYTES_PER_PARAM_PER_PASS / device.bandwidth_bytes_s
-
-
-def finetune_memory(model, method: str, *, gpus: int = 1, rank=None, seq_len=None, batch=None, zero=None, **kw):
-    """Per-GPU :class:`~costlib.memory.MemoryBreakdown` to fine-tune ``model`` with ``method``
-    (:func:`costlib.memory.training_memory`; settings left ``None`` copy the method's named recipe).
-    ``zero=None``: full fine-tuning over several GPUs shards everything with ZeRO-3 / FSDP (as Alpaca did);
-    LoRA and QLoRA keep a whole copy of the frozen base on each GPU unless ``zero=3`` (FSDP) is asked for."""
-    choice("method", method, FINETUNE_METHODS)
-    k = int(whole("gpus", gpus))
-    z = (3 if (method == "full" and k > 1) else 0) if zero is None else zero
-    return training_memory(get_model(model), mode=method, precision="bf16", zero=z, gpus=k, batch=batch, seq_len=seq_len,
-                           lora_rank=None if method == "full" else rank, **kw)
-
-
-def finetune_memory_gb(model, method: str, *, gpus: int = 1, rank: int = LORA_RANK_DEFAULT, seq_len: int = 512, batch: int = 4):
-    """Per-GPU memory (GB) of :func:`finetune_memory` (kept for existing callers)."""
-    return finetune_memory(model, method, gpus=gpus, rank=rank, seq_len=seq_len, batch=batch).total_gb
-
-
-@dataclass(frozen=True)
-class FinetuneEstimate:
-    model: str
-    method: str
-    tokens: float
-    gpu: str
-    gpus: int
-    params: float
-    adapter_params: float
-    flops_per_token: float
-    flops: float
-    mfu: Band
-    gpu_hours: Band
-    cost_usd: Band | None
-    memory_gb: float
-    fits: bool
-    fits_on: tuple[str, ...]
-    assumptions: dict = field(default_factory=dict)
-
-    def as_dict(self, digits: int = 4) -> dict:
-        return {
-            "model": self.model,
-            "method": self.method,
-            "tokens": self.tokens,
-            "flops_per_token": float(f"{self.flops_per_token:.{digits}g}"),
-            "flops": float(f"{self.flops:.{digits}g}"),
-            "gpu_hours": self.gpu_hours.as_dict(digits),
-            "cost_usd": None if self.cost_usd is None else self.cost_usd.as_dict(digits),
-            "memory_gb": round(self.memory_gb, 2),
-            "fits": self.fits,
-            "fits_on": list(self.fits_on),
-            "assumptions": self.assumptions,
-        }
-
-
-def estimate_finetune(
-    model,
-    method: str,
-    tokens,
-    gpu,
-    *,
-    gpus: int = 1,
-    mfu=None,
-    price_usd_per_gpu_hour=None,
-    rank: int = LORA_RANK_DEFAULT,
-    seq_len: int = 512,
-    batch: int = 4,
-) -> FinetuneEstimate:
-    """GPU-hours, dollars and memory to fine-tune ``model`` on ``tokens`` with full / LoRA / QLoRA.
-
-    Kept for existing callers; :func:`costlib.finetune.estimate` is the full model. With ``mfu=None`` the
-    GPU-hours come from :func:`costlib.finetune.estimate` (the fine-tuning efficiency band, checkpointing, QLoRA
-    dequantization; ``seq_len`` x ``batch`` packed tokens per micro-batch); a pinned ``mfu`` keeps the plain rule
-    FLOPs / (peak x MFU) from :func:`finetune_flops_per_token`, plus QLoRA's dequantisation time.
-    Memory per GPU from :func:`finetune_memory_gb` (no sharding for LoRA and QLoRA; full
-    fine-tuning shards states over ``gpus`` as ZeRO-3 would); ``fits`` says
-    whether it fits ``gpu``'s memory, ``fits_on`` lists the catalog GPUs it fits on alone.
-    """
-    spec = get_model(model)
-    choice("method", method, FINETUNE_METHODS)
-    d = float(positive("tokens", tokens))
-    device = get_device(gpu)
-    k = int(whole("gpus", gpus))
-    n = float(spec.active_params)
-    adapters = 0.0 if method == "full" else lora_adapter_params(spec, rank)
-    per_token = float(finetune_flops_per_token(n, method, adapters))
-    flops = per_token * d
-    price, price_info = _price(device, price_usd_per_gpu_hour)
-    if mfu is None:
-        # time from the fine-tuning model (costlib.finetune: its own efficiency band, checkpointing, dequantization)
-        from .finetune import EFFICIENCY_METHOD, estimate as finetune_estimate
-
-        run = finetune_estimate(
-            spec, method, device, tokens=d, gpus=k, seq_len=seq_len, micro_batch=batch, zero=(3 if (method == "full" and k > 1) else 0),
-            lora_rank=None if method == "full" else rank, lora_targets=None if method == "full" else "all-linear",
-            price_usd_per_gpu_hour=price_usd_per_gpu_hour,
-        )
-        band, hours = run.efficiency, run.gpu_hours
-        mfu_source = "fine-tuning efficiency band (costlib.finetune.estimate): " + EFFICIENCY_METHOD
-    else:
-        band = _mfu(mfu)
-        hours = gpu_hours(flops, device, "bf16", band)
-        if method == "qlora":
-            extra_h = float(qlora_dequant_seconds(spec.total_params, d, device)) / SECONDS_PER_HOUR
-            hours = Band(hours.low + extra_h, hours.mid + extra_h, hours.high + extra_h)
-        mfu_source = "user input (pinned)"
-    cost = None if price is None else Band(hours.low * price.low, hours.mid * price.mid, hours.high * price.high)
-    mem = finetune_memory(spec, method, gpus=k, rank=rank, seq_len=seq_len, batch=batch)
-    mem_gb = float(mem.total_gb)
-    fits = mem_gb * 1e9 <= device.memory_bytes
-    single = float(finetune_memory_gb(spec, method, gpus=1, rank=rank, seq_len=seq_len, batch=batch))
-    fits_on = tuple(dev.id for dev in devices().values() if dev.kind == "gpu" and single * 1e9 <= dev.memory_bytes)
-    assumptions = {
-        "flops_per_token_rule": {"full": "6·N", "lora": "4·N + 6·adapters", "qlora": "4·N + 6·adapters + NF4 dequantisation time"}[method],
-        "adapter_params": adapters,
-        "rank": rank if method != "full" else None,
-        "mfu": {**band.as_dict(4), "source": mfu_source},
-        "memory": mem.assumptions,
-        "fits_on": "catalog GPUs that hold it alone (one GPU)",
-        "price": price_info,
-        "gpus": k,
-    }
-    return FinetuneEstimate(
-        model=spec.id, method=method, tokens=d, gpu=device.id, gpus=k, params=n, adapter_params=adapters,
-        flops_per_token=per_token, flops=flops, mfu=band, gpu_hours=hours, cost_usd=cost, memory_gb=mem_gb,
-        fits=fits, fits_on=fits_on, assumptions=assumptions,
-    )
 
 
 # --------------------------------------------------------------------------------------
@@ -946,34 +820,6 @@ def range_verdict(predicted: Band, claim_low: float, claim_high: float | None) -
     if lo > float(predicted.high):
         return "too high"
     return "consistent"
-
-
-def finetune_tokens_for_hours(model, method: str, gpu, hours, *, gpus: int = 1, mfu=None) -> Band:
-    """Tokens a fine-tuning run gets through in ``hours`` of wall-clock on ``gpus`` GPUs (inverse of
-    :func:`estimate_finetune`'s time; low tokens come from the low efficiency). ``mfu=None``: tokens per second of
-    :func:`costlib.finetune.estimate` (micro-batch 4 x 512 tokens, as :func:`estimate_finetune`'s default).
-    Includes QLoRA's dequantisation."""
-    spec = get_model(model)
-    choice("method", method, FINETUNE_METHODS)
-    device = get_device(gpu)
-    h = positive("hours", hours)
-    k = int(whole("gpus", gpus))
-    adapters = 0.0 if method == "full" else lora_adapter_params(spec, LORA_RANK_DEFAULT)
-    per_token = float(finetune_flops_per_token(float(spec.active_params), method, adapters))
-    peak = device.peak_flops(compute_precision(device))
-    extra = 0.0
-    if method == "qlora":
-        extra = float(qlora_dequant_seconds(spec.total_params, 1.0, device))
-    if mfu is None:
-        from .finetune import estimate as finetune_estimate
-
-        run = finetune_estimate(spec, method, device, tokens=1e6, gpus=k, seq_len=512, micro_batch=4,
-                                zero=(3 if (method == "full" and k > 1) else 0),
-                                lora_rank=None if method == "full" else LORA_RANK_DEFAULT,
-                                lora_targets=None if method == "full" else "all-linear")
-        return run.tokens_per_s.scale(h * SECONDS_PER_HOUR)
-    band = _mfu(mfu)
-    return band.map(lambda m: h * k * SECONDS_PER_HOUR / (per_token / (peak * m) + extra))
 
 
 def check_training_claim(params, tokens, gpu, gpus, days_low, days_high, *, cost_low=None, cost_high=None, price_usd_per_gpu_hour=None) -> dict:

@@ -327,7 +327,7 @@ def test_cli_missing_file_exits_2(capsys):
 
 
 def test_finetune_compute_comes_from_training(small):
-    from costlib.training import estimate_finetune
+    from costlib.finetune import estimate_finetune
 
     d = yaml.safe_load(SMALL)
     d["options"][2].update(finetune_method="lora", finetune_tokens=50_000_000, finetune_gpu="a100-80gb", finetune_runs_per_year=4)

@@ -9,6 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from costlib import finetune as ft
 from costlib import training as tr
 from costlib.cli import main
 from costlib.errors import CatalogError, InputError, UnknownIdError
@@ -255,8 +256,8 @@ def test_lora_saves_a_third_of_compute_per_token():
 
 
 def test_qlora_costs_more_time_than_lora_same_flops():
-    lora = tr.estimate_finetune("llama-2-7b", "lora", 1e7, "a100-80gb", mfu=0.4)
-    qlora = tr.estimate_finetune("llama-2-7b", "qlora", 1e7, "a100-80gb", mfu=0.4)
+    lora = ft.estimate_finetune("llama-2-7b", "lora", 1e7, "a100-80gb", mfu=0.4)
+    qlora = ft.estimate_finetune("llama-2-7b", "qlora", 1e7, "a100-80gb", mfu=0.4)
     assert qlora.flops == pytest.approx(lora.flops)
     extra_h = tr.qlora_dequant_seconds(qlora_params := tr.get_model("llama-2-7b").total_params, 1e7, "a100-80gb") / 3600
     # (1e7 / 2048) micro-batches x 3 passes x N x 2.5 bytes / 2039e9 B/s
@@ -277,9 +278,9 @@ def test_qlora_65b_fits_on_48_gb_full_16bit_does_not():
 
 
 def test_finetune_fits_and_fits_on():
-    est = tr.estimate_finetune("llama-2-7b", "qlora", 1e7, "t4")
+    est = ft.estimate_finetune("llama-2-7b", "qlora", 1e7, "t4")
     assert est.fits and "t4" in est.fits_on
-    full = tr.estimate_finetune("llama-2-7b", "full", 1e7, "a100-80gb")
+    full = ft.estimate_finetune("llama-2-7b", "full", 1e7, "a100-80gb")
     assert not full.fits and "a100-80gb" not in full.fits_on
 
 
@@ -314,7 +315,7 @@ def test_other_bad_input():
     with pytest.raises(InputError, match="gpus="):
         tr.estimate_training(7e9, 1e12, "a100-80gb", gpus=2.5)
     with pytest.raises(InputError, match="method="):
-        tr.estimate_finetune("llama-2-7b", "adapter", 1e7, "a100-80gb")
+        ft.estimate_finetune("llama-2-7b", "adapter", 1e7, "a100-80gb")
 
 
 # --- CLI ------------------------------------------------------------------------------------------
@@ -374,11 +375,11 @@ def test_cli_bad_input_exit_2_one_line(argv, word, capsys):
 
 # --- claim checks and inverses -----------------------------------------------------------------------
 def test_finetune_tokens_for_hours_inverts_estimate_finetune():
-    tokens = tr.finetune_tokens_for_hours("llama-2-7b", "lora", "a100-80gb", 8, mfu=0.3)
-    back = tr.estimate_finetune("llama-2-7b", "lora", tokens.mid, "a100-80gb", mfu=0.3)
+    tokens = ft.finetune_tokens_for_hours("llama-2-7b", "lora", "a100-80gb", 8, mfu=0.3)
+    back = ft.estimate_finetune("llama-2-7b", "lora", tokens.mid, "a100-80gb", mfu=0.3)
     assert back.gpu_hours.mid == pytest.approx(8.0)
-    q = tr.finetune_tokens_for_hours("llama-2-7b", "qlora", "t4", 10, mfu=0.3)
-    assert tr.estimate_finetune("llama-2-7b", "qlora", q.mid, "t4", mfu=0.3).gpu_hours.mid == pytest.approx(10.0)
+    q = ft.finetune_tokens_for_hours("llama-2-7b", "qlora", "t4", 10, mfu=0.3)
+    assert ft.estimate_finetune("llama-2-7b", "qlora", q.mid, "t4", mfu=0.3).gpu_hours.mid == pytest.approx(10.0)
 
 
 @pytest.mark.parametrize(

@@ -7,7 +7,8 @@ from ..errors import InputError
 from .. import finetune as ft
 from .memory import add_training_flags, training_kwargs, zero_stage
 from ..models import get_model
-from ..training import FINETUNE_METHODS, LORA_RANK_DEFAULT, PUE_DEFAULT, estimate_finetune, estimate_training
+from ..finetune import estimate_finetune
+from ..training import FINETUNE_METHODS, LORA_RANK_DEFAULT, PUE_DEFAULT, estimate_training
 from . import emit, quantity
 
 
