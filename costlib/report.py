@@ -360,50 +360,50 @@ def small_text(fig, *, displayed_px: float = TEXT_COLUMN_PX, min_px: float = MIN
 
 
 # ------------------------------------------------------------------------------------------------ verdicts
-def _share_or_value(x: float, unit: str) -> str:
-    if unit in ("share", "fraction"):
-        return format_number(x, kind="percent")
-    return format_number(x, digits=2)
-
-
 def verdict_words(label_: str, *, claimed_low: float | None, claimed_high: float | None, computed=None,
-                  unit: str = "", better: str = "lower", factor: float | None = None) -> str:
+                  unit: str = "", factor: float | None = None, fmt=None) -> str:
     """A seed claim's verdict in words a reader takes the right way.
 
     ``label_`` is the verdict class (``holds``, ``optimistic``, ``pessimistic``, ``physically impossible``,
-    ``not checkable``); ``computed`` a Band (``low``, ``mid``, ``high``); ``better`` which side is good. A claim on
-    the good side of costlib's band is "too optimistic", on the bad side "right direction, too cautious": the seed's
-    "90-98% saving" of a fine-tune that saves 99.9% is cautious, not wrong in direction, and a bare "pessimistic by
-    665x" reads as a failure. The factor is given as how far costlib's middle is from the claim.
+    ``not checkable``); ``computed`` a Band (``low``, ``mid``, ``high``); ``fmt`` formats one value with its unit
+    (default: :func:`format_number`, shares as percentages when ``unit`` is ``"share"``). A claim on the good side
+    of costlib's band is "too optimistic"; on the bad side it is "right direction, understated": the seed's "90-98%
+    saving" of a fine-tune that saves 99.99% is cautious, not wrong in direction, and a bare "pessimistic by 665x"
+    reads as a failure. ``factor`` (costlib's middle against the claim) is said as how much better or worse the real
+    figure is.
     """
+    if fmt is None:
+        def fmt(x):
+            return format_number(x, kind="percent") if unit == "share" else format_number(x, digits=2)
+
     def rng(lo, hi):
+        lo = None if lo is None or (isinstance(lo, float) and math.isnan(lo)) else lo
+        hi = None if hi is None or (isinstance(hi, float) and (math.isnan(hi) or math.isinf(hi))) else hi
         if lo is None and hi is None:
             return "no figure"
         if lo is None:
-            return f"under {_share_or_value(hi, unit)}"
-        if hi is None or (isinstance(hi, float) and math.isinf(hi)):
-            return f"{_share_or_value(lo, unit)} or more"
-        if lo == hi:
-            return _share_or_value(lo, unit)
-        return f"{_share_or_value(lo, unit)}–{_share_or_value(hi, unit)}"
+            return f"under {fmt(hi)}"
+        if hi is None:
+            return f"{fmt(lo)} or more"
+        if fmt(lo) == fmt(hi):
+            return fmt(lo)
+        return f"{fmt(lo)} to {fmt(hi)}"
 
-    unit_words = "" if unit in ("", "share", "fraction") else f" {unit}"
-    claimed = rng(claimed_low, claimed_high) + unit_words
-    ours = ""
-    if computed is not None:
-        ours = (f"costlib {_share_or_value(computed.mid, unit)}{unit_words} "
-                f"(band {rng(computed.low, computed.high)})")
-    times = f", {format_number(factor, digits=2)}x apart" if factor and factor >= 1.995 else ""
+    claimed = rng(claimed_low, claimed_high)
+    ours = f"costlib {rng(computed.low, computed.high)}" if computed is not None else ""
+    times = (f"{format_number(factor, digits=2)}x" if factor is not None and not math.isnan(factor) and factor >= 1.995
+             else "")
     if label_ == "holds":
-        return f"holds: claimed {claimed}; {ours}" if ours else "holds"
+        return f"holds: claimed {claimed}, {ours}" if ours else "holds"
     if label_ == "optimistic":
-        side = "lower" if better == "lower" else "higher"
-        return f"too optimistic: claimed {claimed}, {side} than {ours}{times}"
+        tail = f": the real figure is {times} worse" if times else ""
+        return f"too optimistic: claimed {claimed}, {ours}{tail}"
     if label_ == "pessimistic":
-        side = "higher" if better == "lower" else "lower"
-        return f"right direction, too cautious: claimed {claimed}, {side} than {ours}{times} (the real figure is better)"
+        tail = f": the real figure is {times} better" if times else ": the real figure is better"
+        return f"right direction, understated: claimed {claimed}, {ours}{tail}"
     if label_ == "physically impossible":
-        return f"physically impossible: claimed {claimed}" + (f"; {ours}" if ours else "")
+        tail = f", {times} past what the hardware can do" if times else ", beyond what the hardware can do"
+        return f"physically impossible: claimed {claimed}{tail}"
     if label_ == "not checkable":
         return "not checkable"
     raise InputError("verdict", label_, "holds, optimistic, pessimistic, physically impossible or not checkable")
