@@ -222,7 +222,8 @@ def exhibit_table(
     if missing:
         raise InputError("key", missing, f"columns of the table: {cols}")
     if verdict_first:
-        verdicts = [c for c in cols if str(c) in VERDICT_COLUMNS and c not in keys]
+        verdicts = sorted((c for c in cols if str(c) in VERDICT_COLUMNS and c not in keys),
+                          key=lambda c: VERDICT_COLUMNS.index(str(c)))
         rest = [c for c in cols if c not in keys and c not in verdicts]
         cols = keys + verdicts + rest
     else:

@@ -241,6 +241,7 @@ class VoilaServer:
             "--show_tracebacks=True",
             "--template=lab",
             "--theme=light",
+            "--VoilaExecutor.timeout=600",  # the last cell drives every widget in the kernel (test_widget_callbacks)
         ]
         self._log = open(self.log_path, "w")
         self.proc = subprocess.Popen(cmd, cwd=str(self.folder), env=env, stdout=self._log,
