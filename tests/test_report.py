@@ -5,7 +5,7 @@ import pandas as pd
 import pytest
 
 from costlib.errors import InputError
-from costlib.report import (
+from costlib.present.report import (
     LABELS, arrows_in_words, displayed_font_px, exhibit_figure, exhibit_table, figure_style, format_number,
     is_identifier, label, min_font_pt, relabel, seed_arrows, small_text, verdict_words,
 )
