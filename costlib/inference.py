@@ -569,7 +569,7 @@ def benchmarks() -> tuple[Benchmark, ...]:
 def _case_terms(case: Benchmark) -> tuple[StepTime, StepTime]:
     """Prefill and mean-context decode terms of a case at 100% efficiency (compute time scales as
     1/u_compute and memory time as 1/u_bandwidth, so any efficiency follows without recomputing)."""
-    kw = dict(kv_precision=case.kv_precision, engine=case.engine_class, bandwidth_utilization=1.0,
+    kw = dict(kv_precision=case.kv_precision, engine=case.engine_id, bandwidth_utilization=1.0,
               compute_utilization=1.0)
     args = (case.model_id, case.gpu_id, case.precision)
     pre = prefill(*args, case.batch, case.prompt_tokens, case.gpus, **kw)
@@ -644,17 +644,22 @@ then iterated); a common rule of thumb for achieved/peak HBM bandwidth in stream
 
 
 BAND_QUANTILES = (0.1, 0.9)
-"""An engine class's band spans the 10th-90th percentile of its cases' implied efficiencies (all of
-them, min to max, when it has fewer than :data:`BAND_MIN_CASES`); the mid is the median."""
+"""An engine's band is the split-conformal 80% interval of its cases' implied efficiencies
+(:func:`_band`); the mid is the median. An engine with fewer than :data:`BAND_MIN_CASES` decode
+cases takes its family's band, widened."""
 BAND_MIN_CASES = 5
 
 
 def _band(values) -> Band:
-    v = np.minimum(np.asarray(values, dtype=float), 1.0)
-    if v.size < BAND_MIN_CASES:
-        return Band(float(v.min()), float(np.median(v)), float(v.max()))
-    lo, mid, hi = np.quantile(v, [BAND_QUANTILES[0], 0.5, BAND_QUANTILES[1]])
-    return Band(float(lo), float(mid), float(hi))
+    """The band of implied efficiencies: the order statistics a split-conformal 80% interval takes
+    (the floor(0.1 (n + 1))-th smallest and the ceil(0.9 (n + 1))-th smallest of n values; min and
+    max below 9 cases), so a new case like them falls inside with probability >= 80% (Vovk et al.
+    2005, "Algorithmic Learning in a Random World", ch. 2; Lei et al. 2018, JASA 113:1094)."""
+    v = np.sort(np.minimum(np.asarray(values, dtype=float), 1.0))
+    n = v.size
+    lo_i = max(int(np.floor(BAND_QUANTILES[0] * (n + 1))) - 1, 0)
+    hi_i = min(int(np.ceil(BAND_QUANTILES[1] * (n + 1))) - 1, n - 1)
+    return Band(float(v[lo_i]), float(np.median(v)), float(v[hi_i]))
 
 
 def calibrates(case: Benchmark) -> str | None:
@@ -796,6 +801,8 @@ class InferenceEstimate:
     cost_per_1m_input_tokens_usd: Band | None
     bound: str
     assumptions: tuple[str, ...] = field(default_factory=tuple)
+    warnings: tuple[str, ...] = field(default_factory=tuple)
+    mode: str = "static"
 
     BAND_KEYS = (
         "ttft_s",
@@ -814,6 +821,8 @@ class InferenceEstimate:
             band = getattr(self, key)
             out[key] = band.as_dict(digits) if band is not None else None
         out["bound"] = self.bound
+        out["mode"] = self.mode
+        out["warnings"] = list(self.warnings)
         out["assumptions"] = list(self.assumptions)
         return out
 
@@ -1185,6 +1194,10 @@ class EngineBands:
     bandwidth_cases: tuple[str, ...] = ()
     compute_cases: tuple[str, ...] = ()
 
+    @property
+    def compute_borrowed_from(self) -> str:
+        return self.fallback
+
 
 def _engine_cases(cases, engine_id):
     target = CALIBRATED_WITH.get(engine_id, engine_id)
@@ -1273,3 +1286,58 @@ def check_context(model, tokens) -> int:
     if _has_architecture(model) and cap and t > cap:
         raise InputError("prompt_tokens", t, f"prompt + output tokens at most {cap}, the maximum context of {model.id}")
     return t
+
+
+BACKTEST_NOMINAL_COVERAGE = 0.8
+"""Coverage an engine's band claims: it spans the 10th-90th percentile of its cases' implied
+efficiencies (:data:`BAND_QUANTILES`), so 80% of cases like them should fall inside."""
+
+
+def _predict_band(case, bands):
+    lo = _predict(case, bands.bandwidth.low, bands.compute.low)
+    mid = _predict(case, bands.bandwidth.mid, bands.compute.mid)
+    hi = _predict(case, bands.bandwidth.high, bands.compute.high)
+    return min(lo, hi), mid, max(lo, hi)
+
+
+@lru_cache(maxsize=1)
+def engine_backtest():
+    """Leave-one-out back-test by engine name: every published case predicted from the bands of its
+    engine fitted without it (the family band, widened, when the rest are too few), with the band's
+    low / high prediction, whether the published value falls inside and the band's width
+    (high / low). A DataFrame, one row per case."""
+    import pandas as pd
+
+    cases = benchmarks()
+    rows = []
+    for case in cases:
+        eng = get_engine(CALIBRATED_WITH.get(case.engine_id, case.engine_id))
+        rest = tuple(c for c in cases if c.id != case.id)
+        bw, comp, n, fallback, _b, _c = _engine_fit(rest, eng)
+        loo = EngineBands(eng.id, bw, comp, n, fallback)
+        lo, mid, hi = _predict_band(case, loo)
+        rows.append({
+            "id": case.id, "engine": case.engine_id, "family": case.engine_class, "model": case.model_id,
+            "gpu": case.gpu_id + (f" x{case.gpus}" if case.gpus > 1 else ""), "precision": case.precision,
+            "batch": case.batch, "in/out": f"{case.prompt_tokens}/{case.output_tokens}", "metric": case.metric,
+            "published": case.value, "predicted_loo": mid, "low_loo": lo, "high_loo": hi,
+            "error_loo": mid / case.value - 1.0, "inside": bool(lo <= case.value <= hi), "width": hi / lo,
+            "band_from": fallback or "own cases", "calibrates": calibrates(case) or "-", "source": case.source,
+            "notes": case.notes,
+        })
+    return pd.DataFrame(rows)
+
+
+def engine_backtest_summary(df=None):
+    """Per engine and overall: cases, leave-one-out median absolute error, share of cases inside the
+    band next to the nominal 80%, and the median band width. A DataFrame."""
+    import pandas as pd
+
+    df = engine_backtest() if df is None else df
+    out = []
+    for name, g in list(df.groupby("engine", sort=True)) + [("all engines", df)]:
+        out.append({"engine": name, "cases": len(g), "median_abs_error": float(np.median(np.abs(g["error_loo"]))),
+                    "coverage": float(g["inside"].mean()), "nominal_coverage": BACKTEST_NOMINAL_COVERAGE,
+                    "median_width": float(np.median(g["width"])),
+                    "band_from": ", ".join(sorted(set(g["band_from"])))})
+    return pd.DataFrame(out)

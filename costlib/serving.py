@@ -445,7 +445,7 @@ def _band3(values):
 
 
 def capacity_at_slo(model, gpu, *, gpus=1, precision="bf16", engine=DEFAULT_ENGINE, prompt_tokens, output_tokens,
-                    ttft_s, tpot_s, kv_precision=None, budget_tokens=None) -> ServingPoint:
+                    ttft_s, tpot_s, kv_precision=None, budget_tokens=None, _layout_check=True) -> ServingPoint:
     """Largest request rate one replica (``gpus`` GPUs, tensor parallel) sustains with mean TTFT
     <= ``ttft_s`` and mean TPOT <= ``tpot_s`` (seconds; None = no target), continuous batching.
 
@@ -503,6 +503,11 @@ def capacity_at_slo(model, gpu, *, gpus=1, precision="bf16", engine=DEFAULT_ENGI
                         "max_rate_per_replica low is 0 (latency bands then span the mid and high ends)")
         states[0] = states[1]
     occ = [s["held"] * c.kv_mean_bytes / c.kv_pool_bytes if c.kv_pool_bytes > 0 else 0.0 for s in states]
+    if _layout_check and k > 1:
+        kw = dict(precision=precision, engine=eng.id, prompt_tokens=c.prompt_tokens, output_tokens=c.output_tokens,
+                  ttft_s=ttft_s, tpot_s=tpot_s, kv_precision=kvp, budget_tokens=budget_tokens)
+        warnings += layout_warnings(model, device, k, key="requests/s",
+                                    value=lambda d: _capacity_mid(model, device, d, **kw))
     return ServingPoint(
         feasible=True, reason=None, binding=binds[1],
         max_rate_per_replica=_band3(rates),
@@ -688,3 +693,97 @@ def serving_assumptions(model, device_id, precision, eng, kvp, k, c, bands) -> t
         out.append(f"tensor parallelism over {k} GPUs: {inf.ALLREDUCES_PER_LAYER} all-reduces per layer over "
                    f"{device.interconnect_gb_s:g} GB/s")
     return tuple(out)
+
+
+# --------------------------------------------------------------------------------------------
+# Layouts, and a continuous-batching estimate at a concurrency (``costlib infer --mode continuous``)
+# --------------------------------------------------------------------------------------------
+def layout_warnings(model, gpu, gpus, *, key, value, better="high", **kw) -> tuple[str, ...]:
+    """Warnings when a smaller tensor-parallel layout the model fits on beats ``gpus``: slower (the
+    replica's ``key`` is worse than with fewer GPUs) or dearer (worse per GPU). ``value(d)`` gives the
+    mid value at ``d`` GPUs or None where it does not fit; ``better`` 'high' or 'low'."""
+    model = inf._resolve_model(model)
+    k = int(gpus)
+    if k <= 1:
+        return ()
+    mine = value(k)
+    if mine is None:
+        return ()
+    out = []
+    for d in inf.valid_tp_degrees(model, k - 1):
+        v = value(d)
+        if v is None:
+            continue
+        faster = v >= mine if better == "high" else v <= mine
+        per_gpu_better = (v / d > mine / k) if better == "high" else (v * d < mine * k)
+        if faster:
+            out.append(f"{k} GPUs are slower than {d}: {key} {mine:.4g} on {k} x {getattr(gpu, 'id', gpu)} vs "
+                       f"{v:.4g} on {d} (tensor-parallel communication outweighs the split); use --gpus {d}")
+            break
+        if per_gpu_better:
+            out.append(f"{k} GPUs are dearer per unit than {d}: {key} per GPU {mine / k:.4g} on {k} vs {v / d:.4g} on "
+                       f"{d} (more GPUs buy latency, not cost); --gpus {d} is cheaper if its latency suffices")
+            break
+    return tuple(out)
+
+
+def _capacity_mid(model, gpu, d, **kw):
+    try:
+        pt = capacity_at_slo(model, gpu, gpus=d, **kw, _layout_check=False)
+    except InputError:
+        return None
+    return pt.max_rate_per_replica.mid if pt.feasible and pt.max_rate_per_replica.mid > 0 else None
+
+
+def estimate_continuous(model, gpu, precision, concurrency, prompt_tokens, output_tokens, *, gpus=1, utilization=None,
+                        price_usd_per_gpu_hour=None, engine=DEFAULT_ENGINE, kv_precision=None, budget_tokens=None,
+                        check_layout=True) -> inf.InferenceEstimate:
+    """Latency, throughput and cost of a continuous-batching server kept at ``concurrency`` requests in
+    flight (a closed loop: a benchmark client with that many users), as an
+    :class:`~costlib.inference.InferenceEstimate` (``mode='continuous'``). Compare
+    :func:`costlib.inference.estimate_inference`, the static batch."""
+    model, device, precision, eng, kvp, k, c = _setup(model, gpu, gpus, precision, engine, prompt_tokens,
+                                                      output_tokens, kv_precision, budget_tokens)
+    if not c.fits:
+        need = f"at least {c.need_gpus}" if c.need_gpus else "more GPUs than any tensor-parallel split allows"
+        raise InputError("gpus", k, f"{need}: {getattr(model, 'id', 'the model')} at {precision} with one "
+                         f"{c.prompt_tokens + c.output_tokens}-token request does not fit on {k} x {device.id}")
+    util = 1.0 if utilization is None else float(inf.fraction("utilization", utilization))
+    res = at_concurrency(model, device, concurrency, gpus=k, precision=precision, engine=eng.id,
+                         prompt_tokens=c.prompt_tokens, output_tokens=c.output_tokens, kv_precision=kvp,
+                         budget_tokens=c.budget_tokens)
+    o = c.output_tokens
+    ttft, tpot, thr, rate = res["ttft_s"], res["tpot_s"], res["throughput_tokens_per_s"], res["rate_per_s"]
+    latency = Band(ttft.low + (o - 1) * tpot.low, ttft.mid + (o - 1) * tpot.mid, ttft.high + (o - 1) * tpot.high)
+    price, note = inf._price_band(device, price_usd_per_gpu_hour)
+    cost_out = cost_req = None
+    if price is not None:
+        cost_out = inf.cost_per_million_tokens(thr, price, util, gpus=k)
+        cost_req = Band(price.low * k / SECONDS_PER_HOUR / (rate.high * util) * 1e3,
+                        price.mid * k / SECONDS_PER_HOUR / (rate.mid * util) * 1e3,
+                        price.high * k / SECONDS_PER_HOUR / (rate.low * util) * 1e3)
+    bands = inf.engine_bands(eng.id)
+    i_c, s_c, i_m, s_m = _branches(c, bands.bandwidth.mid, bands.compute.mid, 1.0)
+    bound = "compute" if i_c / max(1.0 - rate.mid * s_c, 1e-12) > i_m / max(1.0 - rate.mid * s_m, 1e-12) else "memory"
+    warnings = list(bands_warnings(bands))
+    if check_layout and k > 1:
+        def thr_mid(d):
+            try:
+                return at_concurrency(model, device, concurrency, gpus=d, precision=precision, engine=eng.id,
+                                      prompt_tokens=c.prompt_tokens, output_tokens=o, kv_precision=kvp,
+                                      budget_tokens=c.budget_tokens)["throughput_tokens_per_s"].mid
+            except InputError:
+                return None
+        warnings += layout_warnings(model, device, k, key="output tokens/s", value=thr_mid)
+    assumptions = serving_assumptions(model, device.id, precision, eng, kvp, k, c, bands) + (
+        f"closed loop of {int(concurrency)} requests in flight (the running batch); rate it drives "
+        f"{rate.mid:.3g} requests/s (mid)",
+        f"utilization {util:g} of paid GPU-hours busy" + (" (default: the floor cost)" if utilization is None else ""),
+        note,
+    )
+    return inf.InferenceEstimate(
+        ttft_s=ttft, tpot_s=tpot, tokens_per_s_per_sequence=tpot.map(lambda t: 1.0 / t, decreasing=True),
+        throughput_tokens_per_s=thr, request_latency_s=latency, cost_per_1m_output_tokens_usd=cost_out,
+        cost_per_1k_requests_usd=cost_req, cost_per_1m_input_tokens_usd=None, bound=bound,
+        assumptions=tuple(a for a in assumptions if a), warnings=tuple(warnings), mode="continuous",
+    )

@@ -171,3 +171,125 @@ def test_single_estimate_is_fast():
     for _ in range(200):
         f()
     assert (time.perf_counter() - t) / 200 < 2e-3  # goal 0.4 ms; loose for a shared CI machine
+
+
+# --- CLI -------------------------------------------------------------------------------------------
+import json  # noqa: E402
+
+from costlib.cli import main  # noqa: E402
+
+DONE_WHEN = ["serve", "--model", "llama-3.1-70b", "--gpu", "h100-sxm", "--gpus", "2", "--precision", "fp8", "--engine",
+             "vllm", "--prompt-tokens", "1000", "--output-tokens", "250", "--ttft-ms", "1000", "--tpot-ms", "50", "--json"]
+BAND_FIELDS = ("max_rate_per_replica", "replicas", "gpus", "ttft_s", "tpot_s", "throughput_tokens_per_s",
+               "cost_per_1k_requests_usd", "cost_per_1m_output_tokens_usd")
+
+
+def _cli(argv, capsys):
+    code = main(argv)
+    out = capsys.readouterr()
+    return code, out.out, out.err
+
+
+def test_serve_done_when_command(capsys):
+    code, out, err = _cli(DONE_WHEN, capsys)
+    assert code == 0, err
+    payload = json.loads(out, parse_constant=lambda c: (_ for _ in ()).throw(ValueError(c)))
+    for key in BAND_FIELDS:
+        assert set(payload[key]) == {"low", "mid", "high"}, key
+        assert payload[key]["low"] <= payload[key]["mid"] <= payload[key]["high"]
+    assert payload["ttft_s"]["high"] < 1.0
+    assert payload["assumptions"] and payload["mode"] == "continuous" and isinstance(payload["warnings"], list)
+
+
+def test_serve_with_rate_sizes_the_fleet(capsys):
+    code, out, err = _cli(DONE_WHEN + ["--rate", "40"], capsys)
+    assert code == 0, err
+    p = json.loads(out)
+    assert p["replicas"]["mid"] == math.ceil(40 / p["max_rate_per_replica"]["mid"])
+    assert p["gpus"]["mid"] == 2 * p["replicas"]["mid"]
+
+
+@pytest.mark.parametrize("extra, words", [
+    (["--tpot-ms", "2"], ["tpot_ms=2", "physical floor"]),
+    (["--ttft-ms", "0.5"], ["ttft_ms=0.5", "physical floor"]),
+    (["--gpus", "3"], ["gpus=3", "--gpus", "1, 2, 4, 8"]),
+    (["--gpus", "1", "--precision", "bf16"], ["gpus=1", "at least 2"]),
+    (["--engine", "ollama"], ["engine='ollama'", "vllm"]),
+    (["--precision", "q3"], ["precision='q3'"]),
+])
+def test_serve_bad_input_one_line_exit_2(extra, words, capsys):
+    argv = DONE_WHEN[:-1] + extra
+    code, out, err = _cli(argv, capsys)
+    assert code == 2 and out == ""
+    assert err.count("\n") == 1 and "Traceback" not in err
+    for w in words:
+        assert w in err, err
+
+
+def test_serve_explain(capsys):
+    code, out, err = _cli(DONE_WHEN + ["--explain"], capsys)
+    assert code == 0, err
+    basis = json.loads(out)["basis"]
+    assert basis["formula"] and basis["inputs"] and "serve" in basis["command"]
+
+
+def test_infer_modes_and_engine_names(capsys):
+    base = ["infer", "--model", "llama-3.1-8b", "--gpu", "h100-sxm", "--precision", "bf16", "--batch", "64",
+            "--prompt-tokens", "1000", "--output-tokens", "250", "--json"]
+    code, out, _ = _cli(base, capsys)
+    cont = json.loads(out)
+    code2, out2, _ = _cli(base + ["--mode", "static"], capsys)
+    static = json.loads(out2)
+    assert code == code2 == 0 and cont["mode"] == "continuous" and static["mode"] == "static"
+    # a static batch prefills all 64 prompts before the first token: far slower first token
+    assert static["ttft_s"]["mid"] > 5 * cont["ttft_s"]["mid"]
+    for engine in ("sglang", "tensorrt-llm", "nim", "tgi", "llama.cpp-cuda", "exllamav2", "hf-transformers",
+                   "optimized-server", "llama.cpp"):
+        code, out, err = _cli(base[:-1] + ["--engine", engine, "--json"], capsys)
+        assert code == 0, (engine, err)
+    code, out, err = _cli(base[:-1] + ["--mode", "offline"], capsys)
+    assert code == 2 and "mode='offline'" in err
+
+
+def test_layout_warning_when_more_gpus_are_slower(capsys):
+    code, out, err = _cli(["infer", "--model", "qwen2.5-0.5b", "--gpu", "h100-sxm", "--gpus", "2", "--precision", "bf16",
+                           "--batch", "16", "--prompt-tokens", "1000", "--output-tokens", "250", "--json"], capsys)
+    assert code == 0, err
+    assert any("slower than 1" in w for w in json.loads(out)["warnings"])
+
+
+# --- engines, formats, back-test -------------------------------------------------------------------
+def test_engine_with_few_cases_falls_back_to_wider_family_band():
+    vllm, family = inf.engine_bands("vllm"), inf.engine_bands("optimized-server")
+    assert vllm.fallback == "optimized-server"
+    assert vllm.bandwidth.low <= family.bandwidth.low and vllm.bandwidth.high >= family.bandwidth.high
+    pt = sv.capacity_at_slo("llama-3.1-8b", "h100-sxm", ttft_s=1.0, tpot_s=0.05, **SHAPE)
+    assert any("family band" in w for w in pt.warnings)
+    assert inf.engine_bands("exllamav2").fallback == ""  # seven cases of its own
+
+
+def test_gguf_bits_per_weight_hand_worked():
+    # ggml-common.h: block_q4_0 = 2 + 16 bytes per 32 weights -> 4.5 bits; block_q8_0 = 2 + 32 bytes -> 8.5 bits
+    assert inf.get_format("q4_0").bits_per_weight == pytest.approx(18 * 8 / 32)
+    assert inf.get_format("gguf-q8_0").bits_per_weight == pytest.approx(34 * 8 / 32)
+    m = get_model("llama-2-7b")
+    assert inf.model_weight_bytes(m, "gguf-q4_0") == pytest.approx(m.total_params * 4.5 / 8)
+    # AWQ keeps the embeddings and head 16-bit
+    emb = m.embedding_params
+    assert inf.model_weight_bytes(m, "awq-int4") == pytest.approx((m.total_params - emb) * 4.125 / 8 + 2 * emb)
+
+
+def test_formats_compute_path():
+    assert inf.compute_precision("h100-sxm", "fp8") == "fp8"
+    assert inf.compute_precision("a100-80gb", "fp8") in ("fp16", "bf16")  # no FP8 tensor cores: weight-only
+    assert inf.compute_precision("h100-sxm", "gguf-q8_0") in ("fp16", "bf16")  # weight-only dequant
+    assert inf.compute_precision("h100-sxm", "nvfp4") in ("fp16", "bf16")  # no FP4 peak in the catalog
+    assert inf.check_precision("int4") == "int4"  # legacy names keep working
+
+
+def test_engine_backtest_reports_coverage_next_to_nominal():
+    s = inf.engine_backtest_summary()
+    overall = s[s["engine"] == "all engines"].iloc[0]
+    assert overall["nominal_coverage"] == 0.8
+    assert 0.0 <= overall["coverage"] <= 1.0 and overall["cases"] == len(inf.benchmarks())
+    assert set(s["engine"]) >= {"tensorrt-llm", "llama.cpp-cuda", "exllamav2", "vllm"}
