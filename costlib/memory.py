@@ -235,8 +235,10 @@ def _model_weight_bytes(model, precision: str, *, quantize_embeddings: bool, gro
 def kv_bytes_per_token(model, kv_precision: str = "fp16") -> float:
     """KV-cache bytes per token of context: layers x 2 x kv_heads x head_dim x bytes (MLA: the latent).
 
-    This is the cost of one more token while the context is shorter than any sliding window.
-    Llama-3.1-8B in fp16: 32 x 2 x 8 x 128 x 2 = 131072 bytes (128 KiB).
+    This is the cost of one more token while the context is shorter than every window (sliding or
+    chunked); past the windows only the full-attention layers grow (:func:`kv_bytes_per_token_beyond_window`).
+    Llama-3.1-8B in fp16: 32 x 2 x 8 x 128 x 2 = 131072 bytes (128 KiB). DeepSeek-V3 (MLA): 61 x (512 + 64)
+    x 2 = 70272 bytes. Attention sinks (gpt-oss: one learned logit per head) cache nothing.
     """
     m = _spec(model)
     _need_arch(m, "the KV cache")
@@ -245,17 +247,43 @@ def kv_bytes_per_token(model, kv_precision: str = "fp16") -> float:
     return float(value)
 
 
+def kv_bytes_per_token_beyond_window(model, kv_precision: str = "fp16") -> float:
+    """KV-cache bytes one more token adds once the context is longer than the window: only the
+    full-attention layers keep growing (Gemma 3 27B: 10 of 62 layers; gpt-oss: half; Llama 4: 1 in 4).
+    Equal to :func:`kv_bytes_per_token` for a model without windowed layers."""
+    m = _spec(model)
+    _need_arch(m, "the KV cache")
+    b = BYTES_PER_VALUE[choice("kv_precision", kv_precision, PRECISIONS)]
+    return float(m.full_attention_layers * m.kv_values_per_token_per_layer * b)
+
+
+def kv_layer_layout(model) -> dict:
+    """How the layers cache: ``full_layers`` hold every token, ``windowed_layers`` at most ``window``
+    tokens (``window_kind`` sliding or chunked), ``values_per_token_per_layer`` (2 x kv_heads x head_dim, or
+    MLA's kv_lora_rank + qk_rope_head_dim)."""
+    m = _spec(model)
+    _need_arch(m, "the KV cache")
+    return {
+        "full_layers": m.full_attention_layers,
+        "windowed_layers": m.windowed_layers,
+        "window": m.sliding_window if m.windowed_layers else None,
+        "window_kind": (m.window_kind or "sliding") if m.windowed_layers else None,
+        "values_per_token_per_layer": m.kv_values_per_token_per_layer,
+        "attention": m.attention,
+    }
+
+
 def _sliding_layer_count(m: ModelSpec) -> int:
-    if not m.sliding_window or not m.sliding_layers:
-        return 0
-    return int(round(m.sliding_layers * m.layers))
+    return m.windowed_layers
 
 
 def kv_cache_bytes(model, context, batch=1, kv_precision: str = "fp16"):
     """KV-cache bytes for ``batch`` sequences of ``context`` tokens each (numbers or arrays).
 
-    Full-attention layers hold every token; sliding-window layers hold min(context, window)
-    (Gemma 2 alternates local and global layers; Mistral-7B-v0.1 is local on every layer).
+    Full-attention layers hold every token; windowed layers hold min(context, window): sliding windows
+    (Mistral-7B-v0.1 on every layer, Gemma 2 every other layer, Gemma 3 five of six, gpt-oss every other)
+    keep the last ``window`` tokens; chunked attention (Llama 4, 3 of 4 layers) keeps the current chunk,
+    at most ``window`` tokens, which is the bound a server allocates (vLLM's chunked local attention).
     """
     m = _spec(model)
     _need_arch(m, "the KV cache")
@@ -264,7 +292,7 @@ def kv_cache_bytes(model, context, batch=1, kv_precision: str = "fp16"):
         raise InputError("context", float(ctx[np.floor(ctx) != ctx].flat[0]), "a whole number of tokens >= 0")
     bat = np.asarray(whole("batch", batch))
     b = BYTES_PER_VALUE[choice("kv_precision", kv_precision, PRECISIONS)]
-    n_slide = _sliding_layer_count(m)
+    n_slide = m.windowed_layers
     n_full = m.layers - n_slide
     tokens_layers = n_full * ctx
     if n_slide:

@@ -11,6 +11,7 @@ a token is routed to. Tests check each catalog model against its maker's publish
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import dataclass, replace
 from functools import lru_cache
 from pathlib import Path
@@ -21,6 +22,16 @@ from .catalog import AS_OF, NOTES, SOURCE, Column, Schema, load_csv
 from .errors import InputError, UnknownIdError
 
 GATED = ("swiglu", "geglu")
+WINDOW_KINDS = ("sliding", "chunked")
+"""How a windowed layer limits attention: ``sliding`` (each token sees the last ``sliding_window`` tokens:
+Mistral, Gemma 2/3, gpt-oss) or ``chunked`` (tokens see only their own ``sliding_window``-token chunk:
+Llama 4's local layers, ``attention_chunk_size``). Either way a layer caches at most ``sliding_window`` tokens."""
+WEIGHT_FORMATS = ("bf16", "mxfp4-experts")
+"""Format of the released checkpoint: ``bf16`` everywhere, or ``mxfp4-experts`` (gpt-oss: routed-expert
+weights in OCP MXFP4, 4-bit E2M1 values with one 8-bit E8M0 scale per 32, the rest bf16; OpenAI gpt-oss model
+card, 2025-08-05, section 2)."""
+MXFP4_BITS_PER_WEIGHT = 4 + 8 / 32
+"""OCP Microscaling spec v1.0 (2023-09), MXFP4: 32 E2M1 elements share one E8M0 scale = 4.25 bits."""
 
 
 def _arch_checks(row: dict) -> str | None:
@@ -36,6 +47,10 @@ def _arch_checks(row: dict) -> str | None:
         return f"sliding_layers: {row['sliding_layers']} is not a share in (0, 1]"
     if row["sliding_layers"] is not None and row["sliding_window"] is None:
         return "sliding_window: sliding_layers is set but sliding_window is empty"
+    if row["window_kind"] is not None and row["sliding_window"] is None:
+        return "window_kind: set but sliding_window is empty"
+    if row["weight_format"] == "mxfp4-experts" and row["experts_total"] <= 1:
+        return "weight_format: mxfp4-experts needs a mixture-of-experts model"
     return None
 
 
@@ -67,7 +82,11 @@ MODEL_SCHEMA = Schema(
         Column("v_head_dim", "int", required=False, positive=True),
         Column("sliding_window", "int", required=False, positive=True),
         Column("sliding_layers", "float", required=False, positive=True),
+        Column("window_kind", required=False, choices=WINDOW_KINDS),
         Column("max_context", "int", positive=True),
+        Column("vision_params", "float", required=False, non_negative=True),
+        Column("weight_format", required=False, choices=WEIGHT_FORMATS),
+        Column("active_counts_input_embedding", "bool", required=False),
         Column("published_params", "float", positive=True),
         Column("published_active_params", "float", required=False, positive=True),
         SOURCE,
@@ -107,7 +126,11 @@ class ModelSpec:
     v_head_dim: int | None = None
     sliding_window: int | None = None
     sliding_layers: float | None = None
+    window_kind: str | None = None
     max_context: int = 4096
+    vision_params: float | None = None
+    weight_format: str | None = None
+    active_counts_input_embedding: bool | None = None
     family: str = ""
     published_params: float | None = None
     published_active_params: float | None = None
@@ -182,8 +205,8 @@ class ModelSpec:
         return (experts + self.shared_experts) * self.expert_params + self.router_params_per_layer
 
     @property
-    def total_params(self) -> int:
-        """All parameters (every expert counted)."""
+    def text_params(self) -> int:
+        """Parameters of the language model (every expert counted), without a vision encoder."""
         dense_layers = self.layers - self.moe_layers
         per_layer = self.attention_params_per_layer + self.norm_params_per_layer
         return (
@@ -195,12 +218,51 @@ class ModelSpec:
         )
 
     @property
+    def total_params(self) -> int:
+        """All stored parameters: the language model (every expert) plus any vision encoder
+        (``vision_params``: Gemma 3's SigLIP, Llama 4's MetaCLIP-style encoder), which a server loads too."""
+        return self.text_params + int(self.vision_params or 0)
+
+    @property
+    def routed_expert_params(self) -> int:
+        """Parameters in routed experts over all MoE layers (0 for dense models)."""
+        return self.moe_layers * self.experts_total * self.expert_params
+
+    @property
     def active_params(self) -> int:
-        """Parameters used per token: routed-to experts only (equals total for dense models)."""
-        if not self.is_moe:
-            return self.total_params
-        idle = self.moe_layers * (self.experts_total - self.experts_active) * self.expert_params
-        return self.total_params - idle
+        """Parameters used per text token: routed-to experts only, both embedding matrices, no vision
+        encoder (equals total for dense text-only models)."""
+        idle = self.moe_layers * (self.experts_total - self.experts_active) * self.expert_params if self.is_moe else 0
+        return self.text_params - idle
+
+    @property
+    def active_params_published_basis(self) -> int:
+        """:attr:`active_params` counted the way the maker counts it: OpenAI's gpt-oss figures leave the
+        input embedding (a table lookup) out (``active_counts_input_embedding = false``)."""
+        if self.active_counts_input_embedding is False:
+            return self.active_params - self.vocab * self.d_model
+        return self.active_params
+
+    @property
+    def checkpoint_bytes(self) -> float:
+        """Bytes of the released weights: bf16 (2 bytes) everywhere, or MXFP4 routed experts
+        (:data:`MXFP4_BITS_PER_WEIGHT`) with the rest bf16 (gpt-oss)."""
+        if self.weight_format == "mxfp4-experts":
+            experts = self.routed_expert_params
+            return experts * MXFP4_BITS_PER_WEIGHT / 8 + (self.total_params - experts) * 2.0
+        return self.total_params * 2.0
+
+    @property
+    def full_attention_layers(self) -> int:
+        """Layers that attend to (and cache) the whole context."""
+        return self.layers - self.windowed_layers
+
+    @property
+    def windowed_layers(self) -> int:
+        """Layers whose cache is capped at ``sliding_window`` tokens (sliding or chunked)."""
+        if not self.sliding_window or not self.sliding_layers:
+            return 0
+        return int(round(self.sliding_layers * self.layers))
 
     @property
     def non_embedding_params(self) -> int:
@@ -325,11 +387,24 @@ def model_table():
                 "total_params_b": round(m.total_params / 1e9, 3),
                 "active_params_b": round(m.active_params / 1e9, 3),
                 "published_b": m.published_params / 1e9,
+                "windowed_layers": m.windowed_layers,
+                "window": m.sliding_window or "",
                 "source": m.source,
                 "as_of": m.as_of,
             }
         )
     return pd.DataFrame(rows)
+
+
+def published_tolerance(published: float, digits: int | None = None, floor: float = 0.01) -> float:
+    """Relative tolerance for comparing a computed parameter count with a published one: 1%, or, when the
+    maker prints only ``digits`` significant digits, half a unit in the last of them if that is wider
+    ("3.3B activated" stands for 3.25-3.35B: +-1.5%)."""
+    if digits is None:
+        return floor
+    exponent = math.floor(math.log10(abs(float(published))))
+    half_unit = 0.5 * 10 ** (exponent - int(digits) + 1)
+    return max(floor, half_unit / float(published))
 
 
 def custom_model(params: float, active_params: float | None = None) -> ModelSpec:

@@ -12,7 +12,10 @@ from costlib.errors import CatalogError, UnknownIdError
 from costlib.hardware import HARDWARE_SCHEMA
 from costlib.models import MODEL_SCHEMA
 
-REQUIRED_GPUS = ["t4", "l4", "a10", "l40s", "a100-40gb", "a100-80gb", "h100-sxm", "h100-pcie", "h200", "b200", "mi300x", "tpu-v5e"]
+REQUIRED_GPUS = ["t4", "l4", "a10", "l40s", "a100-40gb", "a100-80gb", "h100-sxm", "h100-pcie", "h200", "b200", "mi300x", "tpu-v5e",
+                 # the 2025-2026 market (issue 15)
+                 "h100-nvl", "h200-nvl", "gh200", "b300", "mi325x", "mi355x", "l40", "a10g", "rtx-3090", "rtx-5090",
+                 "rtx-6000-ada", "rtx-pro-6000", "v100", "gaudi3", "tpu-v5p", "tpu-v6e", "h800", "m2-ultra", "m3-max", "m4-max"]
 
 
 def test_required_devices_present_with_a_cpu_and_apple_silicon():
@@ -39,6 +42,81 @@ def test_a100_datasheet_values():
     assert a100.peak_flops("bf16") == pytest.approx(312e12)
     assert a100.bandwidth_bytes_s == pytest.approx(2039e9)
     assert a100.ridge_flops_per_byte("bf16") == pytest.approx(312e12 / 2039e9)  # ~153 FLOP/byte
+
+
+def test_device_memory_is_binary_as_vendors_mean_it():
+    a100 = hardware.get_device("a100-80gb")
+    # "80 GB" of HBM2e = 80 GiB = 85,899,345,920 bytes; memory_gb is derived from the bytes (1e9)
+    assert a100.memory_gib == 80
+    assert a100.memory_bytes == 80 * 2**30 == 85_899_345_920
+    assert a100.memory_gb == pytest.approx(85.899345920)
+    # nvidia-smi shows 143,771 MiB on an H200 ("141 GB"): the catalog holds 140.4 GiB
+    assert hardware.get_device("h200").memory_bytes == pytest.approx(143771 * 2**20, rel=0.001)
+
+
+def test_the_issue_7b_batch60_run_fits_one_a100_80gb():
+    """NVIDIA's published Llama-2-7B run (batch 60, 128 + 2048 tokens, fp16) on one A100-80GB: needs 83.7e9
+    bytes, which fit in 80 GiB = 85.9e9 bytes (before the fix costlib refused it)."""
+    from costlib.memory import fits, inference_memory
+
+    need = inference_memory("llama-2-7b", "fp16", 128 + 2048, 60)
+    assert 80e9 < need.total_gb * 1e9 < hardware.get_device("a100-80gb").memory_bytes
+    assert fits(need, "a100-80gb")
+
+
+def test_new_devices_datasheet_values():
+    h = hardware.devices()
+    # H100 NVL: datasheet sparse BF16 1,671 -> dense 835.5; 94 GB at 3.9 TB/s
+    assert h["h100-nvl"].peak_tflops("bf16") == 835.5 and h["h100-nvl"].bandwidth_gb_s == 3900
+    # MI355X: AMD prints dense FP4 10.1 PF and 288 GB HBM3e at 8 TB/s
+    assert h["mi355x"].peak_tflops("fp4") == pytest.approx(10066.3) and h["mi355x"].memory_gib == 288
+    # fp4 only where the device has FP4 tensor cores
+    assert "fp4" in h["b200"].precisions and "fp4" in h["rtx-5090"].precisions
+    assert "fp4" not in h["h100-sxm"].precisions and "fp4" not in h["mi300x"].precisions
+    # H800 = H100 compute with NVLink cut to 400 GB/s
+    assert h["h800"].peak_tflops("bf16") == h["h100-sxm"].peak_tflops("bf16")
+    assert h["h800"].interconnect_gb_s < h["h100-sxm"].interconnect_gb_s
+    for d in h.values():
+        assert d.source.startswith("http") and d.as_of >= "2019-01-01"
+
+
+def _hardware_with(tmp_path, device_id, column, value):
+    src = (DATA_DIR / "hardware.csv").read_text().splitlines()
+    header_idx = next(i for i, line in enumerate(src) if line.startswith("id,"))
+    import csv as _csv
+    import io as _io
+
+    rows = list(_csv.reader(_io.StringIO("\n".join(src[header_idx:]))))
+    header = rows[0]
+    out = [header]
+    for r in rows[1:]:
+        if r and r[0] == device_id:
+            r[header.index(column)] = value
+            out.append(r)
+    path = tmp_path / "hw.csv"
+    buf = _io.StringIO()
+    _csv.writer(buf, lineterminator="\n").writerows(out)
+    path.write_text(buf.getvalue())
+    return path
+
+
+@pytest.mark.parametrize(
+    "device_id, column, value, words",
+    [
+        ("h100-sxm", "bandwidth_gb_s", "3.35", "outside the plausible range 100 to 50000 GB/s for a gpu"),  # TB/s in GB/s
+        ("epyc-9654", "bandwidth_gb_s", "460800", "for a cpu"),  # MB/s
+        ("b200", "bf16_tflops", "2.25", "TFLOP/s for a gpu"),  # PFLOP/s in a TFLOP/s column
+        ("a100-80gb", "memory_gib", "85899345920", "GiB for a gpu"),  # bytes
+        ("h100-sxm", "tdp_w", "0.7", "W for a gpu"),  # kW
+        ("m4-max", "fp32_tflops", "18400", "for a soc"),  # GFLOP/s
+    ],
+)
+def test_hardware_magnitude_slips_are_named(tmp_path, device_id, column, value, words):
+    path = _hardware_with(tmp_path, device_id, column, value)
+    with pytest.raises(CatalogError) as err:
+        load_csv(path, HARDWARE_SCHEMA)
+    msg = str(err.value)
+    assert msg.startswith(f"hw.csv, row 2, column '{column}'") and words in msg and "magnitude" in msg
 
 
 def test_dense_peaks_never_above_sparse_and_ridges_positive():

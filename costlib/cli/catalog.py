@@ -23,7 +23,9 @@ def gpus_payload() -> dict:
                 "id": d.id,
                 "name": d.name,
                 "kind": d.kind,
-                "memory_gb": d.memory_gb,
+                "memory_gib": d.memory_gib,
+                "memory_bytes": int(d.memory_bytes),
+                "memory_gb": round(d.memory_gb, 3),
                 "bandwidth_gb_s": d.bandwidth_gb_s,
                 "dense_peak_tflops": dict(d.peak_tflops_by_precision),
                 "tdp_w": d.tdp_w,
@@ -33,7 +35,7 @@ def gpus_payload() -> dict:
                 "notes": d.notes,
             }
         )
-    return {"gpus": out, "units": {"memory_gb": "1e9 bytes", "bandwidth_gb_s": "1e9 bytes/s", "dense_peak_tflops": "1e12 FLOP/s, dense (int8: TOPS)"}}
+    return {"gpus": out, "units": {"memory_gib": "2^30 bytes (the vendor's capacity: an '80 GB' HBM part is 80 GiB)", "memory_bytes": "bytes", "memory_gb": "1e9 bytes (derived)", "bandwidth_gb_s": "1e9 bytes/s", "dense_peak_tflops": "1e12 FLOP/s, dense (int8: TOPS)"}}
 
 
 def models_payload() -> dict:
@@ -67,12 +69,12 @@ def models_payload() -> dict:
 
 def _gpus_text(payload: dict) -> str:
     precs = list(COMPUTE_COLUMNS)
-    head = f"{'id':<11} {'memory GB':>9} {'GB/s':>7} " + " ".join(f"{p:>7}" for p in precs) + "  as_of"
+    head = f"{'id':<13} {'mem GiB':>8} {'GB/s':>7} " + " ".join(f"{p:>7}" for p in precs) + "  as_of"
     lines = [head, "-" * len(head)]
     for g in payload["gpus"]:
         peaks = " ".join(f"{g['dense_peak_tflops'].get(p, ''):>7}" for p in precs)
-        lines.append(f"{g['id']:<11} {g['memory_gb']:>9g} {g['bandwidth_gb_s']:>7g} {peaks}  {g['as_of']}")
-    lines.append("dense peaks in TFLOP/s (int8: TOPS); GB = 1e9 bytes. Sources: costlib gpus --json")
+        lines.append(f"{g['id']:<13} {g['memory_gib']:>8g} {g['bandwidth_gb_s']:>7g} {peaks}  {g['as_of']}")
+    lines.append("dense peaks in TFLOP/s (int8: TOPS); memory in GiB = 2^30 bytes as vendors mean it; GB/s = 1e9 bytes/s. Sources: costlib gpus --json")
     return "\n".join(lines)
 
 

@@ -106,8 +106,9 @@ def memory_payload(args) -> dict:
         "total_gb": round(float(br.total_gb), 4),
         "fits": fit,
         "min_gpus": need,
+        "device_memory": {g: {"memory_gib": devices()[g].memory_gib, "memory_bytes": int(devices()[g].memory_bytes)} for g in gpu_ids},
         "notes": notes,
-        "units": {"*_gb": "1e9 bytes per GPU", "kv_bytes_per_token": "bytes per token of context, all layers"},
+        "units": {"*_gb": "1e9 bytes per GPU", "device_memory": "the vendor's capacity in GiB (2^30 bytes) and in bytes", "kv_bytes_per_token": "bytes per token of context, all layers"},
     }
 
 
@@ -120,6 +121,8 @@ def _text(p: dict) -> str:
         lines.append(f"  KV cache per token: {p['kv_bytes_per_token']} bytes")
     ok = [g for g, f in p["fits"].items() if f]
     lines.append("  fits on one of: " + (", ".join(ok) if ok else "none of the catalog devices"))
+    lines.append("  device memory (vendor GiB = 2^30 bytes): " + ", ".join(
+        f"{g} {v['memory_gib']:g} GiB ({v['memory_bytes'] / 1e9:.1f}e9 B)" for g, v in p["device_memory"].items()))
     lines.append("  min GPUs: " + ", ".join(f"{g} {n if n is not None else '-'}" for g, n in p["min_gpus"].items()))
     for n in p["notes"]:
         lines.append(f"  note: {n}")
