@@ -252,6 +252,7 @@ class Api:
     api: str
     cached_input_share: float = 0.0
     operations_usd_per_month: float = 0.0
+    price_multiplier: float = 1.0  # a what-if on the list price (1 = the dated list price)
     name: str = ""
     kind: str = "api"
 
@@ -313,6 +314,9 @@ def api(api_id: str, **kwargs) -> Api:
     o = Api(api_id, **kwargs)
     fraction("cached_input_share", o.cached_input_share, allow_zero=True)
     non_negative("operations_usd_per_month", o.operations_usd_per_month)
+    from .validate import positive
+
+    positive("price_multiplier", o.price_multiplier)
     return o
 
 
@@ -510,7 +514,7 @@ def api_usd_per_request(o: Api, w: Workload) -> float:
 
     price = get_api_price(o.api)
     return float(sum(t.share * price.cost_usd(t.prompt_tokens, t.output_tokens, o.cached_input_share * t.prompt_tokens)
-                     for t in w.tasks))
+                     for t in w.tasks)) * o.price_multiplier
 
 
 def _api_costs(o: Api, w: Workload, scale) -> _Costs:
@@ -934,3 +938,132 @@ def scenario_yaml(p: Plan, options: Sequence[Option], name: str = "plan") -> str
     import yaml
 
     return yaml.safe_dump(_plain(scenario_dict(p, options, name)), sort_keys=False)
+
+
+# --------------------------------------------------------------------------------------------
+# a capacity table for the published page (precomputed; the page only multiplies)
+
+_FLOOR = re.compile(r"floor ([0-9.]+) ms")
+
+
+def short_reason(cap: Capacity) -> list:
+    """[code, floor_ms or None]: ``m`` does not fit (memory), ``t`` TTFT target below the floor, ``p`` TPOT
+    target below the floor; the compact form the page's table stores for a setup that cannot serve."""
+    text = cap.reason or ""
+    tail = text.split(": ", 1)[1] if text.startswith("no replica") and ": " in text else text
+    tail = tail.split(": ", 1)[1] if tail.startswith("at ") and ": " in tail else tail
+    code = {"ttft": "t", "tpot": "p"}.get(tail.split(":", 1)[0].strip(), "m")
+    m = _FLOOR.search(tail)
+    return [code, float(m.group(1)) if (m and code != "m") else None]
+
+
+def capacity_table(models: Sequence[str], gpus: Sequence[str], precisions: Sequence[str], engines: Sequence[str],
+                   prompts: Sequence[int], outputs: Sequence[int], presets: Sequence[tuple[float, float]],
+                   progress=None) -> dict:
+    """One replica's capacity (auto GPUs per replica) for every combination, row-major in the order of the
+    arguments (``presets`` = (TTFT ms, TPOT ms) pairs, the last index fastest). A feasible cell is
+    ``[K, low, mid, high, binding index]`` (requests/s, :data:`CAPACITY_DIGITS` digits, exactly what
+    :func:`replica_capacity` gives the CLI); one that cannot serve is ``short_reason``."""
+    cells = []
+    for m in models:
+        for g in gpus:
+            for pr in precisions:
+                for e in engines:
+                    for p in prompts:
+                        for o in outputs:
+                            for tt, tp in presets:
+                                cap = replica_capacity(m, g, None, pr, _engine(e), (("request", int(p), int(o)),),
+                                                       Targets(tt / 1e3, tp / 1e3))
+                                if cap.feasible:
+                                    r = cap.rate_per_replica["request"]
+                                    cells.append([cap.gpus_per_replica, r.low, r.mid, r.high, BINDINGS.index(cap.binding)])
+                                else:
+                                    cells.append(short_reason(cap))
+                if progress:
+                    progress(m, g, pr)
+    return {"models": list(models), "gpus": list(gpus), "precisions": list(precisions), "engines": list(engines),
+            "prompts": [int(x) for x in prompts], "outputs": [int(x) for x in outputs],
+            "presets": [[float(a), float(b)] for a, b in presets], "bindings": list(BINDINGS),
+            "auto_gpus": list(AUTO_GPUS), "cells": cells}
+
+
+def table_cell(table: Mapping, model: str, gpu: str, precision: str, engine: str, prompt: int, output: int, preset: int):
+    """The cell of :func:`capacity_table` for one combination (the index arithmetic the page uses)."""
+    keys = (("models", model), ("gpus", gpu), ("precisions", precision), ("engines", engine), ("prompts", prompt),
+            ("outputs", output))
+    i = 0
+    for k, v in keys:
+        i = i * len(table[k]) + list(table[k]).index(v)
+    return table["cells"][i * len(table["presets"]) + preset]
+
+
+# --------------------------------------------------------------------------------------------
+# what flips the verdict: one-at-a-time sensitivity of the difference between two options
+
+VARY = ("requests_per_day", "peak_to_average", "prompt_tokens", "output_tokens", "gpu_price", "max_utilization",
+        "api_price", "ttft_s", "tpot_s")
+"""Inputs :func:`vary` can move: multipliers for volume, tokens, GPU and API prices; values for the rest."""
+
+
+def vary(w: Workload, o: Option, targets: Targets, what: str, value: float):
+    """(workload, option, targets) with one input moved (see :data:`VARY`)."""
+    if what == "requests_per_day":
+        return w.scaled(value), o, targets
+    if what == "peak_to_average":
+        return replace(w, peak_to_average=float(value)), o, targets
+    if what in ("prompt_tokens", "output_tokens"):
+        tasks = tuple(replace(t, **{what: max(1, int(round(getattr(t, what) * value)))}) for t in w.tasks)
+        return replace(w, tasks=tasks), o, targets
+    if what in ("ttft_s", "tpot_s"):
+        return w, o, replace(targets, **{what: float(value)})
+    if isinstance(o, Hybrid):
+        return w, replace(o, small=vary(w, o.small, targets, what, value)[1],
+                          large=vary(w, o.large, targets, what, value)[1]), targets
+    if what == "gpu_price" and isinstance(o, SelfHosted):
+        return w, replace(o, on_demand_usd_per_gpu_hour=self_hosted_price(o)[0] * value), targets
+    if what == "max_utilization" and isinstance(o, SelfHosted):
+        return w, replace(o, max_utilization=float(value)), targets
+    if what == "api_price" and isinstance(o, Api):
+        return w, replace(o, price_multiplier=o.price_multiplier * value), targets
+    if what not in VARY:
+        raise InputError("what", what, "one of " + ", ".join(VARY))
+    return w, o, targets
+
+
+@dataclass(frozen=True)
+class FlipRow:
+    what: str
+    label: str
+    low: float
+    high: float
+    difference_at_low: float | None  # $/month of a minus b (mid); None: one of them cannot serve there
+    difference_at_high: float | None
+
+    @property
+    def swing(self) -> float:
+        a, b = self.difference_at_low, self.difference_at_high
+        return abs((a or 0.0) - (b or 0.0)) if a is not None and b is not None else math.inf
+
+    @property
+    def flips(self) -> bool:
+        a, b = self.difference_at_low, self.difference_at_high
+        return a is None or b is None or (a > 0) != (b > 0)
+
+
+def flip_tornado(w: Workload, a: Option, b: Option, targets: Targets,
+                 changes: Sequence[tuple[str, str, float, float]]) -> tuple[float, list[FlipRow]]:
+    """$/month of ``a`` minus ``b`` (mid) at the base inputs, and for each (what, label, low, high) the
+    difference with that one input at its low and high; rows sorted by swing, largest first. A row whose
+    sign differs from the base (or where an option cannot serve) flips the verdict."""
+
+    def diff(what=None, value=None):
+        wa, oa, ta = (w, a, targets) if what is None else vary(w, a, targets, what, value)
+        wb, ob, tb = (w, b, targets) if what is None else vary(w, b, targets, what, value)
+        try:
+            return float(monthly_cost(oa, wa, ta).mid) - float(monthly_cost(ob, wb, tb).mid)
+        except InputError:
+            return None
+
+    base = diff()
+    rows = [FlipRow(what, label, lo, hi, diff(what, lo), diff(what, hi)) for what, label, lo, hi in changes]
+    return base, sorted(rows, key=lambda r: -r.swing)

@@ -227,3 +227,31 @@ def test_write_scenario_round_trips_through_enterprise(tmp_path, capsys):
     sh = next(o for o in res.options.values() if o.kind == "self_hosted")
     assert sh.gpus == by["self:llama-3.1-8b@l40s:fp8"]["gpus"]["mid"]
     assert sh.annual_usd == pytest.approx(by["self:llama-3.1-8b@l40s:fp8"]["annual_usd"]["mid"])
+
+
+def test_page_table_is_current_and_the_page_is_small():
+    """The published planner's precomputed capacities are what the planner computes now (a stale table fails
+    here: run tools/build_planner_table.py), and the page block stays well under 2 MB."""
+    import random
+
+    from costlib import explore_planner as xp
+
+    t = xp.load_table()
+    for key in ("models", "gpus", "precisions", "engines", "prompts", "outputs"):
+        assert list(t[key]) == list(xp.GRID[key]), key
+    rng = random.Random(14)
+    for _ in range(12):
+        combo = [rng.choice(t[k]) for k in ("models", "gpus", "precisions", "engines", "prompts", "outputs")]
+        preset = rng.randrange(len(t["presets"]))
+        cell = pl.table_cell(t, *combo, preset)
+        tt, tp = t["presets"][preset]
+        cap = pl.replica_capacity(combo[0], combo[1], None, combo[2], combo[3], (("request", combo[4], combo[5]),),
+                                  pl.Targets(tt / 1e3, tp / 1e3))
+        if cap.feasible:
+            r = cap.rate_per_replica["request"]
+            assert cell == [cap.gpus_per_replica, r.low, r.mid, r.high, pl.BINDINGS.index(cap.binding)], combo
+        else:
+            assert cell == pl.short_reason(cap), combo
+    html = xp.planner_html()
+    assert len(html.encode()) < 1.5e6
+    assert "tensorrt-llm" in html and "qwen3-30b-a3b" in xp.GRID["models"]
