@@ -171,7 +171,7 @@ _SCRIPT = r"""(function () {
   root.dataset.ready = "1";
   var D = JSON.parse(root.querySelector("script.pl-data").textContent);
   function el(k) { return root.querySelector('[data-k="' + k + '"]'); }
-  function usd(x) { return "$" + Math.round(x).toLocaleString("en-US"); }
+  function usd(x) { return x < 100 ? "$" + x.toFixed(2) : "$" + Math.round(x).toLocaleString("en-US"); }
   function band(lo, mid, hi, f) { return lo === hi ? f(mid) : f(mid) + " (" + f(lo) + "\u2013" + f(hi) + ")"; }
   function count(x) { return String(x); }
   var lastGpu = el("gpu").value;
