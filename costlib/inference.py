@@ -26,10 +26,15 @@ step at the mean context of the answer. Bytes come from :mod:`costlib.memory` (n
 formula here); peaks and bandwidth from :mod:`costlib.hardware`.
 
 Efficiencies ``u_bandwidth`` (decode) and ``u_compute`` (prefill) are not guessed: they are
-calibrated per *engine class* against published measurements in ``data/inference_benchmarks.csv``
-(:func:`calibration`), and carried as a low / mid / high :class:`~costlib.uncertainty.Band`.
-The default band describes an optimized serving engine (TensorRT-LLM, vLLM: fused kernels, CUDA
-graphs, in-flight batching); a plain Hugging Face transformers loop and llama.cpp have their own.
+calibrated against published measurements in ``data/inference_benchmarks.csv`` and carried as a
+low / mid / high :class:`~costlib.uncertainty.Band`: per *engine by name* (``data/engines.csv``:
+vllm, sglang, tensorrt-llm, nim, tgi, llama.cpp-cuda/-metal/-cpu, mlx, exllamav2, hf-transformers;
+:func:`engine_bands`, falling back to the family band, widened, below 5 cases) and per *engine
+class* (optimized-server, hf-transformers, llama.cpp; :func:`calibration`, the names of earlier
+versions). :func:`engine_backtest` is the leave-one-out back-test by engine. Weight formats as
+served (GGUF, AWQ, GPTQ, NF4, FP8, MXFP4/NVFP4, EXL2) are in ``data/weight_formats.csv``
+(:func:`get_format`). This module models one forward pass and the *static* batch
+(:func:`estimate_inference`); continuous batching at a latency target is :mod:`costlib.serving`.
 """
 from __future__ import annotations
 

@@ -29,7 +29,12 @@ closed form::
     t = max_b  I_b / (1 - lam S_b)                                                      (2)
 
 (I_b the step time of one lone sequence on branch b, S_b the step time added per request per
-second); it diverges at the throughput limit lam = 1 / max_b S_b. Time per output token (TPOT) is
+second); it diverges at the throughput limit lam = 1 / max_b S_b. That spreads prompt work evenly
+over the steps. While a whole prompt fits one step's budget it arrives whole instead: a share
+f = lam P t / h of steps carries a chunk of h = min(P, budget) prompt tokens and the rest decode only,
+so the mean step is (1 - f) t_decode(n) + f t_chunk(n), a quadratic in t (equation 3, solved in
+closed form on each pair of roofline branches). The mean of the two kinds exceeds the step of the
+mean work (the max of a roofline is convex), which is why prefill interference lengthens TPOT. Time per output token (TPOT) is
 ``t``. Time to first token (TTFT) is the request's own prefill, ``ceil(P / (budget - n))`` steps
 that each carry one chunk of it beside the running decodes, plus the mean wait in an M/D/1 queue
 for the prefill budget (Kendall notation; Pollaczek-Khinchine mean wait rho S / (2 (1 - rho)) [4]).
@@ -226,17 +231,80 @@ def _branches_impl(c: StepCoefficients, u_b, u_c, share):
     return i_c, s_c, i_m, s_m
 
 
+def _where(cond, a, b):
+    if cond.__class__ is bool:
+        return a if cond else b
+    return np.where(cond, a, b)
+
+
+def _chunk(c: StepCoefficients) -> int:
+    """Prompt tokens one step takes from a request: its whole prompt, or the step budget."""
+    return min(c.prompt_tokens, c.budget_tokens)
+
+
+def _lumpy_terms(c: StepCoefficients, u_b, u_c, share):
+    """Equation (3) terms for the four branch pairs (decode-only step: compute or memory bound; step with a
+    prefill chunk: compute or memory bound): (K, B_i, dA + dB, dB)."""
+    if share.__class__ is float and u_b.__class__ is float and u_c.__class__ is float:
+        return _lumpy_terms_cached(c, u_b, u_c, share)
+    return _lumpy_terms_impl(c, u_b, u_c, share)
+
+
+@lru_cache(maxsize=65536)
+def _lumpy_terms_cached(c, u_b, u_c, share):
+    return _lumpy_terms_impl(c, u_b, u_c, share)
+
+
+def _lumpy_terms_impl(c, u_b, u_c, share):
+    h = _chunk(c)
+    tok = c.comm_tok_s if c.gpus > 1 else 0.0
+    fixed = c.overhead_s + (c.comm0_s if c.gpus > 1 else 0.0)
+    a = {"dc": fixed, "dm": fixed + c.weights_m * share / u_b,
+         "pc": fixed + h * c.pre_c / u_c + h * tok, "pm": fixed + (c.weights_m * share + h * c.pre_m) / u_b + h * tok}
+    b = {"dc": c.dec_c / u_c + tok, "dm": c.dec_m / u_b + tok, "pc": c.dec_c / u_c + tok, "pm": c.dec_m / u_b + tok}
+    return tuple((a[i] + b[i], b[i], a[j] - a[i] + b[j] - b[i], b[j] - b[i])
+                 for i in ("dc", "dm") for j in ("pc", "pm"))
+
+
+def _lumpy_step(c: StepCoefficients, rate, u_b, u_c, share):
+    """Mean step when prompts arrive whole: a share f = rate P t / h of steps carries a chunk of h prompt
+    tokens and the rest decode only, t = (1 - f) t_decode(n) + f t_chunk(n) with n = 1 + rate (O - 1) t.
+    Quadratic in t on each branch pair (equation 3); the smallest root, the largest over pairs."""
+    d, p, h = c.output_tokens - 1, c.prompt_tokens, _chunk(c)
+    best = 0.0 * rate
+    for k_, b_i, dab, db in _lumpy_terms(c, u_b, u_c, share):
+        lin = rate * (b_i * d + p / h * dab)
+        quad = rate * rate * (p / h) * db * d
+        one = 1.0 - lin
+        disc = one * one - 4.0 * quad * k_
+        root = _max(disc, 0.0) ** 0.5
+        den = one + root
+        ok = (disc >= 0.0) & (den > 0.0)
+        y = _where(ok, 2.0 * k_ / _max(den, 1e-300), math.inf)
+        best = _max(best, y)
+    return best
+
+
 def mean_step_s(c: StepCoefficients, rate, u_b, u_c):
-    """Equation (2): the mean step time (= mean TPOT) at ``rate`` requests/s; inf past the throughput limit."""
+    """Mean step time (= mean TPOT) at ``rate`` requests/s; inf past the throughput limit.
+
+    Two regimes: while prompts fit a step (f < 1) they arrive whole, so a few steps carry a whole
+    prompt chunk and the rest decode only (equation 3: the mean of the two step kinds); once every
+    step carries prefill the work is spread evenly (equation 2, closed form). The larger applies."""
     share = 1.0
     t = None
+    p, h = c.prompt_tokens, _chunk(c)
     for _ in range(1 if c.moe_share >= 1.0 else 4):  # MoE: the weights read depend on tokens per step
         i_c, s_c, i_m, s_m = _branches(c, u_b, u_c, share)
         den_c = 1.0 - rate * s_c
         den_m = 1.0 - rate * s_m
-        t = _max(i_c / _max(den_c, 1e-300), i_m / _max(den_m, 1e-300))
+        fluid = _max(_where(den_c > 0.0, i_c / _max(den_c, 1e-300), math.inf),
+                     _where(den_m > 0.0, i_m / _max(den_m, 1e-300), math.inf))
+        lumpy = _lumpy_step(c, rate, u_b, u_c, share)
+        whole = (rate * p * lumpy / h < 1.0) & (lumpy < math.inf)
+        t = _where(whole, _max(lumpy, fluid), fluid)
         if c.moe_share < 1.0:
-            share = _weights_share(c, 1.0 + rate * (c.output_tokens - 1 + c.prompt_tokens) * t)
+            share = _weights_share(c, 1.0 + rate * (c.output_tokens - 1 + c.prompt_tokens) * _where(t < math.inf, t, 0.0))
     return t
 
 
@@ -277,11 +345,26 @@ def _ok(c, rate, u_b, u_c, ttft_s, tpot_s):
 
 
 def _tpot_rate(c, u_b, u_c, tpot_s, share=1.0):
-    """Closed form of TPOT(rate) <= tpot_s on both branches of equation (2) (dense weights)."""
+    """Largest rate with mean TPOT <= ``tpot_s``: closed form on every branch of equations (2) and (3)
+    (dense weights); the caller checks it and bisects where the regimes meet."""
     i_c, s_c, i_m, s_m = _branches(c, u_b, u_c, share)
     r_c = (1.0 - i_c / tpot_s) / s_c
     r_m = (1.0 - i_m / tpot_s) / s_m
-    return _max(0.0, -_max(-r_c, -r_m))
+    fluid = _max(0.0, -_max(-r_c, -r_m))
+    d, p, h = c.output_tokens - 1, c.prompt_tokens, _chunk(c)
+    t = tpot_s
+    lumpy = math.inf + 0.0 * t
+    for k_, b_i, dab, db in _lumpy_terms(c, u_b, u_c, share):
+        a = b_i * d + p / h * dab
+        b = (p / h) * db * d
+        gap = t - k_
+        disc = a * a * t * t + 4.0 * b * t * t * gap
+        den = a * t + _max(disc, 0.0) ** 0.5
+        ok = (disc >= 0.0) & (den > 0.0)
+        r = _where(gap > 0.0, _where(ok, 2.0 * gap / _max(den, 1e-300), math.inf), 0.0)
+        lumpy = -_max(-lumpy, -r)
+    valid = lumpy * p * t / h < 1.0
+    return _where(valid, -_max(-fluid, -lumpy), fluid)
 
 
 def solve_capacity(c: StepCoefficients, u_b, u_c, ttft_s, tpot_s):
@@ -295,6 +378,8 @@ def solve_capacity(c: StepCoefficients, u_b, u_c, ttft_s, tpot_s):
         binding = "throughput"
         if tpot_cap < hi:
             hi, binding = tpot_cap, "tpot"
+        if hi <= 0.0:
+            return 0.0, binding
         _, ok = _ok(c, hi, u_b, u_c, ttft_s, tpot_s * (1 + 1e-9))
         if ok:
             return float(hi), binding
@@ -320,18 +405,25 @@ def solve_capacity(c: StepCoefficients, u_b, u_c, ttft_s, tpot_s):
     use_tpot = tpot_cap < hi
     hi = np.where(use_tpot, tpot_cap, hi)
     binding[use_tpot] = "tpot"
-    _, ok = _ok(c, hi, u_b, u_c, ttft_s, np.asarray(tpot_s) * (1 + 1e-9))
+    tt = np.broadcast_to(np.asarray(ttft_s, dtype=float), hi.shape)
+    tp = np.broadcast_to(np.asarray(tpot_s, dtype=float), hi.shape)
+    _, ok = _ok(c, hi, u_b, u_c, tt, tp * (1 + 1e-9))
     lo = np.where(ok, hi, 0.0)
-    top = hi.copy()
-    for _ in range(BISECTION_STEPS):
-        mid = 0.5 * (lo + top)
-        good = _ok(c, mid, u_b, u_c, ttft_s, tpot_s)[1]
-        lo = np.where(ok, lo, np.where(good, mid, lo))
-        top = np.where(ok, top, np.where(good, top, mid))
-    s = state_at_rate(c, top, u_b, u_c)
-    nb = ~ok
-    binding[nb & (s["held"] > c.kv_cap)] = "memory"
-    binding[nb & ~(s["held"] > c.kv_cap) & (s["ttft_s"] > ttft_s)] = "ttft"
+    bad = np.flatnonzero(~ok & (hi > 0.0))  # bisect only where the closed form does not hold
+    if bad.size:
+        b_lo, b_top = np.zeros(bad.size), hi.flat[bad]
+        b_tt, b_tp = tt.flat[bad], tp.flat[bad]
+        for _ in range(BISECTION_STEPS):
+            mid = 0.5 * (b_lo + b_top)
+            good = _ok(c, mid, u_b, u_c, b_tt, b_tp)[1]
+            b_lo = np.where(good, mid, b_lo)
+            b_top = np.where(good, b_top, mid)
+        lo.flat[bad] = b_lo
+        s = state_at_rate(c, b_top, u_b, u_c)
+        mem = s["held"] > c.kv_cap
+        tt_fail = ~mem & (s["ttft_s"] > b_tt)
+        binding.flat[bad[mem]] = "memory"
+        binding.flat[bad[tt_fail]] = "ttft"
     return lo, binding
 
 
@@ -729,6 +821,18 @@ def layout_warnings(model, gpu, gpus, *, key, value, better="high", **kw) -> tup
 
 def _capacity_mid(model, gpu, d, **kw):
     try:
+        return _capacity_mid_cached(model, getattr(gpu, "id", gpu), d, tuple(sorted(kw.items())))
+    except TypeError:  # unhashable inputs: uncached
+        return _capacity_mid_impl(model, gpu, d, **kw)
+
+
+@lru_cache(maxsize=4096)
+def _capacity_mid_cached(model, gpu, d, items):
+    return _capacity_mid_impl(model, gpu, d, **dict(items))
+
+
+def _capacity_mid_impl(model, gpu, d, **kw):
+    try:
         pt = capacity_at_slo(model, gpu, gpus=d, **kw, _layout_check=False)
     except InputError:
         return None
@@ -787,3 +891,19 @@ def estimate_continuous(model, gpu, precision, concurrency, prompt_tokens, outpu
         cost_per_1k_requests_usd=cost_req, cost_per_1m_input_tokens_usd=None, bound=bound,
         assumptions=tuple(a for a in assumptions if a), warnings=tuple(warnings), mode="continuous",
     )
+
+
+def min_gpus_for(model, gpu, *, precision="bf16", engine=DEFAULT_ENGINE, prompt_tokens, output_tokens,
+                 kv_precision=None, max_gpus=64, min_concurrency=1) -> int | None:
+    """Fewest tensor-parallel GPUs (a valid degree, :func:`costlib.inference.valid_tp_degrees`) whose KV
+    pool holds at least ``min_concurrency`` requests of this shape; None if no degree up to ``max_gpus`` does."""
+    need = int(whole("min_concurrency", min_concurrency))
+    model = inf._resolve_model(model)
+    device = inf._resolve_device(gpu)
+    for d in inf.valid_tp_degrees(model, max_gpus):
+        if device.kind in ("cpu", "soc") and d > 1:
+            return None
+        c = _setup(model, device.id, d, precision, engine, prompt_tokens, output_tokens, kv_precision, None)[-1]
+        if c.kv_cap >= need:
+            return d
+    return None

@@ -48,13 +48,32 @@ def test_step_time_hand_worked_prefill_chunk_compute_bound():
     assert t == pytest.approx(compute / 0.5 + 4e-6, rel=1e-9)
 
 
-def test_mean_step_is_fixed_point_of_equation_1():
+def test_mean_step_is_fixed_point_of_equations_2_and_3():
     c = _coef()
-    for rate in (0.5, 5.0, 15.0):
+    h = min(c.prompt_tokens, c.budget_tokens)
+    for rate in (0.5, 5.0, 15.0, 20.0):
         t = sv.mean_step_s(c, rate, 0.7, 0.45)
         n = 1.0 + rate * 249 * t
-        q = rate * 1000 * t
-        assert t == pytest.approx(sv.step_time_s(c, n, q, 0.7, 0.45), rel=1e-9)
+        f = rate * 1000 * t / h
+        fluid = sv.step_time_s(c, n, rate * 1000 * t, 0.7, 0.45)
+        assert t >= fluid * (1 - 1e-9)  # whole prompts in a few steps cost more than spreading them
+        if f < 1:  # equation 3: a share f of steps carries a whole prompt chunk
+            lumpy = (1 - f) * sv.step_time_s(c, n, 0.0, 0.7, 0.45) + f * sv.step_time_s(c, n, float(h), 0.7, 0.45)
+            assert t == pytest.approx(lumpy, rel=1e-9)
+
+
+def test_lumpy_prefill_hand_worked():
+    # at a rate where f = 0.5 of steps carry the 1000-token prompt: mean of a decode step and a chunk step
+    c = _coef()
+    rate = 10.0
+    t = sv.mean_step_s(c, rate, 1.0, 1.0)
+    n = 1 + rate * 249 * t
+    f = rate * 1000 * t / 1000
+    assert 0 < f < 1
+    t_dec = sv.step_time_s(c, n, 0.0, 1.0, 1.0)
+    t_chunk = sv.step_time_s(c, n, 1000.0, 1.0, 1.0)
+    assert t_chunk > 2 * t_dec  # a 1000-token chunk is compute-bound on an H100
+    assert t == pytest.approx((1 - f) * t_dec + f * t_chunk, rel=1e-9)
 
 
 def test_zero_load_tpot_is_one_lone_decode_step():
@@ -89,8 +108,12 @@ def test_more_replicas_never_lower_capacity():
     pt = sv.capacity_at_slo("llama-3.1-8b", "h100-sxm", ttft_s=1.0, tpot_s=0.03, **SHAPE)
     rep = sv.replicas_for_rate(pt, 100.0)
     assert rep.low <= rep.mid <= rep.high
-    for n in range(1, 30):  # n replicas carry n x capacity: capacity grows with replicas
-        assert n * pt.max_rate_per_replica.mid >= (n - 1) * pt.max_rate_per_replica.mid
+    prev = 0.0
+    for rate in np.linspace(0.5, 500.0, 60):  # a higher peak never needs fewer replicas; the fleet carries it
+        r = sv.replicas_for_rate(pt, rate)
+        assert r.mid >= prev and r.mid * pt.max_rate_per_replica.mid >= rate * (1 - 1e-9)
+        assert (r.mid - 1) * pt.max_rate_per_replica.mid < rate  # and no replica more than needed
+        prev = r.mid
     assert rep.mid == math.ceil(100.0 / pt.max_rate_per_replica.mid)
     assert sv.replicas_for_rate(pt, 1e-6).low == 1.0
 
