@@ -240,15 +240,21 @@ def decode_floor(device: str | Device, precision: str, params: float) -> DecodeF
 
     Batch-1 decode reads every weight once per token, so one step takes at least weight bytes / bandwidth
     (the memory roof of Williams et al. 2009); its inverse bounds tokens/s. Weights are stored at
-    ``precision`` (TF32 is a compute mode: its weights are FP32). An unknown precision for the device raises
+    ``precision`` (TF32 is a compute mode: its weights are FP32; FP4 weights are MXFP4 blocks, 4.25 bits). An unknown precision for the device raises
     the ``InputError`` of :meth:`Device.peak_tflops`, listing what the device has.
     """
     from .memory import weight_bytes  # memory imports this module
     from .validate import positive
 
+    from .models import MXFP4_BITS_PER_WEIGHT
+
     d = get_device(device)
     n = positive("params", params)
     peak = d.peak_tflops(precision)
-    step_s = d.memory_read_time_s(weight_bytes(n, "fp32" if precision == "tf32" else precision))
+    if precision == "fp4":  # FP4 weights in OCP MXFP4 blocks: 4 bits + one 8-bit scale per 32 = 4.25 bits
+        nbytes = n * MXFP4_BITS_PER_WEIGHT / 8
+    else:
+        nbytes = weight_bytes(n, "fp32" if precision == "tf32" else precision)
+    step_s = d.memory_read_time_s(nbytes)
     return DecodeFloor(d.id, precision, float(peak), float(d.bandwidth_gb_s), float(d.ridge_flops_per_byte(precision)),
                        float(step_s * 1e3), float(1.0 / step_s))

@@ -59,14 +59,14 @@ MODEL_SCHEMA = Schema(
         Column("id"),
         Column("name"),
         Column("family"),
-        Column("layers", "int", positive=True),
-        Column("d_model", "int", positive=True),
+        Column("layers", "int", positive=True, magnitude=(1, 1000)),
+        Column("d_model", "int", positive=True, magnitude=(64, 65536)),
         Column("heads", "int", positive=True),
         Column("kv_heads", "int", positive=True),
-        Column("head_dim", "int", positive=True),
+        Column("head_dim", "int", positive=True, magnitude=(16, 1024)),
         Column("ffn_dim", "int", positive=True),
         Column("ffn_kind", choices=("swiglu", "geglu", "gelu", "relu")),
-        Column("vocab", "int", positive=True),
+        Column("vocab", "int", positive=True, magnitude=(256, 4_000_000)),
         Column("tied_embeddings", "bool"),
         Column("bias", choices=("none", "qkv", "all")),
         Column("position_embeddings", "int", non_negative=True),
@@ -83,12 +83,12 @@ MODEL_SCHEMA = Schema(
         Column("sliding_window", "int", required=False, positive=True),
         Column("sliding_layers", "float", required=False, positive=True),
         Column("window_kind", required=False, choices=WINDOW_KINDS),
-        Column("max_context", "int", positive=True),
+        Column("max_context", "int", positive=True, magnitude=(512, 100_000_000)),
         Column("vision_params", "float", required=False, non_negative=True),
         Column("weight_format", required=False, choices=WEIGHT_FORMATS),
         Column("active_counts_input_embedding", "bool", required=False),
-        Column("published_params", "float", positive=True),
-        Column("published_active_params", "float", required=False, positive=True),
+        Column("published_params", "float", positive=True, unit="parameters", magnitude=(1e6, 1e14)),
+        Column("published_active_params", "float", required=False, positive=True, unit="parameters", magnitude=(1e6, 1e14)),
         SOURCE,
         AS_OF,
         NOTES,
@@ -306,6 +306,33 @@ def get_model(model_id: str | ModelSpec, parameter: str = "model") -> ModelSpec:
     return table[model_id]
 
 
+def _window_layout(cfg: dict, layers: int) -> tuple[int | None, float | None, str | None]:
+    """(window, share of windowed layers, kind) from a config: ``layer_types`` (gpt-oss, Gemma 3 in recent
+    transformers), ``sliding_window_pattern`` (Gemma 3: every Nth layer global), ``attention_chunk_size`` with
+    ``no_rope_layer_interval`` (Llama 4: every Nth layer global), Gemma 2's alternation, or a window on every layer."""
+    types = cfg.get("layer_types")
+    chunk = cfg.get("attention_chunk_size")
+    if chunk:
+        if types:
+            n = sum(t == "chunked_attention" for t in types)
+        else:
+            interval = int(cfg.get("no_rope_layer_interval") or 4)
+            n = layers - layers // interval
+        return int(chunk), n / layers if n else None, "chunked" if n else None
+    window = cfg.get("sliding_window") if cfg.get("use_sliding_window", True) else None
+    if not window:
+        return None, None, None
+    if types:
+        n = sum(t == "sliding_attention" for t in types)
+    elif cfg.get("sliding_window_pattern"):
+        n = layers - layers // int(cfg["sliding_window_pattern"])
+    elif str(cfg.get("model_type", "")).startswith("gemma2"):
+        n = layers // 2
+    else:
+        n = layers
+    return (int(window), n / layers, "sliding") if n else (None, None, None)
+
+
 _ACT_TO_KIND = {"silu": "swiglu", "swish": "swiglu", "gelu_pytorch_tanh": "geglu", "gelu": "gelu", "gelu_new": "gelu", "relu": "relu"}
 
 
@@ -322,6 +349,9 @@ def from_hf_config(path: str | Path, model_id: str | None = None) -> ModelSpec:
     except json.JSONDecodeError as exc:
         raise InputError("config", str(p), f"valid JSON ({exc.msg} at line {exc.lineno})") from None
 
+    if isinstance(cfg.get("text_config"), dict):  # multimodal wrappers (Gemma 3, Llama 4, Mistral 3.1): the language model
+        cfg = {**cfg["text_config"], "model_type": cfg["text_config"].get("model_type", cfg.get("model_type", ""))}
+
     def need(key):
         if key not in cfg:
             raise InputError("config", str(p), f"a config with '{key}'")
@@ -333,18 +363,24 @@ def from_hf_config(path: str | Path, model_id: str | None = None) -> ModelSpec:
     kind = _ACT_TO_KIND.get(act, "swiglu")
     if model_type.startswith("gemma") and kind == "gelu":
         kind = "geglu"
-    experts = int(cfg.get("num_local_experts") or cfg.get("n_routed_experts") or 1)
+    experts = int(cfg.get("num_local_experts") or cfg.get("n_routed_experts") or cfg.get("num_experts") or 1)
     mla = "kv_lora_rank" in cfg and cfg.get("kv_lora_rank")
-    sliding = cfg.get("sliding_window") if cfg.get("use_sliding_window", True) else None
+    n_layers = int(need("num_hidden_layers"))
+    window, window_share, window_kind = _window_layout(cfg, n_layers)
+    if experts > 1 and cfg.get("interleave_moe_layer_step"):  # Llama 4 Maverick: MoE on every Nth layer
+        dense = n_layers - n_layers // int(cfg["interleave_moe_layer_step"])
+    else:
+        dense = int(cfg.get("first_k_dense_replace") or 0)
+    shared = int(cfg.get("n_shared_experts") or (1 if str(cfg.get("model_type", "")).startswith("llama4") and experts > 1 else 0))
     spec = ModelSpec(
         id=model_id or cfg.get("_name_or_path") or p.parent.name or "custom",
         name=model_id or p.parent.name or "custom",
-        layers=int(need("num_hidden_layers")),
+        layers=n_layers,
         d_model=d,
         heads=heads,
         kv_heads=int(cfg.get("num_key_value_heads") or heads),
         head_dim=int(cfg.get("qk_nope_head_dim") or cfg.get("head_dim") or d // heads),
-        ffn_dim=int(need("intermediate_size")),
+        ffn_dim=int(cfg.get("intermediate_size_mlp") or need("intermediate_size")),
         ffn_kind=kind,
         vocab=int(need("vocab_size")),
         tied_embeddings=bool(cfg.get("tie_word_embeddings", False)),
@@ -352,15 +388,16 @@ def from_hf_config(path: str | Path, model_id: str | None = None) -> ModelSpec:
         attention="mla" if mla else ("gqa" if cfg.get("num_key_value_heads", heads) != heads else "mha"),
         experts_total=experts,
         experts_active=int(cfg.get("num_experts_per_tok") or 1),
-        shared_experts=int(cfg.get("n_shared_experts") or 0),
+        shared_experts=shared,
         moe_ffn_dim=int(cfg.get("moe_intermediate_size") or cfg["intermediate_size"]) if experts > 1 else None,
-        dense_layers=int(cfg.get("first_k_dense_replace") or 0) if experts > 1 else 0,
+        dense_layers=dense if experts > 1 else 0,
         q_lora_rank=cfg.get("q_lora_rank"),
         kv_lora_rank=cfg.get("kv_lora_rank"),
         qk_rope_head_dim=cfg.get("qk_rope_head_dim"),
         v_head_dim=cfg.get("v_head_dim"),
-        sliding_window=int(sliding) if sliding else None,
-        sliding_layers=(0.5 if model_type.startswith("gemma2") else 1.0) if sliding else None,
+        sliding_window=window,
+        sliding_layers=window_share,
+        window_kind=window_kind,
         max_context=int(cfg.get("max_position_embeddings") or 4096),
         source=str(p),
     )
@@ -394,6 +431,52 @@ def model_table():
             }
         )
     return pd.DataFrame(rows)
+
+
+QUALITY_SCHEMA = Schema(
+    columns=(
+        Column("id"),
+        Column("model_id"),
+        Column("axis", choices=("knowledge", "coding")),
+        Column("benchmark"),
+        Column("variant", choices=("base", "instruct")),
+        Column("shots", "int", non_negative=True),
+        Column("metric"),
+        Column("harness"),
+        Column("score", "float", non_negative=True, unit="percent", magnitude=(0.0, 100.0)),
+        Column("level", choices=("P", "S")),
+        SOURCE,
+        AS_OF,
+        NOTES,
+    ),
+)
+
+
+@lru_cache(maxsize=1)
+def quality_scores() -> tuple[dict, ...]:
+    """Rows of ``data/quality_scores.csv``: scores on one basis per axis (benchmark, variant, metric, harness)."""
+    rows = load_csv("quality_scores.csv", QUALITY_SCHEMA)
+    known = models()
+    for r in rows:
+        if r["model_id"] not in known:
+            raise UnknownIdError("model_id", r["model_id"], sorted(known))
+    return tuple({**{k: v for k, v in r.items() if not k.startswith("_")}, "as_of": r["as_of"].isoformat()} for r in rows)
+
+
+def quality_axis(axis: str) -> dict:
+    """One quality axis on one basis: ``{"benchmark", "variant", "metric", "harness", "source", "scores": {model_id: percent}}``.
+    An axis whose rows mix benchmarks, variants, metrics or harnesses is an error (the chapter-05 trap of putting
+    Meta's acc_char MMLU beside Qwen's 5-shot accuracy on one axis)."""
+    rows = [r for r in quality_scores() if r["axis"] == axis]
+    if not rows:
+        raise InputError("axis", axis, "one of " + ", ".join(sorted({r["axis"] for r in quality_scores()})))
+    basis = {(r["benchmark"], r["variant"], r["metric"], r["harness"]) for r in rows}
+    if len(basis) > 1:
+        raise InputError("axis", axis, "rows on one basis (found " + "; ".join(" / ".join(b) for b in sorted(basis)) + ")")
+    (bench, variant, metric, harness), = basis
+    return {"benchmark": bench, "variant": variant, "metric": metric, "harness": harness,
+            "source": rows[0]["source"], "level": "".join(sorted({r["level"] for r in rows})),
+            "scores": {r["model_id"]: r["score"] for r in rows}}
 
 
 def published_tolerance(published: float, digits: int | None = None, floor: float = 0.01) -> float:

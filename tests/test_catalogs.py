@@ -4,11 +4,12 @@ from __future__ import annotations
 import datetime as dt
 import textwrap
 
+import numpy as np
 import pytest
 
 from costlib import hardware, models, prices
 from costlib.catalog import DATA_DIR, Column, Schema, load_csv
-from costlib.errors import CatalogError, UnknownIdError
+from costlib.errors import CatalogError, InputError, UnknownIdError
 from costlib.hardware import HARDWARE_SCHEMA
 from costlib.models import MODEL_SCHEMA
 
@@ -197,3 +198,150 @@ def test_hardware_dense_above_sparse_is_rejected(tmp_path):
     path.write_text("\n".join([src[header_idx], ",".join(row)]) + "\n")
     with pytest.raises(CatalogError, match=r"hw.csv, row 2, column 'bf16_tflops'.*exceeds sparse"):
         load_csv(path, HARDWARE_SCHEMA)
+
+
+# --- GPU price bands: kinds, recency window, de-duplication ---------------------------------------------
+
+
+def test_gpu_band_uses_recent_deduplicated_on_demand_offers_only():
+    rows = prices.prices_for("h100-sxm")
+    since = prices._months_before(prices.catalog_date(), 12)
+    assert rows and all(p.offer == "on-demand" and p.as_of >= since for p in rows)
+    keys = [(p.provider, p.offer, p.region) for p in rows]
+    assert len(keys) == len(set(keys))  # one offer per provider/offer/region
+    ids = {p.id for p in rows}
+    # the 2024 CoreWeave snapshot, the GCP flex-start shape and community-cloud rows stay out
+    assert "coreweave-h100-sxm-2024" not in ids and "gcp-a3-h100-sxm" not in ids and "runpod-h100-sxm-community" not in ids
+    band = prices.gpu_price_band("h100-sxm")
+    vals = sorted(p.price_usd_per_gpu_hour for p in rows)
+    assert (band.low, band.high) == (vals[0], vals[-1]) and band.mid == pytest.approx(float(np.median(vals)))
+    assert band.high < 10  # the $10.98 flex shape no longer sets the high end
+
+
+def test_gpu_band_kinds_and_window_parameter():
+    spot = {p.id for p in prices.prices_for("h100-sxm", "spot")}
+    assert "runpod-h100-sxm-community" in spot and "gcp-a3-h100-sxm-spot" in spot
+    # the old tuple call style still works
+    assert prices.gpu_price_band("h100-sxm", ("on-demand",)) == prices.gpu_price_band("h100-sxm")
+    # a wider window lets the 2024 rows back in
+    assert "coreweave-h100-sxm-2024" in {p.id for p in prices.prices_for("h100-sxm", window_months=36)}
+    # same provider, same day, two rows (modal-t4 and modal-t4-2026-05): one offer
+    assert [p.provider for p in prices.prices_for("t4")].count("Modal") == 1
+    with pytest.raises(InputError, match="kind='weekly'.*on-demand"):
+        prices.gpu_price_band("h100-sxm", "weekly")
+    with pytest.raises(InputError, match="window_months"):
+        prices.prices_for("h100-sxm", window_months=-3)
+    with pytest.raises(InputError, match="reserved-1y"):
+        prices.gpu_price_band("h100-sxm", "reserved-1y")
+
+
+def test_price_in_cents_is_a_named_magnitude_slip(tmp_path):
+    path = tmp_path / "p.csv"
+    path.write_text("id,gpu_id,provider,offer,price_usd_per_gpu_hour,region,source,as_of,notes\n"
+                    "x,h100-sxm,Lambda,on-demand,299,,https://lambda.ai/pricing,2026-09-25,\n")
+    with pytest.raises(CatalogError, match=r"p.csv, row 2, column 'price_usd_per_gpu_hour'.*299 is outside.*magnitude"):
+        load_csv(path, prices.PRICE_SCHEMA)
+
+
+# --- hosted-API prices from genai-prices ------------------------------------------------------------------
+
+
+def test_api_tiers_hold_current_offers_of_every_provider():
+    tiers = prices.api_tiers()
+    assert set(tiers) == {"small", "mid", "large"}
+    table = prices.api_prices()
+    for ids in tiers.values():
+        assert ids and all(table[i].is_current for i in ids)
+    providers = {table[i].provider for ids in tiers.values() for i in ids}
+    assert {"OpenAI", "Anthropic", "Google", "DeepSeek", "Mistral", "Groq", "Together AI", "Fireworks"} <= providers
+    # sorted cheapest first by 3:1 blended price
+    small = [table[i].blended_usd_per_1m for i in tiers["small"]]
+    assert small == sorted(small)
+
+
+def test_package_prices_carry_version_and_date():
+    luna = prices.get_api_price("openai-gpt-6-luna")
+    assert luna.package == f"genai-prices {prices.GENAI_PRICES_PIN}" == f"genai-prices {prices.genai_prices_version()}"
+    assert (luna.input_usd_per_1m, luna.output_usd_per_1m) == (0.1, 0.5)
+    # a dated price change in the package becomes the row's as_of: Mistral Large 4 list price from 2026-10-29
+    large = prices.get_api_price("mistral-large-4")
+    assert large.price_since == large.as_of == "2026-10-29" and large.input_usd_per_1m == 0.7
+    # DeepSeek's peak-hour rate, not the off-peak half
+    assert prices.get_api_price("deepseek-v4-pro").input_usd_per_1m == 1.32
+
+
+def test_no_current_offer_is_retired_in_the_package():
+    models = prices._genai_models()
+    raw = load_csv("api_prices.csv", prices.API_SCHEMA)
+    for r in raw:
+        if r["genai_provider"] and r["status"] == "current":
+            assert prices.package_retirement(models[(r["genai_provider"], r["genai_model"])]) is None, r["id"]
+
+
+def test_old_ids_keep_working_and_current_mode_names_the_successor():
+    old = prices.get_api_price("claude-3.5-sonnet")
+    assert old.status == "retired" and old.successor == "anthropic-claude-sonnet-5.5" and old.input_usd_per_1m == 3.0
+    assert prices.get_api_price("gpt-4o").status == "superseded"
+    with pytest.raises(prices.RetiredOfferError, match="claude-3.5-sonnet.*retired.*anthropic-claude-sonnet-5.5"):
+        prices.get_api_price("claude-3.5-sonnet", current=True)
+    assert prices.get_api_price("openai-gpt-6-luna", current=True).is_current
+    assert not any(not p.is_current for p in prices.current_api_prices().values())
+
+
+def test_tier_history_and_open_model_bands():
+    hist = prices.tier_price_history("small")
+    assert list(hist["date"]) == sorted(hist["date"]) and len(hist) >= 5
+    assert {"retired", "superseded", "current"} <= set(hist["status"])
+    band = prices.open_model_api_band("gpt-oss-120b")
+    # Groq, Fireworks and Together all list 0.15 in / 0.60 out: blended 0.75 x 0.15 + 0.25 x 0.60 = 0.2625
+    assert band.mid == pytest.approx(0.2625)
+    with pytest.raises(InputError, match="open model"):
+        prices.open_model_api_band("llama-7b")
+
+
+# --- data freshness (a report; these tests check the arithmetic, never the age) --------------------------
+
+
+def test_freshness_report_counts_by_hand(tmp_path):
+    from costlib import freshness
+
+    age = freshness.catalog_age("prices.csv", as_of="2026-12-01")
+    rows = load_csv("prices.csv", prices.PRICE_SCHEMA)
+    dates = sorted(r["as_of"].isoformat() for r in rows)
+    assert (age.rows, age.oldest, age.newest) == (len(rows), dates[0], dates[-1])
+    assert age.median == dates[(len(dates) - 1) // 2]
+    cutoff = (dt.date(2026, 12, 1) - dt.timedelta(days=365)).isoformat()
+    assert age.stale_rows == sum(d < cutoff for d in dates)
+    # one stated age for all, and a catalog without a stated age lists nothing
+    assert freshness.catalog_age("prices.csv", as_of="2030-01-01", stale_after_days=30).stale_rows == len(rows)
+    assert freshness.catalog_age("published_runs.csv").stale_rows is None
+    table = freshness.freshness_table()
+    assert {"hardware.csv", "models.csv", "prices.csv", "api_prices.csv"} <= set(table["catalog"])
+    text = freshness.report(as_of="2026-12-01")
+    assert "prices.csv" in text and "coreweave-h100-sxm-2024" in text
+    with pytest.raises(InputError, match="catalog"):
+        freshness.catalog_age("nope.csv")
+
+
+def test_model_row_in_billions_instead_of_a_count_is_named(tmp_path):
+    src = (DATA_DIR / "models.csv").read_text().splitlines()
+    header_idx = next(i for i, line in enumerate(src) if line.startswith("id,"))
+    row = next(line for line in src if line.startswith("qwen3-8b,"))
+    path = tmp_path / "m.csv"
+    path.write_text("\n".join([src[header_idx], row.replace(",8.2e+09,", ",8.2,")]) + "\n")
+    with pytest.raises(CatalogError, match=r"m.csv, row 2, column 'published_params'.*8.2 is outside"):
+        load_csv(path, MODEL_SCHEMA)
+
+
+def test_loading_api_prices_never_touches_the_network(monkeypatch):
+    """genai-prices' bundled table is read; UpdatePrices (which would fetch) is never started."""
+    import socket
+
+    def refuse(*a, **k):
+        raise AssertionError("network access while loading prices")
+
+    monkeypatch.setattr(socket, "socket", refuse)
+    monkeypatch.setattr(socket, "create_connection", refuse)
+    prices.api_prices.cache_clear()
+    prices._genai_models.cache_clear()
+    assert prices.api_tiers()["small"]

@@ -29,3 +29,21 @@ def test_bad_inputs_name_the_parameter():
         decode_floor("t4", "bf16", 7e9)  # the T4 has no BF16 tensor cores
     with pytest.raises(InputError, match="params"):
         decode_floor("a100-80gb", "bf16", -1)
+
+
+def test_fp4_floor_on_blackwell_reads_mxfp4_blocks():
+    # B200: 9,000 TFLOP/s dense FP4, 7,700 GB/s; 7e9 weights x 4.25 bits / 8 = 3.72 GB per step
+    f = decode_floor("b200", "fp4", 7e9)
+    assert f.peak_tflops == 9000
+    assert f.weight_read_ms == pytest.approx(7e9 * 4.25 / 8 / 7700e9 * 1e3)
+    with pytest.raises(InputError, match="h100-sxm has dense peaks for"):
+        decode_floor("h100-sxm", "fp4", 7e9)  # Hopper has no FP4 tensor cores
+
+
+def test_new_devices_have_a_floor_at_their_16_bit_precision():
+    from costlib.hardware import devices
+
+    for d in devices().values():
+        p = "bf16" if "bf16" in d.precisions else "fp16" if "fp16" in d.precisions else "fp32"
+        f = decode_floor(d, p, 7e9)
+        assert f.max_batch1_tokens_per_s == pytest.approx(d.bandwidth_gb_s * 1e9 / (7e9 * (4 if p == "fp32" else 2)))

@@ -216,3 +216,81 @@ def test_kv_gpt_oss_alternating_windows_and_llama4_chunks_by_hand():
     assert mem.kv_cache_bytes("llama-4-scout", 10**6) == (12 * 10**6 + 36 * 8192) * 2 * 8 * 128 * 2
     # Qwen3-30B-A3B (no window): 48 x 2 x 4 x 128 x 2 = 98,304 bytes per token at every length
     assert mem.kv_bytes_per_token("qwen3-30b-a3b") == mem.kv_bytes_per_token_beyond_window("qwen3-30b-a3b") == 98_304
+
+
+def test_quality_axes_are_one_basis_each():
+    know, code = models.quality_axis("knowledge"), models.quality_axis("coding")
+    assert (know["benchmark"], know["variant"]) == ("MMLU-Pro", "base")
+    assert (code["benchmark"], code["variant"]) == ("EvalPlus", "base")
+    # old (2024) and new (2025) models on the same axis
+    for axis in (know, code):
+        assert {"qwen2.5-72b", "deepseek-v3", "qwen3-30b-a3b", "llama-4-scout", "gemma-3-27b"} <= set(axis["scores"])
+        assert all(0 <= s <= 100 for s in axis["scores"].values())
+    with pytest.raises(InputError, match="axis"):
+        models.quality_axis("vibes")
+
+
+def test_quality_axis_refuses_mixed_variants(monkeypatch):
+    rows = list(models.quality_scores())
+    mixed = dict(rows[0], variant="instruct", id="mixed")
+    monkeypatch.setattr(models, "quality_scores", lambda: tuple(rows + [mixed]))
+    with pytest.raises(InputError, match="one basis"):
+        models.quality_axis(rows[0]["axis"])
+
+
+def test_self_hosted_vs_api_same_request_on_both_sides():
+    from costlib import market, prices
+
+    luna = prices.get_api_price("groq-gpt-oss-20b")
+    # 1,000 in + 250 out: per 1M output tokens = 4 x input price + output price = 4 x 0.075 + 0.30
+    assert market.api_cost_per_1m_output(luna) == pytest.approx(4 * 0.075 + 0.30)
+    df = market.self_hosted_vs_api(("gpt-oss-20b", "qwen3-30b-a3b"))
+    assert list(df["model"]) == ["gpt-oss-20b", "qwen3-30b-a3b"]
+    assert (df["self_hosted_low"] <= df["self_hosted_mid"]).all() and (df["self_hosted_mid"] <= df["self_hosted_high"]).all()
+    assert (df["api_low"] <= df["api_high"]).all() and (df["gpus"] >= 1).all()
+    with pytest.raises(InputError, match="hosted price"):
+        market.self_hosted_vs_api(("llama-7b",))
+
+
+def _write_cfg(tmp_path, cfg):
+    path = tmp_path / "config.json"
+    path.write_text(json.dumps(cfg))
+    return path
+
+
+def test_from_hf_config_reads_2025_layouts(tmp_path):
+    from costlib import memory as mem
+
+    gemma = {"model_type": "gemma3", "text_config": {
+        "model_type": "gemma3_text", "hidden_size": 5376, "num_attention_heads": 32, "num_key_value_heads": 16, "head_dim": 128,
+        "num_hidden_layers": 62, "intermediate_size": 21504, "vocab_size": 262208, "hidden_activation": "gelu_pytorch_tanh",
+        "sliding_window": 1024, "sliding_window_pattern": 6, "tie_word_embeddings": True, "max_position_embeddings": 131072}}
+    g = models.from_hf_config(_write_cfg(tmp_path, gemma), "g")
+    cat = models.get_model("gemma-3-27b")
+    assert g.text_params == cat.text_params and g.windowed_layers == 52 and g.window_kind == "sliding"
+    assert mem.kv_cache_bytes(g, 32768) == mem.kv_cache_bytes(cat, 32768)
+
+    oss = {"model_type": "gpt_oss", "hidden_size": 2880, "num_attention_heads": 64, "num_key_value_heads": 8, "head_dim": 64,
+           "num_hidden_layers": 36, "intermediate_size": 2880, "vocab_size": 201088, "num_local_experts": 128,
+           "num_experts_per_tok": 4, "attention_bias": True, "sliding_window": 128,
+           "layer_types": ["sliding_attention", "full_attention"] * 18, "tie_word_embeddings": False}
+    o = models.from_hf_config(_write_cfg(tmp_path, oss), "o")
+    assert o.total_params == models.get_model("gpt-oss-120b").total_params
+    assert o.windowed_layers == 18 and mem.kv_cache_bytes(o, 65536) == mem.kv_cache_bytes("gpt-oss-120b", 65536)
+
+    mav = {"model_type": "llama4", "text_config": {
+        "model_type": "llama4_text", "hidden_size": 5120, "num_attention_heads": 40, "num_key_value_heads": 8, "head_dim": 128,
+        "num_hidden_layers": 48, "intermediate_size": 8192, "intermediate_size_mlp": 16384, "vocab_size": 202048,
+        "num_local_experts": 128, "num_experts_per_tok": 1, "interleave_moe_layer_step": 2, "attention_chunk_size": 8192,
+        "no_rope_layer_interval": 4, "tie_word_embeddings": False}}
+    m = models.from_hf_config(_write_cfg(tmp_path, mav), "m")
+    cat = models.get_model("llama-4-maverick")
+    assert (m.text_params, m.active_params) == (cat.text_params, cat.active_params)
+    assert m.window_kind == "chunked" and m.windowed_layers == 36
+
+    qmoe = {"model_type": "qwen3_moe", "hidden_size": 2048, "num_attention_heads": 32, "num_key_value_heads": 4, "head_dim": 128,
+            "num_hidden_layers": 48, "intermediate_size": 6144, "moe_intermediate_size": 768, "num_experts": 128,
+            "num_experts_per_tok": 8, "vocab_size": 151936, "tie_word_embeddings": False, "sliding_window": None}
+    q = models.from_hf_config(_write_cfg(tmp_path, qmoe), "q")
+    assert (q.total_params, q.active_params) == (models.get_model("qwen3-30b-a3b").total_params, models.get_model("qwen3-30b-a3b").active_params)
+    assert q.windowed_layers == 0

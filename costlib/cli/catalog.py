@@ -48,7 +48,13 @@ def models_payload() -> dict:
                 "total_params": m.total_params,
                 "active_params": m.active_params,
                 "published_params": m.published_params,
-                "published_active_params": m.published_active_params or m.published_params,
+                "published_active_params": m.published_active_params or (None if m.vision_params else m.published_params),
+                "active_params_published_basis": m.active_params_published_basis,
+                "vision_params": m.vision_params,
+                "windowed_layers": m.windowed_layers,
+                "window_tokens": m.sliding_window if m.windowed_layers else None,
+                "window_kind": (m.window_kind or "sliding") if m.windowed_layers else None,
+                "weight_format": m.weight_format or "bf16",
                 "layers": m.layers,
                 "d_model": m.d_model,
                 "heads": m.heads,
@@ -64,7 +70,10 @@ def models_payload() -> dict:
                 "as_of": m.as_of,
             }
         )
-    return {"models": out}
+    return {"models": out, "notes": {
+        "active_params": "parameters used per text token, both embedding matrices counted, no vision encoder",
+        "active_params_published_basis": "active_params counted the maker's way (gpt-oss: without the input embedding); compare this with published_active_params",
+        "total_params": "every stored parameter, all experts and any vision encoder"}}
 
 
 def _gpus_text(payload: dict) -> str:
@@ -79,11 +88,11 @@ def _gpus_text(payload: dict) -> str:
 
 
 def _models_text(payload: dict) -> str:
-    head = f"{'id':<16} {'total (B)':>10} {'active (B)':>10} {'published (B)':>13} {'layers':>6} {'d_model':>7} {'heads/kv':>8}"
+    head = f"{'id':<28} {'total (B)':>10} {'active (B)':>10} {'published (B)':>13} {'layers':>6} {'d_model':>7} {'heads/kv':>8}"
     lines = [head, "-" * len(head)]
     for m in payload["models"]:
         lines.append(
-            f"{m['id']:<16} {m['total_params'] / 1e9:>10.3f} {m['active_params'] / 1e9:>10.3f} "
+            f"{m['id']:<28} {m['total_params'] / 1e9:>10.3f} {m['active_params'] / 1e9:>10.3f} "
             f"{m['published_params'] / 1e9:>13.3f} {m['layers']:>6} {m['d_model']:>7} {m['heads']:>4}/{m['kv_heads']:<3}"
         )
     return "\n".join(lines)
