@@ -867,6 +867,7 @@ def plan_to_dict(p: Plan) -> dict:
         "ranking": [o.name for o in p.options if o.feasible],
         "cheapest": p.cheapest.name if p.cheapest else None,
         "options": [option_to_dict(o) for o in p.options],
+        "break_even_range_requests_per_day": list(BREAK_EVEN_RANGE),
         "break_even": [{"option": b.option, "against": b.against, "cheaper": b.cheaper,
                         "requests_per_day": b.requests_per_day} for b in p.break_even],
         "bands": "low/mid/high: serving-model efficiency band x offer price-factor band; P10-P90: Monte Carlo "
@@ -1067,3 +1068,11 @@ def flip_tornado(w: Workload, a: Option, b: Option, targets: Targets,
     base = diff()
     rows = [FlipRow(what, label, lo, hi, diff(what, lo), diff(what, hi)) for what, label, lo, hi in changes]
     return base, sorted(rows, key=lambda r: -r.swing)
+
+
+def saving_band(option: Option, against: Option, w: Workload, targets: Targets = Targets()) -> Band:
+    """1 - cost(option) / cost(against) as a band (low: option at its high and against at its low), for judging
+    a claimed saving (seed 001's "70-80%") at a stated workload. Raises when either cannot serve it."""
+    a, b = monthly_cost(option, w, targets), monthly_cost(against, w, targets)
+    vals = sorted((1 - float(a.high) / float(b.low), 1 - float(a.mid) / float(b.mid), 1 - float(a.low) / float(b.high)))
+    return Band(*vals)

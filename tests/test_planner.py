@@ -203,6 +203,10 @@ def test_cli_text_and_errors(capsys):
     assert main([x for x in DONE if x != "--json"]) == 0
     out = capsys.readouterr().out
     assert "llama-3.1-70b" in out and "break-even" in out
+    assert main(["plan", "--requests-per-day", "100000", "--prompt-tokens", "1500", "--output-tokens", "300",
+                 "--option", "self:llama-3.2-3b@l4", "--option", "api:gpt-4o", "--gpu-price", "l4=0.8"]) == 0
+    out = capsys.readouterr().out
+    assert "is cheaper than api:gpt-4o above" in out
     assert main(["plan", "--requests-per-day", "-1", "--prompt-tokens", "10", "--output-tokens", "5", "--option", "api:gpt-4o"]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "requests_per_day" in err
@@ -255,3 +259,12 @@ def test_page_table_is_current_and_the_page_is_small():
     html = xp.planner_html()
     assert len(html.encode()) < 1.5e6
     assert "tensorrt-llm" in html and "qwen3-30b-a3b" in xp.GRID["models"]
+
+
+def test_saving_band_by_hand():
+    a = pl.self_hosted("llama-3.2-3b", "l4", on_demand_usd_per_gpu_hour=0.8)
+    b = pl.api("gpt-4o")
+    s = pl.saving_band(a, b, W, T)
+    ma, mb = pl.monthly_cost(a, W, T), pl.monthly_cost(b, W, T)
+    assert s.mid == pytest.approx(1 - float(ma.mid) / float(mb.mid))
+    assert s.low == pytest.approx(1 - float(ma.high) / float(mb.mid)) and s.low <= s.mid <= s.high

@@ -26,7 +26,7 @@ def register(subparsers) -> None:
                    help="requests per user per active day (with --users)")
     p.add_argument("--prompt-tokens", type=quantity("prompt_tokens"), default=None, help="prompt tokens per request")
     p.add_argument("--output-tokens", type=quantity("output_tokens"), default=None, help="output tokens per request")
-    p.add_argument("--task", action="append", default=None, metavar="NAME:SHARE:PROMPT:OUTPUT",
+    p.add_argument("--task", action="extend", nargs="+", default=None, metavar="NAME:SHARE:PROMPT:OUTPUT",
                    help="a task type of a mix (repeat; shares sum to 1), instead of --prompt-tokens/--output-tokens")
     p.add_argument("--peak-factor", type=float, default=None, help="peak-hour rate over the mean (default 2)")
     p.add_argument("--active-hours", type=float, default=24.0, help="hours a day the traffic is spread over (default 24)")
@@ -34,9 +34,9 @@ def register(subparsers) -> None:
     p.add_argument("--growth", type=float, default=0.0, help="traffic growth over the year, a fraction (default 0)")
     p.add_argument("--ttft-ms", type=float, default=None, help="mean time-to-first-token target, ms (default none)")
     p.add_argument("--tpot-ms", type=float, default=None, help="mean time-per-output-token target, ms (default none)")
-    p.add_argument("--option", action="append", required=True, metavar="SPEC",
+    p.add_argument("--option", action="extend", nargs="+", required=True, metavar="SPEC",
                    help="self:MODEL@GPU[xK][:precision][:engine][:offer] | api:ID | hybrid:SMALL,LARGE,SHARE (repeat)")
-    p.add_argument("--gpu-price", action="append", default=None, metavar="GPU=USD",
+    p.add_argument("--gpu-price", action="extend", nargs="+", default=None, metavar="GPU=USD",
                    help="the on-demand $/GPU-hour you pay for GPU (repeat; default the catalog median); "
                         "reserved and spot offers are derived from it")
     p.add_argument("--max-utilization", type=float, default=None,
@@ -135,7 +135,7 @@ def payload(args) -> dict:
         "self-hosted: replicas = max(min_replicas, ceil(sum_k q_k R_peak / C_k / max_utilization)); GPUs rented "
         f"{pl.HOURS_PER_MONTH:g} h a month; C_k from costlib.serving.capacity_at_slo (continuous batching, mean TTFT/TPOT)",
         "reserved and spot prices = the chosen on-demand price x the offer factor of data/offer_discounts.csv",
-        "API: dated list prices of data/api_prices.csv, no volume or batch discounts",
+        "API: dated list prices of the price catalog (costlib.prices.get_api_price), no volume or batch discounts",
     ]
     if args.write_scenario:
         from pathlib import Path
@@ -179,7 +179,12 @@ def _text(p: dict) -> str:
                      f"{o['usd_per_1k_requests']['mid']:>9.3f} {o['binding']:>10}")
     lines.append("")
     shown = set()
+    lo, hi = p["break_even_range_requests_per_day"]
     for b in p["break_even"]:
+        if b["cheaper"] == "always":
+            lines.append(f"break-even: none; {b['option']} is cheaper than {b['against']} at every volume from "
+                         f"{lo:,.0f} to {hi:,.0f} requests/day")
+            continue
         if b["cheaper"] not in ("above", "below"):
             continue
         key = (frozenset((b["option"], b["against"])), round(b["requests_per_day"], 6))
