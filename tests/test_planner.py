@@ -238,7 +238,7 @@ def test_page_table_is_current_and_the_page_is_small():
     here: run tools/build_planner_table.py), and the page block stays well under 2 MB."""
     import random
 
-    from costlib import explore_planner as xp
+    from costlib.present import explore_planner as xp
 
     t = xp.load_table()
     for key in ("models", "gpus", "precisions", "engines", "prompts", "outputs"):

@@ -15,7 +15,7 @@ import time
 from pathlib import Path
 
 from costlib import planner as pl
-from costlib.explore_planner import GRID, TABLE_PATH
+from costlib.present.explore_planner import GRID, TABLE_PATH
 
 if __name__ == "__main__":
     t0 = time.time()

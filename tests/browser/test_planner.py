@@ -1,4 +1,4 @@
-"""The published planner (costlib.explore_planner on the budget-memo page) shows what the CLI computes.
+"""The published planner (costlib.present.explore_planner on the budget-memo page) shows what the CLI computes.
 
 A seeded sample of >= 50 input combinations is set on the page in Chromium; for each, ``python -m costlib plan
 ... --json`` runs with the same inputs and every number the page shows (GPUs per replica, GPUs at peak mid / low /

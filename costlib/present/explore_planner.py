@@ -11,9 +11,9 @@ import json
 from functools import lru_cache
 from pathlib import Path
 
-from .errors import InputError
+from ..errors import InputError
 
-TABLE_PATH = Path(__file__).parent / "data" / "derived" / "planner_capacity.json"
+TABLE_PATH = Path(__file__).parent.parent / "data" / "derived" / "planner_capacity.json"
 
 GRID = {
     "models": (),  # filled below: every catalog model
