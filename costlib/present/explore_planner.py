@@ -28,7 +28,7 @@ GRID = {
 
 
 def _models():
-    from .models import models
+    from ..models import models
 
     return tuple(models())
 
@@ -56,10 +56,10 @@ def load_table() -> dict:
 def page_data(table: dict | None = None, *, tiers=("small", "large")) -> dict:
     """Everything the page needs: the capacity table, labels, each GPU's catalog on-demand median, the offer
     factors and the API prices of the current tiers."""
-    from . import planner as pl
-    from .hardware import get_device
-    from .models import get_model
-    from .prices import get_api_price
+    from .. import planner as pl
+    from ..hardware import get_device
+    from ..models import get_model
+    from ..prices import get_api_price
 
     t = dict(table or load_table())
     apis = []
