@@ -158,21 +158,28 @@ def widget_worker(nb_path: Path) -> dict:
 
 
 def section_widgets() -> dict:
+    """Run the widget worker once per chapter on a scratch copy of notebooks/ (the notebooks' cells
+    write figures and tables into _downloads/: never into the committed folder)."""
+    import shutil
+    import tempfile
+
     nbs = sorted(NOTEBOOKS.glob("[0-9]*.ipynb"))
     if not nbs:
         return {"na": "no chapter notebooks yet"}
     out = {}
-    for nb in nbs:
-        t0 = time.perf_counter()
-        try:
-            proc = subprocess.run([sys.executable, str(BENCH / "run.py"), "--widget-worker", str(nb)], cwd=ROOT,
-                                  capture_output=True, text=True, timeout=300, env={**os.environ, "MPLBACKEND": "Agg"})
-            lines = [ln for ln in proc.stdout.splitlines() if ln.startswith("{")]
-            out[nb.name] = json.loads(lines[-1]) if lines else {
-                "na": f"widget worker failed (exit {proc.returncode}): {proc.stderr.strip()[-300:]}"}
-        except subprocess.TimeoutExpired:
-            out[nb.name] = {"na": "widget worker timed out after 300 s"}
-        log(f"widgets {nb.name}: {time.perf_counter() - t0:.1f} s")
+    with tempfile.TemporaryDirectory(prefix="bench-widgets-") as tmp:
+        scratch = Path(tmp) / "notebooks"
+        shutil.copytree(NOTEBOOKS, scratch, ignore=shutil.ignore_patterns(".ipynb_checkpoints"))
+        for nb in nbs:
+            t0 = time.perf_counter()
+            try:
+                proc = subprocess.run([sys.executable, str(BENCH / "run.py"), "--widget-worker", str(scratch / nb.name)],
+                                      cwd=ROOT, capture_output=True, text=True, timeout=300,
+                                      env={**os.environ, "MPLBACKEND": "Agg"})
+                lines = [ln for ln in proc.stdout.splitlines() if ln.startswith("{")]
+                out[nb.name] = json.loads(lines[-1]) if lines else {
+                    "na": f"widget worker failed (exit {proc.returncode}): {proc.stderr.strip()[-300:]}"}
+            except subprocess.TimeoutExpired:
+                out[nb.name] = {"na": "widget worker timed out after 300 s"}
+            log(f"widgets {nb.name}: {time.perf_counter() - t0:.1f} s")
     return out
-
-
