@@ -132,8 +132,8 @@ def section_estimates() -> dict:
     except ImportError:
         serving, cap = None, None
     if cap is not None:
-        calls["serving.capacity_at_slo (llama-3.1-8b, h100-sxm, 1024/256, TTFT 2 s, TPOT 50 ms)"] = lambda: cap(
-            "llama-3.1-8b", "h100-sxm", prompt_tokens=1024, output_tokens=256, ttft_s=2.0, tpot_s=0.05)
+        calls["serving.capacity_at_slo (llama-3.1-8b, h100-sxm, 1000/250, TTFT 2 s, TPOT 50 ms)"] = lambda: cap(
+            "llama-3.1-8b", "h100-sxm", prompt_tokens=1000, output_tokens=250, ttft_s=2.0, tpot_s=0.05)
     out = {}
     for name, fn in calls.items():
         try:

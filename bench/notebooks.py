@@ -120,3 +120,58 @@ def section_imports(names: tuple[str, ...] | None = None) -> dict:
         except Exception as exc:
             out[nb.name] = {"na": f"{type(exc).__name__}: {exc}"}
     return out
+
+
+_CELL_PROFILE = r'''
+import contextlib, cProfile, io, json, os, pstats, sys
+import nbformat
+from IPython.core.interactiveshell import InteractiveShell
+nb_path, index = sys.argv[1], int(sys.argv[2])
+os.chdir(os.path.dirname(nb_path))
+nb = nbformat.read(nb_path, as_version=4)
+shell = InteractiveShell.instance()
+with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+    for i, c in enumerate(nb.cells[:index]):
+        if c.cell_type == "code" and not shell.run_cell(c.source, silent=True).success:
+            print(json.dumps({"na": f"cell {i} raised before the profiled cell"}), file=sys.__stdout__)
+            sys.exit(0)
+    prof = cProfile.Profile()
+    prof.enable()
+    shell.run_cell(nb.cells[index].source, silent=True)
+    prof.disable()
+st = pstats.Stats(prof)
+total = sum(v[2] for v in st.stats.values()) or 1.0
+rows = []
+for (f, line, fn), v in st.stats.items():
+    if "costlib" in f and fn != "<module>":
+        rows.append((v[3], f.split("costlib/", 1)[-1] + ":" + fn, v[1]))
+rows.sort(reverse=True)
+MPL = ("print_svg", "print_png", "get_tightbbox", "draw_path", "draw_text", "_draw_text_as_path", "savefig")
+mpl = {}
+for (f, line, fn), v in st.stats.items():
+    if fn in MPL and "matplotlib" in f:
+        mpl[fn] = mpl.get(fn, 0.0) + v[3]
+print(json.dumps({"total_s": total, "top": rows[:6], "matplotlib": sorted(mpl.items(), key=lambda kv: -kv[1])}),
+      file=sys.__stdout__)
+'''
+
+
+def profile_cells(slowest, k: int = 2) -> dict:
+    """cProfile the ``k`` slowest cells (from :func:`section_notebooks`): each in a child process
+    that runs the notebook's earlier code cells first (on a scratch copy), then profiles the cell;
+    costlib functions by cumulative time, with their call counts."""
+    out = {}
+    with tempfile.TemporaryDirectory(prefix="bench-cells-") as tmp:
+        scratch = Path(tmp) / "notebooks"
+        shutil.copytree(NOTEBOOKS, scratch, ignore=shutil.ignore_patterns(".ipynb_checkpoints"))
+        for secs, name, index, _first in slowest[:k]:
+            key = f"{name} cell {index}"
+            try:
+                p = subprocess.run([sys.executable, "-c", _CELL_PROFILE, str(scratch / name), str(index)], cwd=ROOT,
+                                   capture_output=True, text=True, timeout=600, env={**os.environ, "MPLBACKEND": "Agg"})
+                lines = [ln for ln in p.stdout.splitlines() if ln.startswith("{")]
+                out[key] = json.loads(lines[-1]) if lines else {"na": p.stderr.strip()[-200:]}
+            except subprocess.TimeoutExpired:
+                out[key] = {"na": "timed out"}
+            log(f"profiled {key}")
+    return out

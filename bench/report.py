@@ -12,7 +12,7 @@ from bench.common import (CMP_BW_UTIL, CMP_COMPUTE_UTIL, CMP_MFU, CMP_PRECISION,
                           GOAL_MAKE_TEST_S, GOAL_NOTEBOOKS_S, GOAL_PAGE_BYTES, GOAL_PEER_SPEEDUP, GOAL_SCENARIOS_PER_S,
                           GOAL_WIDGET_S, MAKE_TEST_RECORD, SIZES, fmt_bytes, fmt_rate, fmt_s, md_table)
 
-SERVING_SWEEP = "serving capacity at SLO"
+SERVING_SWEEP = "serving capacity at a service level"
 PEER_NAMES = {"llm-analysis": "llm-analysis", "genz": "GenZ"}
 
 # Known modelling differences of the peers (checked December 2026; /work/shared/reference/findings-2026-12.md
@@ -67,8 +67,12 @@ def goals(R: dict) -> list[list]:
         slow = "; ".join(f"{n} cell {i} {fmt_s(s)}" for s, n, i, _ in nb["slowest"][:3])
         imp = R.get("imports", {})
         cell0 = [v["cell_s"] for v in imp.values() if v.get("cell_s")]
-        bound = (f"slowest cells: {slow}" + (f"; set-up (import) cells {fmt_s(min(cell0))}-{fmt_s(max(cell0))} each in a "
-                 f"fresh interpreter" if cell0 else "")) if nb["wall_s"] > GOAL_NOTEBOOKS_S else ""
+        cp = R.get("cell_profiles", {})
+        inside = "; ".join(f"{k}: `{v['top'][0][1]}` {fmt_s(v['top'][0][0])} of {fmt_s(v['total_s'])}"
+                           for k, v in cp.items() if v.get("top"))
+        bound = (f"slowest cells: {slow}" + (f" (profiled: {inside})" if inside else "")
+                 + (f"; set-up (import) cells {fmt_s(min(cell0))}-{fmt_s(max(cell0))} each in a fresh interpreter"
+                    if cell0 else "")) if nb["wall_s"] > GOAL_NOTEBOOKS_S else ""
         out.append(["all notebooks executed ≤ 45 s (`make notebooks`, 2 workers)",
                     f"{fmt_s(nb['wall_s'])} wall (one worker would take {fmt_s(nb['serial_s'])})",
                     _status(nb["wall_s"] <= GOAL_NOTEBOOKS_S and not any(v["error"] for v in nb["per_notebook"].values())),
@@ -188,8 +192,20 @@ def render(env: dict, R: dict, total_s: float, load_end=None) -> str:
               f"the sum of its code cells' execution.", "",
               md_table(["notebook", "code cells", "wall", "kernel start", "cells", "result"], rows), "",
               "Slowest cells (what bounds the notebook time):", "",
-              md_table(["cell", "execution", "first line"],
+              md_table(["cell (index in the notebook)", "execution", "first line"],
                        [[f"{n} cell {i}", fmt_s(s), f"`{f}`" if f else ""] for s, n, i, f in nb["slowest"]]), ""]
+    cp = R.get("cell_profiles", {})
+    if cp:
+        L += ["The slowest cells profiled (cProfile, each in a child process after the notebook's earlier cells; "
+              "costlib functions by cumulative time with call counts, and matplotlib's save/layout functions):", ""]
+        for k, v in cp.items():
+            if v.get("na"):
+                L.append(f"- {k}: not available ({v['na']})")
+                continue
+            top = "; ".join(f"`{name}` {fmt_s(t)} ({n} calls)" for t, name, n in v["top"][:4])
+            mpl = "; ".join(f"`{name}` {fmt_s(t)}" for name, t in v.get("matplotlib", [])[:4])
+            L.append(f"- {k} ({fmt_s(v['total_s'])} profiled): {top}" + (f". matplotlib: {mpl}" if mpl else "") + ".")
+        L.append("")
     imp = R.get("imports", {})
     if imp:
         rows = []
@@ -354,7 +370,7 @@ def _render_peers(peer: dict) -> list[str]:
               "decode tokens/s, prefill tokens/s). The peers get the calibrated mid efficiencies of the case's engine "
               "class (the efficiencies of costlib's in-sample prediction), so their errors show their FLOP and byte "
               "accounting; costlib's leave-one-out prediction refits the bands without the case, the honest figure.", "",
-              md_table(["tool", "median |error|", "cases answered", "within ±25%"],
+              md_table(["tool", "median absolute error", "cases answered", "within ±25%"],
                        [[label, f"{s[k]['median_abs_error']:.0%}" if s[k]["median_abs_error"] is not None else "n/a",
                          f"{s[k]['cases']}/{pub['total']}", s[k]["within_25pct"]] for k, label in names if k in s]), ""]
         rows = []

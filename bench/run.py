@@ -40,21 +40,33 @@ if str(ROOT) not in sys.path:  # `python bench/run.py`: make the bench package i
 from bench import cli, notebooks, pages, peers, report, sweeps, widgets  # noqa: E402
 from bench.common import BENCH, MAKE_TEST_RECORD, SIZES, environment, load_average, log  # noqa: E402
 
-# Concrete lazy-import fixes for module owners, kept next to the profile that motivates them
-# (bench/results.md prints them under the import table).
+# Concrete fixes for module owners, kept next to the profiles that motivate them (bench/results.md prints
+# them under the import table). Checked on commit dc861d9 + this branch: costlib/__init__.py imports
+# nothing, costlib's own modules cost under 0.1 s each at import (numpy aside), so the set-up cells are
+# bound by third-party libraries and the slow cells by figure saving and repeated estimates.
 IMPORT_FIXES = [
-    "costlib/__init__.py imports every submodule (and so every catalog and pandas) at `import costlib`: "
-    "import submodules on attribute access (PEP 562 `__getattr__`) so `from costlib import inference` pays only "
-    "for inference (robust helper's lazy loading).",
-    "costlib.audit (the seed audit) is imported by physics modules and by chapters that only need a verdict: "
-    "after the layering move (costlib/book/) it must not load with physics; chapters importing `audit.verdict` "
-    "pay for the whole audit.",
-    "pandas is imported at module top in catalog/report modules even for scalar answers: import it inside the "
-    "functions that return DataFrames (`backtest`, `table`), so the CLI and the scalar paths never load it.",
-    "matplotlib.pyplot in costlib.explore (save_figure) at import: import pyplot inside save_figure; the "
-    "notebook's own `import matplotlib.pyplot` stays (it needs it), but the CLI and costlib users do not.",
-    "ipywidgets in costlib.explore (static_explorer) at import: import inside static_explorer.",
+    "Set-up cells: matplotlib.pyplot, pandas, ipywidgets and numpy are most of each kernel's import time and "
+    "every chapter with a figure needs them; no lazy import inside costlib removes them (chapters 00, 05 and 90 "
+    "already skip ipywidgets). What does: fewer kernels in series (`make notebooks` now runs 2 at a time).",
+    "costlib.report imports pandas at module top (about 1 s cold): import it inside `table()` so scalar users "
+    "(the CLI, the planner) never load it; the CLI one-shot does not import it today, keep it so (robust's "
+    "COMMAND_MODULES makes the CLI import only the subcommand's module).",
+    "The CLI one-shot's remaining cost is first-use work, not imports: `inference.calibration()` refits the "
+    "efficiency bands in every process (every calibrating case x a 40-step scalar bisection x 3 passes). Vectorize the "
+    "bisection over all cases (one numpy bisection, 40 steps) or fit once per catalog hash into a small cache: "
+    "owner of costlib/inference.py (serve).",
+    "The slowest cells are bound by `explore.save_figure` (two `savefig` calls, each recomputing the "
+    "tight bounding box with every tick label drawn, SVG text converted to paths, PNG at 150 dpi), not by "
+    "costlib's physics: compute the tight bbox once (`fig.get_tightbbox(...)`) and pass it to both savefig "
+    "calls, and consider dpi 100 for the PNG download: owner of costlib/explore.py (layering/present).",
+    "Cells that loop over `estimate_inference` (06's serving profile: 85 calls) are bound by the per-call cost "
+    "of the full estimate: serve's scalar fast path; heavy sweeps reused by a figure and an explorer (02's batch "
+    "sweep, 03's fine-tuning panels) can be wrapped in `costlib.cache.memo` (keyed by the sweep's inputs).",
 ]
+
+
+# Set-up cells profiled with -X importtime (they differ little; three keep the bench within ~8 minutes).
+IMPORT_PROFILED = ("00_hardware_and_models.ipynb", "02_inference.ipynb", "90_seed_audit.ipynb")
 
 
 def main(argv=None) -> int:
@@ -92,7 +104,9 @@ def main(argv=None) -> int:
     if not a.quick:
         log("section 1: notebooks (scratch copy, 2 workers) and their set-up cells")
         R["notebooks"] = notebooks.section_notebooks(jobs=2)
-        R["imports"] = notebooks.section_imports()
+        if R["notebooks"].get("slowest"):
+            R["cell_profiles"] = notebooks.profile_cells(R["notebooks"]["slowest"], k=2)
+        R["imports"] = notebooks.section_imports(IMPORT_PROFILED)
         log("section 5: planner explorer")
         R["planner"] = pages.section_planner()
         with tempfile.TemporaryDirectory(prefix="bench-site-") as tmp:

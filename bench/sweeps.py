@@ -90,17 +90,18 @@ def _sweeps():
         if sweep is None:
             raise NotAvailable("costlib.serving has no capacity_sweep (the vectorized capacity-at-SLO sweep)")
         rng = np.random.default_rng(0)
-        ttft, tpot = rng.uniform(0.2, 5.0, n), rng.uniform(0.01, 0.2, n)
+        ttft, tpot = rng.uniform(0.05, 3.0, n), rng.uniform(0.008, 0.1, n)
 
         def call():
-            rate, binding = sweep("llama-3.1-8b", "h100-sxm", prompt_tokens=1024, output_tokens=256, ttft_s=ttft,
+            rate, binding = sweep("llama-3.1-8b", "h100-sxm", prompt_tokens=1000, output_tokens=250, ttft_s=ttft,
                                   tpot_s=tpot)
             assert np.shape(rate) == (n,)
             return rate, binding
         return call
 
     return {
-        "serving capacity at SLO": ("serving.capacity_sweep: llama-3.1-8b on h100-sxm, 1024/256 tokens, TTFT x TPOT targets", serving_capacity),
+        "serving capacity at a service level": ("capacity_sweep: llama-3.1-8b on h100-sxm, vllm, 1000/250 tokens, TTFT x TPOT "
+                                                "targets -> max requests/s (continuous batching)", serving_capacity),
         "training (FLOPs + GPU-hour band)": ("training_flops + gpu_hours: params x tokens on h100-sxm, calibrated MFU band", training),
         "inference (TTFT + TPOT + latency)": ("prefill_time_s + decode_step_time_s: llama-3.1-8b, batch x prompt x output", inference),
         "memory fit": ("inference_memory + fits: llama-3.1-8b bf16, context x batch on a100-80gb", memory),
