@@ -121,21 +121,24 @@ def peak_bytes(call) -> int:
     return peak
 
 
-def profile_top(call, k: int = 4, by: str = "own") -> list[str]:
+def profile_top(call, k: int = 4, by: str = "own", only: str | None = None) -> list[str]:
     """cProfile's top ``k`` entries of one call, by own time (``by="own"``, tottime) or by
-    cumulative time (``by="cumulative"``), as "function (file:line) share%" strings."""
+    cumulative time (``by="cumulative"``), as "function (file:line) share%" strings; ``only``
+    keeps entries whose file path contains it (e.g. "costlib/")."""
     prof = cProfile.Profile()
     prof.enable()
     call()
     prof.disable()
     s = pstats.Stats(prof)
     col = 2 if by == "own" else 3
-    total = sum(v[2] for v in s.stats.values()) or 1.0
+    total = (sum(v[2] for v in s.stats.values()) if by == "own" else max(v[3] for v in s.stats.values())) or 1.0
     rows = sorted(s.stats.items(), key=lambda kv: kv[1][col], reverse=True)
     out = []
     for (file, line, fn), v in rows:
         if by != "own" and (fn in ("<module>", "<lambda>") or "bench" in file or file == "~"):
             continue  # the caller itself and builtins' wrappers say nothing
+        if only and only not in file:
+            continue
         where = Path(file).name if file != "~" else "builtin"
         out.append(f"{fn} ({where}:{line}) {100 * v[col] / total:.0f}%")
         if len(out) == k:

@@ -113,36 +113,72 @@ def section_weight(html: str | None) -> dict:
             "page_sizes": {p.relative_to(root).as_posix(): p.stat().st_size for p in pages}}
 
 
-# Candidate names of the planner's explorer builder in costlib/planner.py (the "planner" helper's
-# module, being written in parallel): the first that exists is timed; none -> "not available".
-PLANNER_BUILDERS = ("build_explorer", "explorer_table", "explorer", "explorer_grid", "plan_explorer", "precompute")
-
-
 def section_planner() -> dict:
-    """Build time of the planner's precomputed explorer (median of 3 builds after one warm-up, in
-    this process) and what bounds it (cProfile top entries)."""
+    """The planner's page explorer and its precomputed table, guarded (the "planner" helper's
+    costlib/planner.py and costlib/explore_planner.py, being written in parallel):
+
+    - explorer: ``explore_planner.planner_html()`` (the page's HTML from the precomputed capacity
+      table: what the notebook cell builds), first build and median of 3, and its size;
+    - table: ``planner.capacity_table`` on a (3 models, one GPU, one precision) slice of the page's grid,
+      timed and extrapolated to the whole grid (the full build, tools/build_planner_table.py, takes
+      10-15 minutes: too long for the bench; the slice takes the first, the middle and the
+      last model of the grid), with a cumulative profile of one model's slice.
+    """
     try:
-        from costlib import planner
+        from costlib import explore_planner as ep
     except ImportError as exc:
-        return {"na": f"costlib.planner: {exc}"}
-    fn = next((getattr(planner, n) for n in PLANNER_BUILDERS if callable(getattr(planner, n, None))), None)
-    if fn is None:
-        return {"na": "costlib.planner has none of " + ", ".join(PLANNER_BUILDERS)}
+        ep, ep_err = None, str(exc)
     try:
-        t0 = time.perf_counter()
-        fn()
-        first = time.perf_counter() - t0
-        times = []
-        for _ in range(3):
+        from costlib import planner as pl
+    except ImportError as exc:
+        pl, pl_err = None, str(exc)
+    if ep is None and pl is None:
+        return {"na": f"costlib.planner / costlib.explore_planner not on this commit ({pl_err})"}
+    res: dict = {}
+    if ep is not None and callable(getattr(ep, "planner_html", None)):
+        try:
             t0 = time.perf_counter()
-            out = fn()
-            times.append(time.perf_counter() - t0)
-        import json
-        size = None
-        with contextlib.suppress(Exception):
-            size = len(json.dumps(out, default=str).encode())
-        times.sort()
-        return {"name": f"planner.{fn.__name__}", "first_s": first, "s": times[1], "payload_bytes": size,
-                "profile": profile_top(fn, 5, by="cumulative")}
-    except Exception as exc:
-        return {"na": f"planner.{fn.__name__}() raised {type(exc).__name__}: {exc}"}
+            page = ep.planner_html()
+            res["first_s"] = time.perf_counter() - t0
+            times = []
+            for _ in range(3):
+                t0 = time.perf_counter()
+                page = ep.planner_html()
+                times.append(time.perf_counter() - t0)
+            res["s"] = sorted(times)[1]
+            res["html_bytes"] = len(str(page).encode())
+            res["name"] = "explore_planner.planner_html"
+        except Exception as exc:
+            res["explorer_na"] = f"planner_html() raised {type(exc).__name__}: {exc}"
+    else:
+        res["explorer_na"] = "costlib.explore_planner.planner_html not available"
+    grid = getattr(ep, "GRID", None) if ep is not None else None
+    if pl is not None and callable(getattr(pl, "capacity_table", None)) and grid:
+        try:
+            full = dict(grid)
+            if not full.get("models"):
+                full["models"] = tuple(getattr(ep, "_models")())
+            ms = tuple(full["models"])
+            one = {**full, "models": tuple(dict.fromkeys((ms[0], ms[len(ms) // 2], ms[-1]))),  # first, middle, last of the grid
+                   "gpus": ("h100-sxm",) if "h100-sxm" in full["gpus"] else tuple(full["gpus"][:1]),
+                   "precisions": tuple(full["precisions"][:1])}
+            # warm-up on one cell of another model: imports and the per-engine efficiency fits are shared by
+            # the whole grid, so they are not a cell's cost
+            pl.capacity_table(**{**one, "models": tuple(ms[1:2] or ms[:1]),
+                                 "prompts": tuple(full["prompts"][:1]), "outputs": tuple(full["outputs"][:1]),
+                                 "presets": tuple(full["presets"][:1])})
+            t0 = time.perf_counter()
+            table = pl.capacity_table(**one)
+            secs = time.perf_counter() - t0
+            n_slice = len(table["cells"])
+            n_full = 1
+            for k in ("models", "gpus", "precisions", "engines", "prompts", "outputs", "presets"):
+                n_full *= len(full[k])
+            res["table"] = {"slice": f"{', '.join(one['models'])} x {one['gpus'][0]} x {one['precisions'][0]}",
+                            "slice_s": secs, "slice_cells": n_slice, "per_cell_s": secs / max(n_slice, 1),
+                            "full_cells": n_full, "full_s_estimate": secs / max(n_slice, 1) * n_full,
+                            "profile": profile_top(lambda: pl.capacity_table(**{**one, "models": tuple(ms[2:3] or ms[:1])}),
+                                                   5, by="cumulative", only="costlib/")}
+        except Exception as exc:
+            res["table"] = {"na": f"capacity_table raised {type(exc).__name__}: {exc}"}
+    return res

@@ -106,8 +106,14 @@ def goals(R: dict) -> list[list]:
                     ", ".join(w["pages_over_goal"])])
     pl = R.get("planner", {})
     if pl:
-        out.append(["planner explorer build time (reported)", fmt_s(pl["s"]) if "s" in pl else "not available", "",
-                    pl.get("na", "") or ("cumulative: " + "; ".join(pl.get("profile", [])[:3]))])
+        tb = pl.get("table", {})
+        meas = (f"page explorer {fmt_s(pl['s'])} ({fmt_bytes(pl.get('html_bytes'))} of HTML)" if "s" in pl
+                else "page explorer not available")
+        if "full_s_estimate" in tb:
+            meas += f"; capacity table {fmt_s(tb['per_cell_s'])} per cell, full grid ≈ {fmt_s(tb['full_s_estimate'])}"
+        why = pl.get("na") or pl.get("explorer_na") or tb.get("na") or (
+            "table, cumulative: " + "; ".join(tb.get("profile", [])[:3]) if tb.get("profile") else "")
+        out.append(["planner explorer build time (reported)", meas, "", why])
     # issue 10's goals, kept
     for row in sw.get("rows", []):
         if row["name"].startswith(("training", "inference")) and row["by_n"]:
@@ -299,10 +305,21 @@ def render(env: dict, R: dict, total_s: float, load_end=None) -> str:
     if pl.get("na"):
         L += [f"Planner explorer build: not available ({pl['na']}).", ""]
     elif pl:
-        L += [f"Planner explorer build (`{pl['name']}()`, in process): first build {fmt_s(pl['first_s'])}, then "
-              f"{fmt_s(pl['s'])} (median of 3)" + (f"; its payload {fmt_bytes(pl['payload_bytes'])} as JSON"
-                                                   if pl.get("payload_bytes") else "") + ". Cumulative profile: "
-              + "; ".join(pl.get("profile", [])) + ".", ""]
+        if "s" in pl:
+            L += [f"Planner page explorer (`{pl['name']}()`: the page's HTML and data from the precomputed capacity "
+                  f"table, what the chapter's cell builds): first build {fmt_s(pl['first_s'])}, then {fmt_s(pl['s'])} "
+                  f"(median of 3); {fmt_bytes(pl['html_bytes'])} of HTML.", ""]
+        else:
+            L += [f"Planner page explorer: {pl.get('explorer_na')}.", ""]
+        tb = pl.get("table", {})
+        if tb.get("na"):
+            L += [f"Planner capacity table: {tb['na']}.", ""]
+        elif tb:
+            L += [f"Planner capacity table (`planner.capacity_table`, rebuilt by tools/build_planner_table.py): one "
+                  f"slice ({tb['slice']}, {tb['slice_cells']} cells) took {fmt_s(tb['slice_s'])}, "
+                  f"{fmt_s(tb['per_cell_s'])} per cell, so the page's full grid of {tb['full_cells']:,} cells takes about "
+                  f"{fmt_s(tb['full_s_estimate'])} on one core. Cumulative profile of the slice: "
+                  + "; ".join(tb.get("profile", [])) + ".", ""]
     for note in R.get("notes", []):
         L += [f"Note: {note}", ""]
     return "\n".join(L) + "\n"
@@ -327,7 +344,7 @@ def _render_peers(peer: dict) -> list[str]:
           f"{CMP_PRECISION}, decode bandwidth efficiency {CMP_BW_UTIL}, prefill compute efficiency {CMP_COMPUTE_UTIL}. "
           f"Training: wall-clock days. Inference: request latency of a static batch (prefill + decode); GenZ's is "
           f"composed as costlib's (TTFT + (output - 1) x one decode step at the mean context). Time per configuration: "
-          f"median of timed calls after a warm-up (llm-analysis 7, GenZ 1 as each GenZ call takes 0.1-1 s: one prefill and one decode call); "
+          f"median of timed calls after a warm-up (llm-analysis 7 after a warm-up; GenZ 1, the answer's own call, after one warm-up call at the first configuration, as each GenZ evaluation takes 0.1-1 s: one prefill and one decode call); "
           f"costlib's is its full estimate (`estimate_training` / `estimate_inference`, all bands, costs and "
           f"assumptions).", ""]
     rows = []
