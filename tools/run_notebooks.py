@@ -7,9 +7,10 @@ too), without timing metadata, keeping widget state so the static site can show 
 results. Stops with an error (exit 1) if any cell raises, after the other notebooks finish.
 
 ``--jobs N`` (default 2, the machine's cores) executes up to N notebooks at once, each in its own
-process and kernel. The output is deterministic whatever N is: every notebook is executed and
-written by exactly one worker, nothing is shared between kernels, and the summary is printed in
-the order the paths were given. ``--timings FILE`` writes JSON with, per notebook, the wall time,
+process and kernel. The output does not depend on N: every notebook is executed and written by
+exactly one worker, nothing is shared between kernels, and the summary is printed in the order the
+paths were given (checked: --jobs 2 and --jobs 1 give the same notebooks up to what differs between
+any two runs, object addresses in reprs and ipywidgets' random model ids). ``--timings FILE`` writes JSON with, per notebook, the wall time,
 the kernel start-up and each code cell's execution time (measured around nbclient's execute
 request; not stored in the notebook).
 """
