@@ -11,6 +11,7 @@ kernel's import cell costs.
 """
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -42,16 +43,20 @@ def section_notebooks(jobs: int = 2) -> dict:
         if not timings.exists():
             return {"na": f"run_notebooks.py failed (exit {proc.returncode}): {proc.stderr.strip()[-300:]}"}
         data = json.loads(timings.read_text())
-    per_nb, cells = {}, []
+    per_nb, cells, body = {}, [], []
     for r in data["notebooks"]:
         name = Path(r["path"]).name
+        setup = min((c["index"] for c in r["cells"]), default=None)  # the set-up cell: profiled by import_profile
+        body += [(c["s"], name, c["index"], c["first_line"]) for c in r["cells"] if c["index"] != setup]
         cell_sum = sum(c["s"] for c in r["cells"])
         per_nb[name] = {"wall_s": r["wall_s"], "kernel_s": r["kernel_start_s"], "cells_s": cell_sum,
                         "cells": len(r["cells"]), "error": r["error"]}
         cells += [(c["s"], name, c["index"], c["first_line"]) for c in r["cells"]]
     cells.sort(reverse=True)
+    body.sort(reverse=True)
     return {"wall_s": data["wall_s"], "process_wall_s": wall, "jobs": jobs, "exit": proc.returncode,
-            "per_notebook": per_nb, "slowest": cells[:8], "serial_s": sum(v["wall_s"] for v in per_nb.values())}
+            "per_notebook": per_nb, "slowest": cells[:8], "slowest_body": body[:4],
+            "serial_s": sum(v["wall_s"] for v in per_nb.values())}
 
 
 _IMPORTTIME = re.compile(r"^import time:\s+(\d+) \|\s+(\d+) \|(\s*)(\S+)")
@@ -130,11 +135,15 @@ nb_path, index = sys.argv[1], int(sys.argv[2])
 os.chdir(os.path.dirname(nb_path))
 nb = nbformat.read(nb_path, as_version=4)
 shell = InteractiveShell.instance()
+import matplotlib.figure
+savefig = matplotlib.figure.Figure.savefig
+matplotlib.figure.Figure.savefig = lambda self, *a, **k: None  # the earlier cells' downloads: not profiled
 with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
     for i, c in enumerate(nb.cells[:index]):
         if c.cell_type == "code" and not shell.run_cell(c.source, silent=True).success:
             print(json.dumps({"na": f"cell {i} raised before the profiled cell"}), file=sys.__stdout__)
             sys.exit(0)
+    matplotlib.figure.Figure.savefig = savefig
     prof = cProfile.Profile()
     prof.enable()
     shell.run_cell(nb.cells[index].source, silent=True)
@@ -174,4 +183,35 @@ def profile_cells(slowest, k: int = 2) -> dict:
             except subprocess.TimeoutExpired:
                 out[key] = {"na": "timed out"}
             log(f"profiled {key}")
+    return out
+
+
+_FIRST_GLUE = r'''
+import json, resource, sys, time
+if sys.argv[1] == "without":
+    sys.modules["rfc3987_syntax"] = None  # as if the package were not installed (jsonschema treats it as optional)
+t0 = time.perf_counter()
+c0 = resource.getrusage(resource.RUSAGE_SELF).ru_utime
+from myst_nb import glue
+glue("bench-probe", 1.0, display=False)
+print(json.dumps({"wall_s": time.perf_counter() - t0, "cpu_s": resource.getrusage(resource.RUSAGE_SELF).ru_utime - c0,
+                  "rfc3987_loaded": "rfc3987_syntax" in sys.modules and sys.modules["rfc3987_syntax"] is not None}))
+'''
+
+
+def first_glue() -> dict:
+    """Every chapter calls myst_nb's glue; the first call in a kernel imports nbformat -> jsonschema, whose
+    format checker imports rfc3987_syntax when it is installed, which compiles an Earley grammar at
+    import. Measured in a fresh interpreter as is and with rfc3987_syntax blocked (median of 3 each)."""
+    out = {}
+    for mode in ("with", "without"):
+        runs = []
+        for _ in range(3):
+            p = subprocess.run([sys.executable, "-c", _FIRST_GLUE, mode], cwd=NOTEBOOKS, capture_output=True, text=True,
+                               timeout=120)
+            with contextlib.suppress(Exception):
+                runs.append(json.loads(p.stdout.strip().splitlines()[-1]))
+        if runs:
+            runs.sort(key=lambda r: r["cpu_s"])
+            out[mode] = runs[len(runs) // 2]
     return out

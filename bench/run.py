@@ -45,6 +45,12 @@ from bench.common import BENCH, MAKE_TEST_RECORD, SIZES, environment, load_avera
 # nothing, costlib's own modules cost under 0.1 s each at import (numpy aside), so the set-up cells are
 # bound by third-party libraries and the slow cells by figure saving and repeated estimates.
 IMPORT_FIXES = [
+    "The first `glue()` of every kernel imports nbformat -> jsonschema, whose format checker imports "
+    "rfc3987_syntax (installed only because jupyter-events asks for jsonschema[format-nongpl]); it compiles an "
+    "Earley grammar for IRIs at import, about 2 s of CPU per kernel (measured above, with and without it). "
+    "Fix (integration, requirements.txt): drop the `rfc3987-syntax` pin (jsonschema treats it as optional; the "
+    "book validates no IRI; `pip check` will then note jupyter-events' unmet extra), or pin jsonschema's "
+    "format extras out of the Binder image.",
     "Set-up cells: matplotlib.pyplot, pandas, ipywidgets and numpy are most of each kernel's import time and "
     "every chapter with a figure needs them; no lazy import inside costlib removes them (chapters 00, 05 and 90 "
     "already skip ipywidgets). What does: fewer kernels in series (`make notebooks` now runs 2 at a time).",
@@ -104,9 +110,10 @@ def main(argv=None) -> int:
     if not a.quick:
         log("section 1: notebooks (scratch copy, 2 workers) and their set-up cells")
         R["notebooks"] = notebooks.section_notebooks(jobs=2)
-        if R["notebooks"].get("slowest"):
-            R["cell_profiles"] = notebooks.profile_cells(R["notebooks"]["slowest"], k=2)
+        if R["notebooks"].get("slowest_body"):
+            R["cell_profiles"] = notebooks.profile_cells(R["notebooks"]["slowest_body"], k=2)
         R["imports"] = notebooks.section_imports(IMPORT_PROFILED)
+        R["first_glue"] = notebooks.first_glue()
         log("section 5: planner explorer")
         R["planner"] = pages.section_planner()
         with tempfile.TemporaryDirectory(prefix="bench-site-") as tmp:

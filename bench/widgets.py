@@ -77,6 +77,15 @@ def widget_worker(nb_path: Path) -> dict:
     import ipywidgets as W
 
     shell = InteractiveShell.instance()
+    # The widget's state is all the bench needs: saving figures (the chapters' SVG/PNG downloads) and
+    # rendering them for display are most of the cells' time and change no widget, so skip both here.
+    import matplotlib.figure
+
+    savefig = matplotlib.figure.Figure.savefig
+    matplotlib.figure.Figure.savefig = lambda self, *a, **k: None
+    figure_mimes = [m for m in ("image/png", "image/svg+xml", "application/pdf") if m in shell.display_formatter.formatters]
+    for mime in figure_mimes:
+        shell.display_formatter.formatters[mime].enabled = False
     t_build0 = time.perf_counter()
     with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
         for c in code[: idx + 1]:
@@ -85,6 +94,9 @@ def widget_worker(nb_path: Path) -> dict:
                 err = r.error_in_exec or r.error_before_exec
                 return {"na": f"the notebook's cells raise before the widget exists: {type(err).__name__}: {err}"}
     build_s = time.perf_counter() - t_build0
+    matplotlib.figure.Figure.savefig = savefig  # the controls are timed with everything on, as on the page
+    for mime in figure_mimes:
+        shell.display_formatter.formatters[mime].enabled = True
 
     # The controls: value widgets with an observer, reachable from the namespace (also inside boxes).
     seen, controls, outputs = set(), [], []
