@@ -16,7 +16,7 @@ from typing import Sequence
 from ..errors import CostlibError
 from ..units import parse_quantity
 
-SUBCOMMANDS = ["catalog", "train", "infer", "memory", "optimize", "enterprise", "audit"]
+SUBCOMMANDS = ["catalog", "train", "infer", "serve", "memory", "optimize", "enterprise", "audit"]
 """Modules of :mod:`costlib.cli` that register subcommands, in help order."""
 
 
