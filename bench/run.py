@@ -84,6 +84,8 @@ def main(argv=None) -> int:
     ap.add_argument("--skip-peer", action="store_true")
     ap.add_argument("--sizes", default=",".join(str(s) for s in SIZES))
     ap.add_argument("--out", default=str(BENCH / "results.md"))
+    ap.add_argument("--note", action="append", default=[],
+                    help="a line printed at the end of the results (e.g. what the commit carries); repeatable")
     ap.add_argument("--widget-worker", help=argparse.SUPPRESS)
     a = ap.parse_args(argv)
     if a.widget_worker:
@@ -97,7 +99,7 @@ def main(argv=None) -> int:
     t0 = time.perf_counter()
     env = environment()
     sizes = tuple(int(float(s)) for s in a.sizes.split(","))
-    R: dict = {"import_fixes": IMPORT_FIXES}
+    R: dict = {"import_fixes": IMPORT_FIXES, "notes": list(a.note)}
     log("section 0: CLI one-shot and one estimate")
     R["cli"] = cli.section_cli()
     R["estimates"] = cli.section_estimates()
