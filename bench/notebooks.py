@@ -114,16 +114,20 @@ def import_profile(nb_path: Path) -> dict:
 
 
 def section_imports(names: tuple[str, ...] | None = None) -> dict:
-    """Import profile of the set-up cell of every notebook (or those named)."""
+    """Import profile of the set-up cell of every notebook (or those named), each run in a scratch
+    copy of notebooks/ (a set-up cell may write files: 90's writes seed_audit.csv)."""
     out = {}
-    for nb in sorted(NOTEBOOKS.glob("*.ipynb")):
-        if names and nb.name not in names:
-            continue
-        try:
-            out[nb.name] = import_profile(nb)
-            log(f"import cell {nb.name}: {out[nb.name]['wall_s']:.1f} s")
-        except Exception as exc:
-            out[nb.name] = {"na": f"{type(exc).__name__}: {exc}"}
+    with tempfile.TemporaryDirectory(prefix="bench-imports-") as tmp:
+        scratch = Path(tmp) / "notebooks"
+        shutil.copytree(NOTEBOOKS, scratch, ignore=shutil.ignore_patterns(".ipynb_checkpoints"))
+        for nb in sorted(scratch.glob("*.ipynb")):
+            if names and nb.name not in names:
+                continue
+            try:
+                out[nb.name] = import_profile(nb)
+                log(f"import cell {nb.name}: {out[nb.name]['wall_s']:.1f} s")
+            except Exception as exc:
+                out[nb.name] = {"na": f"{type(exc).__name__}: {exc}"}
     return out
 
 
@@ -207,8 +211,9 @@ def first_glue() -> dict:
     for mode in ("with", "without"):
         runs = []
         for _ in range(3):
-            p = subprocess.run([sys.executable, "-c", _FIRST_GLUE, mode], cwd=NOTEBOOKS, capture_output=True, text=True,
-                               timeout=120)
+            with tempfile.TemporaryDirectory(prefix="bench-glue-") as tmp:
+                p = subprocess.run([sys.executable, "-c", _FIRST_GLUE, mode], cwd=tmp, capture_output=True, text=True,
+                                   timeout=120)
             with contextlib.suppress(Exception):
                 runs.append(json.loads(p.stdout.strip().splitlines()[-1]))
         if runs:

@@ -16,7 +16,7 @@ import time
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
-from bench.common import GOAL_PAGE_BYTES, NOTEBOOKS, ROOT, NotAvailable, log, profile_top, run_cmd
+from bench.common import GOAL_PAGE_BYTES, NOTEBOOKS, ROOT, profile_top, run_cmd
 
 
 def section_nbval() -> dict:

@@ -240,10 +240,11 @@ def _published_configs(models, hardware, inference) -> tuple[list[dict], dict]:
         try:
             spec, dev = models.get_model(case.model_id), hardware.get_device(case.gpu_id)
             eff = cal[case.engine_class]
+            precision = _peer_precision(inference, case.precision)
             cfg = {"key": f"case {case.id}", "kind": "infer", "time": False, "model": _model_payload(spec),
                    "gpu": _gpu_payload(dev), "gpus": case.gpus, "batch": case.batch,
                    "prompt_tokens": case.prompt_tokens, "output_tokens": case.output_tokens,
-                   "precision": case.precision, "kv_precision": case.kv_precision,
+                   "precision": precision, "kv_precision": case.kv_precision,
                    "bandwidth_utilization": min(1.0, eff.bandwidth.mid), "compute_utilization": min(1.0, eff.compute.mid)}
         except Exception as exc:  # a case a peer cannot be given (e.g. an architecture field missing)
             meta[f"case {case.id}"] = (case, f"{type(exc).__name__}: {exc}")
@@ -251,6 +252,21 @@ def _published_configs(models, hardware, inference) -> tuple[list[dict], dict]:
         configs.append(cfg)
         meta[cfg["key"]] = (case, None)
     return configs, meta
+
+
+PEER_PRECISIONS = ("fp16", "bf16", "fp8", "int8", "int4")
+
+
+def _peer_precision(inference, precision: str) -> str:
+    """The peers know five formats. A served format of costlib's weight-format catalog (GGUF, EXL2, GPTQ,
+    AWQ, ...) is given to them as its storage precision (gguf-q4_0 -> int4, gguf-q6_k -> int8, exl2-3.0 ->
+    int4), so their weight bytes are off by the difference in bits per weight (4.5, 6.56 and 3.0 here)."""
+    if precision in PEER_PRECISIONS:
+        return precision
+    get_format = getattr(inference, "get_format", None)
+    if get_format is None:
+        raise NotAvailable(f"no peer format for {precision!r}")
+    return get_format(precision).storage
 
 
 def _metric(case, r: dict) -> float | None:

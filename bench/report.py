@@ -9,7 +9,7 @@ import json
 import statistics
 
 from bench.common import (CMP_BW_UTIL, CMP_COMPUTE_UTIL, CMP_MFU, CMP_PRECISION, CMP_SEQ_LEN, GOAL_CLI_S, GOAL_ESTIMATE_S,
-                          GOAL_MAKE_TEST_S, GOAL_NOTEBOOKS_S, GOAL_PAGE_BYTES, GOAL_PEER_SPEEDUP, GOAL_SCENARIOS_PER_S,
+                          GOAL_MAKE_TEST_S, GOAL_NOTEBOOKS_S, GOAL_PEER_SPEEDUP, GOAL_SCENARIOS_PER_S,
                           GOAL_WIDGET_S, MAKE_TEST_RECORD, SIZES, fmt_bytes, fmt_rate, fmt_s, md_table)
 
 SERVING_SWEEP = "serving capacity at a service level"
@@ -395,7 +395,10 @@ def _render_peers(peer: dict) -> list[str]:
               "Each tool predicts each case's published metric (output tokens/s per GPU of a static batch, TTFT, batch-1 "
               "decode tokens/s, prefill tokens/s). The peers get the calibrated mid efficiencies of the case's engine "
               "class (the efficiencies of costlib's in-sample prediction), so their errors show their FLOP and byte "
-              "accounting; costlib's leave-one-out prediction refits the bands without the case, the honest figure.", "",
+              "accounting; costlib's leave-one-out prediction refits the bands without the case, the honest figure. Served "
+              "formats the peers cannot express (GGUF, EXL2, GPTQ) are given to them as costlib's storage precision "
+              "(gguf-q4_0 and exl2-3.0 as int4, gguf-q6_k as int8), so their weight bytes are off by the difference in "
+              "bits per weight.", "",
               md_table(["tool", "median absolute error", "cases answered", "within ±25%"],
                        [[label, f"{s[k]['median_abs_error']:.0%}" if s[k]["median_abs_error"] is not None else "n/a",
                          f"{s[k]['cases']}/{pub['total']}", s[k]["within_25pct"]] for k, label in names if k in s]), ""]

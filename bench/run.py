@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 import tempfile
 import time
@@ -65,6 +64,10 @@ IMPORT_FIXES = [
     "tight bounding box with every tick label drawn, SVG text converted to paths, PNG at 150 dpi), not by "
     "costlib's physics: compute the tight bbox once (`fig.get_tightbbox(...)`) and pass it to both savefig "
     "calls, and consider dpi 100 for the PNG download: owner of costlib/explore.py (layering/present).",
+    "The serving-capacity sweep (`serving.capacity_sweep`) spends its largest share in `np.full(shape, "
+    "'throughput', dtype=object)`: the binding constraint as an array of Python strings. Return it as small integer "
+    "codes (np.int8 with a names tuple, as the planner's table already stores it) and the sweep loses that share: "
+    "owner of costlib/serving.py (serve).",
     "Cells that loop over `estimate_inference` (06's serving profile: 85 calls) are bound by the per-call cost "
     "of the full estimate: serve's scalar fast path; heavy sweeps reused by a figure and an explorer (02's batch "
     "sweep, 03's fine-tuning panels) can be wrapped in `costlib.cache.memo` (keyed by the sweep's inputs).",
