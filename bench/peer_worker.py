@@ -1,11 +1,11 @@
-"""Runs inside bench/.peer-venv (llm-analysis and its pins), never inside the book's .venv.
+"""Runs inside bench/.peer-venv (llm-analysis and its pins; bench/genz_worker.py is the GenZ twin), never inside the book's .venv.
 
 Reads a JSON list of configurations on stdin, evaluates each with llm-analysis, and prints a JSON
 list of results on stdout: the peer's answer, the quantities needed to explain a difference
 (parameter count, FLOPs per token, prefill/decode split) and the wall time of one evaluation
 (median of ``repeats`` timed calls after one untimed warm-up call).
 
-The architectures come from costlib's models.csv (sent by bench/run.py), so both tools see the
+The architectures come from costlib's models.csv (sent by bench/peers.py), so both tools see the
 same model. llm-analysis has a two-matrix MLP, so the gated (SwiGLU/GeGLU) MLP is passed as
 ``ffn_embed_dim = 1.5 * ffn_dim``: two matrices of that width hold the same parameters as three
 of ``ffn_dim``. No network: ModelConfig and GPUConfig are built here, never fetched.
@@ -50,12 +50,19 @@ def gpu_config(g: dict) -> GPUConfig:
         intra_node_bandwidth_in_GB_per_sec=g["interconnect_gb_s"] / 2,
         intra_node_min_message_latency=8e-6,
         peak_fp16_TFLOPS=g["bf16_tflops"],
+        peak_i8_TFLOPS=g.get("eight_bit_tflops"),  # None -> llm-analysis's own 2x fp16
     )
+
+
+# Weight/activation formats of costlib's precisions: fp8 (TensorRT-LLM) computes in 8 bits; llama.cpp's
+# int8/int4 and bitsandbytes' int4 keep 16-bit math on dequantized weights.
+DTYPES = {"bf16": "w16a16e16", "fp16": "w16a16e16", "fp8": "w8a8e16", "int8": "w8a16e16", "int4": "w4a16e16"}
+KV_BYTES = {"bf16": 2, "fp16": 2, "fp8": 1, "int8": 1}
 
 
 def evaluate(cfg: dict) -> dict:
     mc, gc = model_config(cfg["model"]), gpu_config(cfg["gpu"])
-    dtype = get_dtype_config_by_name("w16a16e16")
+    dtype = get_dtype_config_by_name(DTYPES[cfg.get("precision", "bf16")])
     if cfg["kind"] == "train":
         a = LLMAnalysis(mc, gc, dtype, ParallelismConfig(tp_size=1, pp_size=1, dp_size=cfg["gpus"]),
                         flops_efficiency=cfg["mfu"], hbm_memory_efficiency=cfg.get("hbm_efficiency", 0.9))
@@ -71,7 +78,8 @@ def evaluate(cfg: dict) -> dict:
     a = LLMAnalysis(mc, gc, dtype, ParallelismConfig(tp_size=cfg["gpus"], pp_size=1, dp_size=1),
                     flops_efficiency=cfg["compute_utilization"], hbm_memory_efficiency=cfg["bandwidth_utilization"])
     s = a.inference(batch_size_per_gpu=cfg["batch"], seq_len=cfg["prompt_tokens"],
-                    num_tokens_to_generate=cfg["output_tokens"], use_kv_cache=True)
+                    num_tokens_to_generate=cfg["output_tokens"], use_kv_cache=True,
+                    kv_cache_dtype_bytes=KV_BYTES[cfg.get("kv_precision", "fp16")])
     return {
         "value_s": float(s["total_latency"]),
         "prefill_s": float(s["prefill_latency"]),
@@ -89,11 +97,12 @@ def main() -> int:
         try:
             result = evaluate(cfg)  # warm-up and the answer
             times = []
-            for _ in range(repeats):
+            for _ in range(repeats if cfg.get("time", True) else 0):
                 t0 = time.perf_counter()
                 evaluate(cfg)
                 times.append(time.perf_counter() - t0)
-            result["time_s"] = statistics.median(times)
+            if times:
+                result["time_s"] = statistics.median(times)
         except Exception as exc:  # report, never hide: the harness prints it
             result = {"error": f"{type(exc).__name__}: {exc}"}
         result["key"] = cfg["key"]
