@@ -115,7 +115,7 @@ def section_weight(html: str | None) -> dict:
 
 def section_planner() -> dict:
     """The planner's page explorer and its precomputed table, guarded (the "planner" helper's
-    costlib/planner.py and costlib/explore_planner.py, being written in parallel):
+    costlib/planner.py and costlib/present/explore_planner.py, being written in parallel):
 
     - explorer: ``explore_planner.planner_html()`` (the page's HTML from the precomputed capacity
       table: what the notebook cell builds), first build and median of 3, and its size;
@@ -125,7 +125,7 @@ def section_planner() -> dict:
       last model of the grid), with a cumulative profile of one model's slice.
     """
     try:
-        from costlib import explore_planner as ep
+        from costlib.present import explore_planner as ep
     except ImportError as exc:
         ep, ep_err = None, str(exc)
     try:
@@ -133,7 +133,7 @@ def section_planner() -> dict:
     except ImportError as exc:
         pl, pl_err = None, str(exc)
     if ep is None and pl is None:
-        return {"na": f"costlib.planner / costlib.explore_planner not on this commit ({pl_err})"}
+        return {"na": f"costlib.planner / costlib.present.explore_planner not on this commit ({pl_err})"}
     res: dict = {}
     if ep is not None and callable(getattr(ep, "planner_html", None)):
         try:
@@ -151,7 +151,7 @@ def section_planner() -> dict:
         except Exception as exc:
             res["explorer_na"] = f"planner_html() raised {type(exc).__name__}: {exc}"
     else:
-        res["explorer_na"] = "costlib.explore_planner.planner_html not available"
+        res["explorer_na"] = "costlib.present.explore_planner.planner_html not available"
     grid = getattr(ep, "GRID", None) if ep is not None else None
     if pl is not None and callable(getattr(pl, "capacity_table", None)) and grid:
         try:
