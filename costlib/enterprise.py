@@ -187,15 +187,68 @@ class Scenario:
 # YAML: node tree with line numbers -> plain data + a map from field path to line
 
 
+MAX_SCENARIO_BYTES = 256 * 1024
+"""Largest scenario file read (the shipped examples are under 10 KB; a bigger file is refused before parsing)."""
+MAX_TASK_TYPES = 64
+"""Most task types a scenario may declare (each costs a serving search per self-hosted option)."""
+MAX_OPTIONS = 64
+"""Most options a scenario may declare."""
+MAX_YAML_DEPTH = 32
+"""Deepest nesting of YAML mappings and lists read (a scenario needs 5)."""
+_PLAIN_TAGS = {"tag:yaml.org,2002:" + t for t in ("str", "int", "float", "bool", "null", "timestamp", "map", "seq")}
+
+
+def _yaml_loader(file: str):
+    """A safe YAML loader that refuses anchors and aliases (no expansion bombs, no self-references),
+    nesting deeper than :data:`MAX_YAML_DEPTH` and tags other than YAML's plain types."""
+    import yaml
+    from yaml.events import AliasEvent, CollectionStartEvent, ScalarEvent
+
+    class Loader(yaml.SafeLoader):
+        _depth = 0
+
+        def compose_node(self, parent, index):
+            event = self.peek_event()
+            line = event.start_mark.line + 1 if event.start_mark is not None else None
+            if isinstance(event, AliasEvent):
+                raise ScenarioError(file, line, "yaml", f"an alias (*{event.anchor})",
+                                    "plain YAML without anchors (&name) or aliases (*name): write each value out")
+            if isinstance(event, (ScalarEvent, CollectionStartEvent)) and event.anchor is not None:
+                raise ScenarioError(file, line, "yaml", f"an anchor (&{event.anchor})",
+                                    "plain YAML without anchors (&name) or aliases (*name): write each value out")
+            if isinstance(event, CollectionStartEvent):
+                self._depth += 1
+                if self._depth > MAX_YAML_DEPTH:
+                    raise ScenarioError(file, line, "yaml", f"nesting deeper than {MAX_YAML_DEPTH} levels",
+                                        f"at most {MAX_YAML_DEPTH} levels of mappings and lists")
+                try:
+                    return super().compose_node(parent, index)
+                finally:
+                    self._depth -= 1
+            return super().compose_node(parent, index)
+
+    return Loader
+
+
 def _compose(text: str, file: str):
     import yaml
 
+    loader = None
     try:
-        return yaml.compose(text, Loader=yaml.SafeLoader)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
+        loader = _yaml_loader(file)(text)
+        return loader.get_single_node()
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark is not None else None
-        raise ScenarioError(file, line, "yaml", getattr(exc, "problem", str(exc)), "valid YAML") from None
+        raise ScenarioError(file, line, "yaml", " ".join(str(exc.problem or exc).split()), "valid YAML") from None
+    except yaml.reader.ReaderError as exc:  # a control character or bad byte in the text
+        line = text.count("\n", 0, exc.position) + 1 if isinstance(text, str) else None
+        raise ScenarioError(file, line, "yaml", f"the character U+{exc.character:04X}" if isinstance(exc.character, int) else f"the byte {exc.character!r}", "printable UTF-8 text") from None
+    except yaml.YAMLError as exc:
+        raise ScenarioError(file, None, "yaml", " ".join(str(exc).split()), "valid YAML") from None
+    finally:
+        if loader is not None:
+            loader.dispose()
 
 
 def _to_data(node, path: str, lines: dict[str, int], file: str):
@@ -203,11 +256,14 @@ def _to_data(node, path: str, lines: dict[str, int], file: str):
     from yaml.constructor import SafeConstructor
 
     lines[path] = node.start_mark.line + 1
+    if node.tag not in _PLAIN_TAGS:
+        raise ScenarioError(file, node.start_mark.line + 1, path or "<top>", f"the tag {node.tag}",
+                            "plain YAML values (strings, numbers, booleans, lists, mappings) without tags")
     if isinstance(node, yaml.MappingNode):
         out: dict[str, Any] = {}
         for key_node, value_node in node.value:
-            if not isinstance(key_node, yaml.ScalarNode):
-                raise ScenarioError(file, key_node.start_mark.line + 1, path or "<top>", "a complex key", "plain keys")
+            if not isinstance(key_node, yaml.ScalarNode) or key_node.tag not in _PLAIN_TAGS:
+                raise ScenarioError(file, key_node.start_mark.line + 1, path or "<top>", "a complex or tagged key", "plain keys")
             key = str(key_node.value)
             sub = f"{path}.{key}" if path else key
             if key in out:
@@ -218,7 +274,11 @@ def _to_data(node, path: str, lines: dict[str, int], file: str):
         return out
     if isinstance(node, yaml.SequenceNode):
         return [_to_data(item, f"{path}[{i}]", lines, file) for i, item in enumerate(node.value)]
-    return SafeConstructor().construct_object(node)
+    try:
+        return SafeConstructor().construct_object(node)
+    except (yaml.YAMLError, ValueError, OverflowError) as exc:  # e.g. a timestamp like 2024-13-45
+        raise ScenarioError(file, node.start_mark.line + 1, path or "<top>", node.value,
+                            f"a valid value ({' '.join(str(exc).split())[:80]})") from None
 
 
 class _Reader:
@@ -260,8 +320,14 @@ class _Reader:
                 data = parse_quantity(data, path)
             except InputError:
                 self.fail(path, data, "a number (7e9, 100M, 2.5k are accepted)")
-        if isinstance(data, bool) or not isinstance(data, (int, float)) or not math.isfinite(data):
+        if isinstance(data, bool) or not isinstance(data, (int, float)):
             self.fail(path, data, "a number")
+        try:
+            finite = math.isfinite(data)
+        except OverflowError:  # an integer beyond float range
+            finite = False
+        if not finite:
+            self.fail(path, data, "a finite number")
         v = float(data)
         if (v <= minimum) if strict else (v < minimum):
             what = {0.0: "volume, price, count or share"}.get(minimum, "value")
@@ -296,11 +362,38 @@ class _Reader:
 SHARE = {"maximum": 1.0}
 
 
+def _check_replica_fits(rd: _Reader, p: str, model_id: str, device, precision: str, gpus: int, tasks) -> None:
+    """A self-hosted replica must hold the model at batch 1 and the longest task's context, and the context must be
+    within the model's maximum; else a one-line error naming the field (reason ``does-not-fit`` / ``context``)."""
+    from .memory import inference_memory
+    from .models import get_model
+    from .validate import context_within
+
+    model = get_model(model_id)
+    context = max(int(round(t.prompt_tokens.high + t.output_tokens.high)) for t in tasks)
+    longest = max(tasks, key=lambda t: t.prompt_tokens.high + t.output_tokens.high)
+    try:
+        context_within(model, context, f"workload.tasks.{longest.name} (prompt_tokens + output_tokens)")
+    except InputError as exc:
+        rd.fail(f"workload.tasks.{longest.name}.prompt_tokens", f"{context} tokens of prompt + output (high)",
+                f"{exc.allowed} for option {p} ({model.id})")
+    try:
+        need = inference_memory(model, precision, context, 1, gpus=gpus).total_gb
+    except InputError as exc:
+        rd.fail(f"{p}.gpus_per_replica", gpus, exc.allowed)
+    if need > device.memory_gb:
+        rd.fail(f"{p}.gpus_per_replica", gpus,
+                f"enough GPUs to hold {model.id} ({precision}, {context:,}-token context, batch 1): needs {need:,.1f} GB per GPU "
+                f"on {gpus} x {device.id} with {device.memory_gb:,.1f} GB each (reason: does-not-fit; more GPUs per replica, "
+                "a smaller precision or a larger GPU)")
+
+
 def scenario_from_dict(data: Mapping, *, file: str = "<scenario>", lines: Mapping[str, int] | None = None) -> Scenario:
     """Validate plain data (as from YAML) into a :class:`Scenario`; errors name the field (and line)."""
     from .hardware import get_device
     from .models import get_model
     from .prices import get_api_price, gpu_price_band
+    from .inference import PRECISIONS as SERVING_PRECISIONS
     from .units import PRECISIONS
 
     rd = _Reader(file, lines)
@@ -314,6 +407,8 @@ def scenario_from_dict(data: Mapping, *, file: str = "<scenario>", lines: Mappin
     tasks_data = w["tasks"]
     if not isinstance(tasks_data, dict) or not tasks_data:
         rd.fail("workload.tasks", tasks_data, "a mapping of task name -> {requests_per_user_per_day, prompt_tokens, output_tokens}")
+    if len(tasks_data) > MAX_TASK_TYPES:
+        rd.fail("workload.tasks", f"{len(tasks_data)} task types", f"at most {MAX_TASK_TYPES} task types (merge similar tasks)")
     tasks = []
     for tname, t in tasks_data.items():
         p = f"workload.tasks.{tname}"
@@ -340,6 +435,8 @@ def scenario_from_dict(data: Mapping, *, file: str = "<scenario>", lines: Mappin
     opts_data = top["options"]
     if not isinstance(opts_data, list) or not opts_data:
         rd.fail("options", opts_data, "a list of options (kind: api | self_hosted | hybrid)")
+    if len(opts_data) > MAX_OPTIONS:
+        rd.fail("options", f"{len(opts_data)} options", f"at most {MAX_OPTIONS} options")
     options: list[Option] = []
     names: list[str] = []
     for i, o in enumerate(opts_data):
@@ -375,8 +472,9 @@ def scenario_from_dict(data: Mapping, *, file: str = "<scenario>", lines: Mappin
             except InputError as exc:
                 rd.fail(f"{p}.gpu", o["gpu"], exc.allowed)
             precision = str(o.get("precision", "bf16"))
-            if precision not in PRECISIONS:
-                rd.fail(f"{p}.precision", precision, "one of " + ", ".join(PRECISIONS))
+            if precision not in SERVING_PRECISIONS:
+                extra = " (fp32 is a training precision; serve in bf16)" if precision in PRECISIONS else ""
+                rd.fail(f"{p}.precision", precision, "a serving precision, one of " + ", ".join(SERVING_PRECISIONS) + extra)
             offer = str(o.get("offer", "on-demand"))
             if "price_usd_per_gpu_hour" in o:
                 price = rd.band(o["price_usd_per_gpu_hour"], f"{p}.price_usd_per_gpu_hour", strict=True)
@@ -405,12 +503,15 @@ def scenario_from_dict(data: Mapping, *, file: str = "<scenario>", lines: Mappin
                     finetune_gpu=ft_gpu,
                     finetune_runs_per_year=rd.number(o.get("finetune_runs_per_year", 1.0), f"{p}.finetune_runs_per_year"),
                 )
+            gpus_per_replica = int(rd.number(o.get("gpus_per_replica", 1), f"{p}.gpus_per_replica", minimum=1, whole=True))
+            if thr is None:  # the serving model sizes this option: it must fit, else say so here (not "latency budget")
+                _check_replica_fits(rd, p, str(o["model"]), device, precision, gpus_per_replica, tasks)
             opt = SelfHostedOption(
                 name=rd.text(o["name"], f"{p}.name"), model=str(o["model"]), gpu=device.id, precision=precision,
                 offer=offer, price_usd_per_gpu_hour=price, label=str(o.get("label", "")),
                 utilization=rd.band(o.get("utilization", 0.5), f"{p}.utilization", strict=True, **SHARE),
                 throughput_tokens_per_s=None if thr is None else rd.band(thr, f"{p}.throughput_tokens_per_s", strict=True),
-                gpus_per_replica=int(rd.number(o.get("gpus_per_replica", 1), f"{p}.gpus_per_replica", minimum=1, whole=True)),
+                gpus_per_replica=gpus_per_replica,
                 min_replicas=int(rd.number(o.get("min_replicas", 1), f"{p}.min_replicas", minimum=1, whole=True)),
                 hours_per_day=rd.number(o.get("hours_per_day", 24), f"{p}.hours_per_day", strict=True, maximum=24),
                 finetune_usd=rd.band(o.get("finetune_usd", 0.0), f"{p}.finetune_usd"),
@@ -449,7 +550,15 @@ def scenario_from_dict(data: Mapping, *, file: str = "<scenario>", lines: Mappin
 
 
 def parse_scenario(text: str, file: str = "<scenario>") -> Scenario:
-    """Parse and validate YAML text; errors name the file, line and field."""
+    """Parse and validate YAML text; errors name the file, line and field.
+
+    Refused with one line: text over :data:`MAX_SCENARIO_BYTES`, anchors and aliases, nesting deeper than
+    :data:`MAX_YAML_DEPTH`, tags, more than :data:`MAX_TASK_TYPES` task types or :data:`MAX_OPTIONS` options.
+    """
+    if not isinstance(text, str):
+        raise ScenarioError(file, None, "scenario", type(text).__name__, "YAML text (a str)")
+    if len(text) > MAX_SCENARIO_BYTES:
+        raise ScenarioError(file, None, "scenario", f"{len(text):,} characters", f"at most {MAX_SCENARIO_BYTES:,} characters")
     node = _compose(text, file)
     if node is None:
         raise ScenarioError(file, 1, "name", "an empty file", "a scenario with name, workload and options")
@@ -458,14 +567,49 @@ def parse_scenario(text: str, file: str = "<scenario>") -> Scenario:
     return scenario_from_dict(data, file=file, lines=lines)
 
 
+def _scenario_path(path: str | Path) -> Path:
+    """The file behind ``path`` (a path or the name of a shipped example); one-line errors for the rest."""
+    known = "an existing YAML file or one of " + ", ".join(example_scenarios())
+    if isinstance(path, Path):
+        text = str(path)
+    elif isinstance(path, str):
+        text = path
+    else:
+        raise InputError("scenario", path, known)
+    if not text.strip():
+        raise InputError("scenario", text, "a scenario name or path, not an empty string: " + known)
+    p = Path(text)
+    try:
+        if not p.exists() and not p.suffix and "/" not in text and (SCENARIO_DIR / f"{p.name}.yaml").is_file():
+            p = SCENARIO_DIR / f"{p.name}.yaml"
+        if p.is_dir():
+            raise InputError("scenario", text, "a YAML file, not a directory: " + known)
+        if not p.is_file():
+            raise InputError("scenario", text, known)
+    except OSError as exc:  # a name too long, a permission problem
+        raise InputError("scenario", text, f"a readable file ({exc.strerror or exc})") from None
+    return p
+
+
 def load_scenario(path: str | Path) -> Scenario:
-    """Load a scenario YAML file (a path, or the name of a shipped example such as ``sdlc_assistant``)."""
-    p = Path(path)
-    if not p.exists() and not p.suffix and (SCENARIO_DIR / f"{p.name}.yaml").exists():
-        p = SCENARIO_DIR / f"{p.name}.yaml"
-    if not p.exists():
-        raise InputError("scenario", str(path), "an existing YAML file or one of " + ", ".join(example_scenarios()))
-    return parse_scenario(p.read_text(encoding="utf-8"), file=p.name)
+    """Load a scenario YAML file (a path, or the name of a shipped example such as ``sdlc_assistant``).
+
+    The file must be UTF-8 and at most :data:`MAX_SCENARIO_BYTES`; see :func:`parse_scenario` for what else is refused.
+    """
+    p = _scenario_path(path)
+    try:
+        size = p.stat().st_size
+        if size > MAX_SCENARIO_BYTES:
+            raise ScenarioError(p.name, None, "scenario", f"a file of {size:,} bytes", f"at most {MAX_SCENARIO_BYTES:,} bytes")
+        raw = p.read_bytes()
+    except OSError as exc:
+        raise InputError("scenario", str(path), f"a readable file ({exc.strerror or exc})") from None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw.count(b"\n", 0, exc.start) + 1
+        raise ScenarioError(p.name, line, "encoding", f"the byte 0x{raw[exc.start]:02x}", "UTF-8 text") from None
+    return parse_scenario(text.removeprefix("\ufeff"), file=p.name)
 
 
 def example_scenarios() -> list[str]:

@@ -713,8 +713,13 @@ __all__ = [
 
 # --- validation against published figures -------------------------------------------------------
 
-LLAMA_65B = get_model("llama-65b")
-"""LLaMA-65B, the QLoRA paper's model (catalog row llama-65b)."""
+def __getattr__(name):  # LLAMA_65B is read from the catalog on first use, not at import
+    if name == "LLAMA_65B":
+        return get_model("llama-65b")
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+# LLAMA_65B: LLaMA-65B, the QLoRA paper's model (catalog row llama-65b).
 
 _PUBLISHED_SCHEMA = None
 

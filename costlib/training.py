@@ -108,8 +108,13 @@ ALPACA_GPU = "a100-80gb"
 ALPACA_GPUS = 8
 ALPACA_HOURS = 3.0
 """Alpaca 7B: "fine-tuning a 7B LLaMA model took 3 hours on 8 80GB A100s" (tatsu-lab/stanford_alpaca README)."""
-LLAMA_65B = get_model("llama-65b")
-"""The model QLoRA's headline claim is about (catalog row llama-65b, LLaMA paper Table 2)."""
+def __getattr__(name):  # LLAMA_65B is read from the catalog on first use, not at import
+    if name == "LLAMA_65B":
+        return get_model("llama-65b")
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+# LLAMA_65B: The model QLoRA's headline claim is about (catalog row llama-65b, LLaMA paper Table 2).
 QLORA_PAPER_MICROBATCH = (1, 512)
 """Sequences x tokens per micro-batch assumed for the 65B single-GPU claim (the QLoRA Guanaco runs use
 source length 512-1024 and per-device batch 1 with gradient accumulation; artidoro/qlora scripts/finetune_guanaco_65b.sh)."""

@@ -87,3 +87,43 @@ def choice(name: str, value: str, options: Iterable[str]) -> str:
     if value not in options:
         raise InputError(name, value, "one of " + ", ".join(options))
     return value
+
+
+def context_within(model, tokens, parameter: str = "context", *, allow_longer: bool = False) -> ArrayLike:
+    """Tokens per sequence (prompt + output, or a KV-cache length) within ``model.max_context``.
+
+    A model known only by its parameter count has no maximum and passes. ``allow_longer=True`` (a CLI's
+    ``--allow-long-context``) admits a longer context; the caller should then warn that the model was not
+    trained on it (RoPE scaling or a sliding window is the user's claim, not the catalog's).
+    Shared by the memory, inference, serving and training paths so the rule and the message are one.
+    """
+    arr = non_negative(parameter, tokens)
+    limit = getattr(model, "max_context", None) if not type(model).__name__ == "_ParamsOnly" else None
+    if limit and not allow_longer:
+        ok = np.asarray(arr) <= limit
+        if not np.all(ok):
+            raise InputError(parameter, _first_bad(arr, ok),
+                             f"at most {limit:,} tokens, the maximum context of {getattr(model, 'id', 'the model')} "
+                             "(its max_position_embeddings)")
+    return arr
+
+
+def count(name: str, value, minimum: int = 1) -> int:
+    """A single whole count (samples, replicas, batch) as an int: 1.9, 0 or -5 is an error, never truncated."""
+    if isinstance(value, bool) or value is None:
+        raise InputError(name, value, f"a whole number >= {minimum}")
+    try:
+        x = float(value)
+    except (TypeError, ValueError):
+        raise InputError(name, value, f"a whole number >= {minimum}") from None
+    if not np.isfinite(x) or x != int(x) or x < minimum:
+        shown = int(x) if np.isfinite(x) and x == int(x) else value
+        raise InputError(name, shown, f"a whole number >= {minimum}")
+    return int(x)
+
+
+def identifier(name: str, value, hint: str = "") -> str:
+    """A non-empty id (model, GPU, claim): ``''`` or blanks is an error, not "everything"."""
+    if not isinstance(value, str) or not value.strip():
+        raise InputError(name, value, "a non-empty id" + (f" ({hint})" if hint else ""))
+    return value

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from .. import optimizations as opt
-from . import emit, quantity
+from . import emit, quantity, whole_number
 
 
 def register(subparsers) -> None:
@@ -39,15 +39,16 @@ def speculative_payload(alpha, gamma, c) -> dict:
 
 
 def run_speculative(args) -> None:
-    payload = speculative_payload(args.alpha, args.gamma, args.c)
+    payload = speculative_payload(args.alpha, whole_number("gamma", args.gamma), args.c)
     emit(args, payload, lambda p: (
         f"{p['expected_tokens_per_call']:.4f} tokens per target call; speed-up {p['speedup']:.3f}x; "
         f"arithmetic x{p['ops_factor']:.3f}; best gamma {p['optimal_gamma']} ({p['optimal_speedup']:.3f}x)"))
 
 
 def run_quantize(args) -> None:
-    q = opt.quantization_effect(args.model, args.gpu, args.precision, batch=int(args.batch),
-                                prompt_tokens=int(args.prompt_tokens), output_tokens=int(args.output_tokens))
+    q = opt.quantization_effect(args.model, args.gpu, args.precision, batch=whole_number("batch", args.batch),
+                                prompt_tokens=whole_number("prompt_tokens", args.prompt_tokens),
+                                output_tokens=whole_number("output_tokens", args.output_tokens))
     band = q.quality_ppl_ratio
     payload = {
         "model": q.model, "gpu": q.gpu, "precision": q.precision, "baseline": q.baseline,
