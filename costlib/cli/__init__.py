@@ -41,9 +41,32 @@ class UsageError(Exception):
     """Raised instead of argparse's print-usage-and-exit, so the CLI prints one line."""
 
 
+_NEGATIVE_NUMBER = re.compile(r"^-(?:\d+\.?\d*(?:e[+-]?\d+)?[kmbgtp]?|\.\d+(?:e[+-]?\d+)?|inf|infinity|nan)$", re.IGNORECASE)
+"""Values like -1e9, -7B, -inf are read as (bad) values of the option before them, so the error names the rule,
+not "expected one argument"."""
+
+
 class Parser(argparse.ArgumentParser):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._negative_number_matcher = _NEGATIVE_NUMBER
+
     def error(self, message):  # one line, exit 2 (handled in main)
         raise UsageError(f"{self.prog}: {message}")
+
+    def _get_value(self, action, arg_string):  # say what is allowed, not only "invalid int value"
+        try:
+            return super()._get_value(action, arg_string)
+        except argparse.ArgumentError:
+            if action.choices:
+                allowed = "choose from " + ", ".join(map(str, action.choices))
+            elif action.type is int:
+                allowed = "a whole number"
+            elif action.type is float:
+                allowed = "a number"
+            else:
+                raise
+            raise argparse.ArgumentError(action, f"{arg_string!r} is not allowed: {allowed}") from None
 
 
 def quantity(parameter: str):
@@ -111,7 +134,8 @@ def resolve_model(args, parameter: str = "model"):
 _SUBPARSERS: dict = {}
 """Subcommand name -> its parser (filled by :func:`build_parser`; ``--explain`` rebuilds the command from it)."""
 
-_NONFINITE_TEXT = re.compile(r"(?<![A-Za-z0-9_])[-+]?(?:nan|inf(?:inity)?)(?![A-Za-z0-9_])", re.IGNORECASE)
+_NONFINITE_TEXT = re.compile(r"(?<![A-Za-z0-9_.])[-+]?(?:nan|inf)(?![A-Za-z0-9_])")
+"""How Python and numpy print a non-finite float (lower case; "Infinity Fabric" in a note is left alone)."""
 
 
 def _why(value: float) -> str:
