@@ -198,52 +198,77 @@ MAX_YAML_DEPTH = 32
 _PLAIN_TAGS = {"tag:yaml.org,2002:" + t for t in ("str", "int", "float", "bool", "null", "timestamp", "map", "seq")}
 
 
-def _yaml_loader(file: str):
-    """A safe YAML loader that refuses anchors and aliases (no expansion bombs, no self-references),
-    nesting deeper than :data:`MAX_YAML_DEPTH` and tags other than YAML's plain types."""
-    import yaml
-    from yaml.events import AliasEvent, CollectionStartEvent, ScalarEvent
+MAX_YAML_NODES = 20_000
+"""Most YAML values (scalars, lists, mappings) read; a shipped scenario has a few hundred."""
+_COUNTED = {("workload", "tasks"): (MAX_TASK_TYPES, "task types", "merge similar tasks"), ("options",): (MAX_OPTIONS, "options", "")}
 
-    class Loader(yaml.SafeLoader):
-        _depth = 0
 
-        def compose_node(self, parent, index):
-            event = self.peek_event()
-            line = event.start_mark.line + 1 if event.start_mark is not None else None
-            if isinstance(event, AliasEvent):
-                raise ScenarioError(file, line, "yaml", f"an alias (*{event.anchor})",
-                                    "plain YAML without anchors (&name) or aliases (*name): write each value out")
-            if isinstance(event, (ScalarEvent, CollectionStartEvent)) and event.anchor is not None:
-                raise ScenarioError(file, line, "yaml", f"an anchor (&{event.anchor})",
-                                    "plain YAML without anchors (&name) or aliases (*name): write each value out")
-            if isinstance(event, CollectionStartEvent):
-                self._depth += 1
-                if self._depth > MAX_YAML_DEPTH:
-                    raise ScenarioError(file, line, "yaml", f"nesting deeper than {MAX_YAML_DEPTH} levels",
-                                        f"at most {MAX_YAML_DEPTH} levels of mappings and lists")
-                try:
-                    return super().compose_node(parent, index)
-                finally:
-                    self._depth -= 1
-            return super().compose_node(parent, index)
+def _refuse_expansion(loader, file: str) -> None:
+    """Walk the YAML events (no nodes built, nothing expanded) and refuse anchors, aliases, deep nesting,
+    more than :data:`MAX_YAML_NODES` values and more task types or options than allowed, at the line where it happens."""
+    from yaml.events import AliasEvent, CollectionEndEvent, CollectionStartEvent, MappingStartEvent, ScalarEvent
 
-    return Loader
+    stack: list[list] = []  # per open collection: [is_mapping, next_is_key, last_key, children, path]
+    nodes = 0
+    while loader.check_event():
+        event = loader.get_event()
+        line = event.start_mark.line + 1 if event.start_mark is not None else None
+        if isinstance(event, AliasEvent):
+            raise ScenarioError(file, line, "yaml", f"an alias (*{event.anchor})",
+                                "plain YAML without anchors (&name) or aliases (*name): write each value out")
+        if isinstance(event, CollectionEndEvent):
+            stack.pop()
+            continue
+        if not isinstance(event, (ScalarEvent, CollectionStartEvent)):
+            continue
+        if event.anchor is not None:
+            raise ScenarioError(file, line, "yaml", f"an anchor (&{event.anchor})",
+                                "plain YAML without anchors (&name) or aliases (*name): write each value out")
+        nodes += 1
+        if nodes > MAX_YAML_NODES:
+            raise ScenarioError(file, line, "yaml", f"more than {MAX_YAML_NODES:,} values", f"at most {MAX_YAML_NODES:,} values")
+        parent = stack[-1] if stack else None
+        is_key = bool(parent and parent[0] and parent[1])
+        if parent is not None:
+            if is_key or not parent[0]:
+                parent[3] += 1
+                limit = _COUNTED.get(parent[4])
+                if limit and parent[3] > limit[0]:
+                    what = ".".join(parent[4])
+                    raise ScenarioError(file, line, what, f"more than {limit[0]} {limit[1]}",
+                                        f"at most {limit[0]} {limit[1]}" + (f" ({limit[2]})" if limit[2] else ""))
+            if parent[0]:
+                parent[1] = not parent[1]
+                if is_key:
+                    parent[2] = event.value if isinstance(event, ScalarEvent) else None
+        if isinstance(event, CollectionStartEvent):
+            if len(stack) >= MAX_YAML_DEPTH:
+                raise ScenarioError(file, line, "yaml", f"nesting deeper than {MAX_YAML_DEPTH} levels",
+                                    f"at most {MAX_YAML_DEPTH} levels of mappings and lists")
+            path = () if parent is None else parent[4] + ((parent[2] if parent[0] else "[]"),)
+            stack.append([isinstance(event, MappingStartEvent), True, None, 0, tuple(str(k) for k in path)])
 
 
 def _compose(text: str, file: str):
+    """The YAML node tree of ``text`` (safe loader, libyaml when available) after :func:`_refuse_expansion`."""
     import yaml
 
+    Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     loader = None
     try:
-        loader = _yaml_loader(file)(text)
+        loader = Loader(text)
+        _refuse_expansion(loader, file)
+        loader.dispose()
+        loader = Loader(text)
         return loader.get_single_node()
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark is not None else None
         raise ScenarioError(file, line, "yaml", " ".join(str(exc.problem or exc).split()), "valid YAML") from None
     except yaml.reader.ReaderError as exc:  # a control character or bad byte in the text
-        line = text.count("\n", 0, exc.position) + 1 if isinstance(text, str) else None
-        raise ScenarioError(file, line, "yaml", f"the character U+{exc.character:04X}" if isinstance(exc.character, int) else f"the byte {exc.character!r}", "printable UTF-8 text") from None
+        line = text.count("\n", 0, exc.position) + 1 if isinstance(text, str) and isinstance(exc.position, int) else None
+        char = f"the character U+{exc.character:04X}" if isinstance(exc.character, int) else f"the byte {exc.character!r}"
+        raise ScenarioError(file, line, "yaml", char, "printable UTF-8 text") from None
     except yaml.YAMLError as exc:
         raise ScenarioError(file, None, "yaml", " ".join(str(exc).split()), "valid YAML") from None
     finally:

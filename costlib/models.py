@@ -369,8 +369,8 @@ def from_hf_config(path: str | Path, model_id: str | None = None) -> ModelSpec:
             if d % heads:
                 c.fail("num_attention_heads", heads, f"a divisor of hidden_size ({d}), or give head_dim")
             head_dim = d // heads
-    window = c.int("sliding_window")
-    sliding = window if (window and c.bool("use_sliding_window", True)) else None
+    window, use_window = c.int("sliding_window"), c.bool("use_sliding_window", True)
+    sliding = window if (window and use_window) else None
     max_context = c.int("max_position_embeddings", default=4096)
     name_or_path = c.str("_name_or_path")
     spec = ModelSpec(
