@@ -88,6 +88,8 @@ def command_line(subparser: argparse.ArgumentParser, args: argparse.Namespace, n
         if dest in FORMAT_OPTIONS or isinstance(action, argparse._HelpAction) or dest == argparse.SUPPRESS:
             continue
         value = getattr(args, dest, None)
+        if hasattr(value, "total_params"):  # --model resolved from --config PATH: the path is written instead
+            continue
         if not action.option_strings:
             if value is not None:
                 positionals.append(_fmt_number(value))
@@ -119,7 +121,8 @@ def _model_input(model_id: str) -> dict:
 
     m = get_model(model_id)
     return {"name": f"model {m.id}: total / active parameters", "value": [m.total_params, m.active_params],
-            "unit": "parameters", "source": f"models.csv: {m.source}", "as_of": m.as_of}
+            "unit": "parameters", "as_of": m.as_of or None,
+            "source": f"models.csv: {m.source}" if m.as_of else f"your config.json (--config): {m.source}"}
 
 
 def _device(gpu_id: str):

@@ -92,9 +92,10 @@ def choice(name: str, value: str, options: Iterable[str]) -> str:
 def context_within(model, tokens, parameter: str = "context", *, allow_longer: bool = False) -> ArrayLike:
     """Tokens per sequence (prompt + output, or a KV-cache length) within ``model.max_context``.
 
-    A model known only by its parameter count has no maximum and passes. ``allow_longer=True`` (a CLI's
-    ``--allow-long-context``) admits a longer context; the caller should then warn that the model was not
-    trained on it (RoPE scaling or a sliding window is the user's claim, not the catalog's).
+    A model known only by its parameter count has no maximum and passes. ``allow_longer=True`` admits a longer
+    context; the caller should then warn that the model was not trained on it (RoPE scaling or a sliding window
+    is the user's claim, not the catalog's). On the CLI a longer context comes from ``--config`` with a
+    config.json whose ``max_position_embeddings`` states it.
     Shared by the memory, inference, serving and training paths so the rule and the message are one.
     """
     arr = non_negative(parameter, tokens)

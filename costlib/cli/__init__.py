@@ -289,9 +289,9 @@ def _check_context(args) -> None:
     try:
         context_within(spec, tokens, name)
     except InputError as exc:
-        raise InputError(name, int(tokens) if float(tokens).is_integer() else tokens,
-                         exc.allowed + "; for a longer (RoPE-scaled) context pass --config with a config.json whose "
-                         "max_position_embeddings says so") from None
+        hint = ("; for a longer (RoPE-scaled) context pass --config with a config.json whose max_position_embeddings "
+                "says so" if hasattr(args, "config") else "")
+        raise InputError(name, int(tokens) if float(tokens).is_integer() else tokens, exc.allowed + hint) from None
 
 
 def main(argv: Sequence[str] | None = None) -> int:

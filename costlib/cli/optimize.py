@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from .. import optimizations as opt
-from . import emit, quantity, whole_number
+from . import add_model_arguments, emit, quantity, resolve_model, whole_number
 
 
 def register(subparsers) -> None:
@@ -15,7 +15,7 @@ def register(subparsers) -> None:
     p.set_defaults(handler=run_speculative)
 
     q = subparsers.add_parser("quantize", help="memory, decode and prefill speed-up and quality cost of a weight format")
-    q.add_argument("--model", required=True, help="a model id from the catalog")
+    add_model_arguments(q)  # --model ID or --config PATH
     q.add_argument("--gpu", required=True, help="a device id from the catalog")
     q.add_argument("--precision", required=True, help="fp8 | int8 | int4 (or fp16/bf16)")
     q.add_argument("--batch", type=quantity("batch"), default=1, help="sequences served together (default 1)")
@@ -46,7 +46,7 @@ def run_speculative(args) -> None:
 
 
 def run_quantize(args) -> None:
-    q = opt.quantization_effect(args.model, args.gpu, args.precision, batch=whole_number("batch", args.batch),
+    q = opt.quantization_effect(resolve_model(args), args.gpu, args.precision, batch=whole_number("batch", args.batch),
                                 prompt_tokens=whole_number("prompt_tokens", args.prompt_tokens),
                                 output_tokens=whole_number("output_tokens", args.output_tokens))
     band = q.quality_ppl_ratio
