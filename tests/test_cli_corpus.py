@@ -194,6 +194,24 @@ NONFINITE = re.compile(r"(?<![A-Za-z0-9_.])[-+]?(?:nan|inf)(?![A-Za-z0-9_])")  #
 TALLY = {"bad": [0, 0], "edge": [0, 0]}
 
 
+class _Summary:
+    """Adds the corpus tally to pytest's terminal summary (plain `pytest -q` shows it)."""
+
+    def pytest_terminal_summary(self, terminalreporter):
+        bad, edge = TALLY["bad"], TALLY["edge"]
+        if bad[0] or edge[0]:
+            terminalreporter.write_line(f"CLI corpus: bad inputs held {bad[1]}/{bad[0]} tried, "
+                                        f"edge inputs held {edge[1]}/{edge[0]} tried")
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _report_tally(request):
+    plugin = _Summary()
+    if not request.config.pluginmanager.has_plugin("costlib-cli-corpus"):
+        request.config.pluginmanager.register(plugin, "costlib-cli-corpus")
+    yield
+
+
 def _has_config(sub: str) -> bool:
     from costlib.cli import build_parser
 
@@ -213,8 +231,8 @@ def _run(argv, capsys):
 
 @pytest.mark.parametrize("argv, name", list(_bad_cases()))
 def test_bad_input_is_one_clear_line(argv, name, capsys):
-    TALLY["bad"][0] += 1
     code, out, err = _run(argv, capsys)
+    TALLY["bad"][0] += 1
     assert code == 2, (code, out[:200], err)
     assert out == "", out[:200]
     assert err.count("\n") == 1 and err.startswith("costlib: error: "), err
@@ -241,8 +259,8 @@ COST_KEY = re.compile(r"usd|cost|price|hours|energy|co2|kwh|_gb\b|_s\b|tokens_pe
 
 @pytest.mark.parametrize("argv", EDGES, ids=lambda a: " ".join(x[:14] for x in a)[:70])
 def test_edge_input_gives_clean_output(argv, capsys):
-    TALLY["edge"][0] += 1
     code, out, err = _run(argv, capsys)
+    TALLY["edge"][0] += 1
     assert code == 0, err
     assert err == ""
     if "--json" not in argv:

@@ -447,3 +447,33 @@ def test_one_shot_cli_imports_only_its_subcommand():
     mods, flags = proc.stdout.strip().splitlines()
     assert mods == "['costlib.cli.catalog']"
     assert flags.startswith("False False")
+
+
+INFER = ["infer", "--model", "qwen2.5-0.5b", "--gpu", "h100-sxm", "--precision", "bf16", "--batch", "1",
+         "--prompt-tokens", "10", "--output-tokens", "10"]
+OTHER_CORRUPTIONS = [
+    # (file, row id, column, bad value, a command that does not read the file, a command that does)
+    ("prices.csv", "modal-t4", "price_usd_per_gpu_hour", "-0.59", ["models"], INFER),
+    ("prices.csv", "modal-t4", "as_of", "2026-02-30", ["gpus"], INFER),
+    ("api_prices.csv", "gpt-4o", "output_usd_per_1m", "ten", ["gpus"], ["enterprise", "seed000_single_l4"]),
+    ("inference_benchmarks.csv", "trtllm-h100-7b-bs768-128-128", "value", "-19694", ["memory", "--model", "llama-3.1-8b",
+                                                                                    "--precision", "bf16"], INFER),
+    ("inference_benchmarks.csv", "trtllm-h100-7b-bs768-128-128", "batch", "many", ["gpus"], INFER),
+    ("published_runs.csv", "llama2-7b", "gpu_hours", "-1", ["infer", *INFER[1:]], ["train", "--model", "llama-3.1-8b",
+                                                                                   "--tokens", "1T", "--gpu", "h100-sxm"]),
+    ("seed_claims.csv", "s0-slm-definition", "as_of", "soon", ["gpus"], ["audit", "--claim", "s0-slm-definition"]),
+    ("hardware.csv", "h100-sxm", "memory_gb" if "memory_gb" in (catalog.DATA_DIR / "hardware.csv").read_text() else "memory_gib",
+     "0", ["models"], ["gpus"]),
+]
+
+
+@pytest.mark.parametrize("file, row_id, column, value, unaffected, affected", OTHER_CORRUPTIONS,
+                         ids=[f"{f}:{c}={v}" for f, _, c, v, _, _ in OTHER_CORRUPTIONS])
+def test_bad_row_in_other_catalogs(data_copy, capsys, file, row_id, column, value, unaffected, affected):
+    row = _corrupt(data_copy / file, row_id, column, value)
+    assert main([*unaffected, "--json"]) == 0, capsys.readouterr().err
+    capsys.readouterr()
+    assert main(affected) == 2
+    out, err = capsys.readouterr()
+    assert out == "" and err.count("\n") == 1 and "Traceback" not in err
+    assert f"{file}, row {row}, column '{column}'" in err, err
