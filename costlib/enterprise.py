@@ -193,6 +193,12 @@ MAX_TASK_TYPES = 64
 """Most task types a scenario may declare (each costs a serving search per self-hosted option)."""
 MAX_OPTIONS = 64
 """Most options a scenario may declare."""
+MAX_USERS = 1e10
+"""Upper bound on workload.users (more than the world's population: a unit slip, not a workload)."""
+MAX_REQUESTS_PER_USER_PER_DAY = 1e6
+"""Upper bound on requests per user per working day (one every 0.1 s for 24 hours)."""
+MAX_TOKENS_PER_REQUEST = 1e8
+"""Upper bound on prompt or output tokens per request (a hundred times the longest context in the catalog)."""
 MAX_YAML_DEPTH = 32
 """Deepest nesting of YAML mappings and lists read (a scenario needs 5)."""
 _PLAIN_TAGS = {"tag:yaml.org,2002:" + t for t in ("str", "int", "float", "bool", "null", "timestamp", "map", "seq")}
@@ -443,13 +449,14 @@ def scenario_from_dict(data: Mapping, *, file: str = "<scenario>", lines: Mappin
             raise ScenarioError(file, rd.line(p), f"{p}.latency_budget_s", "missing", "a latency budget per task or workload.latency_budget_s")
         tasks.append(TaskType(
             name=str(tname),
-            requests_per_user_per_day=rd.band(t["requests_per_user_per_day"], f"{p}.requests_per_user_per_day"),
-            prompt_tokens=rd.band(t["prompt_tokens"], f"{p}.prompt_tokens"),
-            output_tokens=rd.band(t["output_tokens"], f"{p}.output_tokens", strict=True),
+            requests_per_user_per_day=rd.band(t["requests_per_user_per_day"], f"{p}.requests_per_user_per_day",
+                                              maximum=MAX_REQUESTS_PER_USER_PER_DAY),
+            prompt_tokens=rd.band(t["prompt_tokens"], f"{p}.prompt_tokens", maximum=MAX_TOKENS_PER_REQUEST),
+            output_tokens=rd.band(t["output_tokens"], f"{p}.output_tokens", strict=True, maximum=MAX_TOKENS_PER_REQUEST),
             latency_budget_s=rd.number(budget, f"{p}.latency_budget_s", strict=True) if "latency_budget_s" in t else float(budget),
         ))
     workload = Workload(
-        users=rd.band(w["users"], "workload.users"),
+        users=rd.band(w["users"], "workload.users", maximum=MAX_USERS),
         tasks=tuple(tasks),
         working_days_per_year=rd.number(w.get("working_days_per_year", 250), "workload.working_days_per_year", strict=True, maximum=366),
         active_hours_per_day=rd.number(w.get("active_hours_per_day", 10), "workload.active_hours_per_day", strict=True, maximum=24),

@@ -282,3 +282,26 @@ def test_corpus_size_and_tally():
     assert set(BASE) <= covered, set(BASE) - covered
     print(f"\nCLI corpus: {n_bad} bad inputs, {len(EDGES)} edge inputs; "
           f"this run: bad held {TALLY['bad'][1]}/{TALLY['bad'][0]}, edge held {TALLY['edge'][1]}/{TALLY['edge'][0]}")
+
+
+CONFIG_EQUALS = [
+    ("infer", ["--gpu", "h100-sxm", "--precision", "bf16", "--batch", "8", "--prompt-tokens", "1000", "--output-tokens", "200"]),
+    ("memory", ["--precision", "bf16", "--context", "4096", "--batch", "2"]),
+    ("quantize", ["--gpu", "l4", "--precision", "int4"]),
+    ("finetune", ["--method", "qlora", "--tokens", "1e8", "--gpu", "a100-80gb"]),
+    ("train", ["--tokens", "1T", "--gpu", "h100-sxm"]),
+]
+
+
+@pytest.mark.parametrize("sub, rest", CONFIG_EQUALS, ids=[s for s, _ in CONFIG_EQUALS])
+@pytest.mark.parametrize("model_id", ["llama-3.1-8b", "qwen2.5-0.5b", "mixtral-8x7b"])
+def test_config_gives_the_same_answer_as_the_catalog_model(sub, rest, model_id, capsys):
+    """`--config config.json` (the published config of a catalog model) equals `--model ID`, number for number."""
+    if not _has_config(sub):
+        pytest.skip(f"--config is not wired into `costlib {sub}` on this branch yet")
+    path = CONFIGS / model_id / "config.json"
+    assert main([sub, "--model", model_id, *rest, "--json"]) == 0, capsys.readouterr().err
+    by_id = json.loads(capsys.readouterr().out)
+    assert main([sub, "--config", str(path), *rest, "--json"]) == 0, capsys.readouterr().err
+    by_config = json.loads(capsys.readouterr().out)
+    assert by_config == by_id

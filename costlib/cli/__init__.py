@@ -153,10 +153,10 @@ def strict_data(obj):
         obj = obj.tolist()
     elif isinstance(obj, np.generic):
         obj = obj.item()
-    elif hasattr(obj, "as_dict") and not isinstance(obj, dict):
-        obj = obj.as_dict()
-    elif hasattr(obj, "total_params") and hasattr(obj, "id"):  # a model spec (e.g. from --config): its id
+    elif _has(obj, "total_params") and _has(obj, "id"):  # a model (e.g. from --config): its id
         return str(obj.id)
+    elif _has(obj, "as_dict") and not isinstance(obj, dict):
+        obj = obj.as_dict()
     if isinstance(obj, float):
         return obj if math.isfinite(obj) else None
     if isinstance(obj, dict):
@@ -177,6 +177,13 @@ def strict_data(obj):
     if obj is None or isinstance(obj, (str, int, bool)):
         return obj
     raise TypeError(f"not JSON serialisable: {type(obj).__name__}")
+
+
+def _has(obj, name: str) -> bool:
+    try:
+        return hasattr(obj, name)
+    except CostlibError:  # a stand-in model that raises for what it does not know
+        return False
 
 
 def _has_nonfinite(values) -> bool:
