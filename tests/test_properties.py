@@ -164,3 +164,26 @@ def test_routing_functions_are_finite(share, escalation):
             assert np.all((arr == np.inf) | ((arr >= 0) & (arr <= 1))), (name, share, escalation, out)
         else:
             assert np.all(np.isfinite(arr)), (name, share, escalation, out)
+
+
+@pytest.fixture(scope="module")
+def scenario():
+    from costlib import enterprise as ent
+
+    return ent.load_scenario("sdlc_assistant")
+
+
+@settings(SETTINGS, max_examples=20)
+@given(data=st.data())
+def test_enterprise_costs_are_finite_and_non_negative_inside_the_bands(scenario, data):
+    """Any input drawn inside its stated [low, high] gives finite, non-negative annual costs per option."""
+    from costlib import enterprise as ent
+
+    values = {}
+    for key, p in ent.parameters(scenario).items():
+        lo, hi = float(p.band.low), float(p.band.high)
+        values[key] = data.draw(st.floats(min_value=lo, max_value=hi) if hi > lo else st.just(lo), label=key)
+    totals = ent.annual_totals(scenario, values)
+    for name, x in totals.items():
+        x = float(np.asarray(x))
+        assert math.isfinite(x) and x >= 0, (name, x)
