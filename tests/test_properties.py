@@ -187,3 +187,27 @@ def test_enterprise_costs_are_finite_and_non_negative_inside_the_bands(scenario,
     for name, x in totals.items():
         x = float(np.asarray(x))
         assert math.isfinite(x) and x >= 0, (name, x)
+
+
+def test_validate_helpers_hand_worked():
+    from costlib import validate
+    from costlib.errors import InputError
+    from costlib.models import custom_model, get_model
+
+    smol = get_model("smollm2-135m")  # max_position_embeddings 8,192 (its config.json)
+    assert validate.context_within(smol, 8192) == 8192.0
+    with pytest.raises(InputError, match=r"context=8193.0 is not allowed: at most 8,192 tokens"):
+        validate.context_within(smol, 8193)
+    assert validate.context_within(smol, 100_000, allow_longer=True) == 100_000.0
+    assert validate.context_within(custom_model(7e9), 10**7) == 1e7  # no architecture, no maximum
+    assert list(validate.context_within(smol, np.array([1, 8192]))) == [1.0, 8192.0]
+    assert validate.count("samples", 20000.0) == 20000
+    for bad in (0, -5, 1.9, float("nan"), float("inf"), True, None, "x"):
+        with pytest.raises(InputError, match="samples=.* is not allowed: a whole number >= 1"):
+            validate.count("samples", bad)
+    with pytest.raises(InputError, match="samples=-5 is not allowed"):  # -5, not -5.0
+        validate.count("samples", -5.0)
+    assert validate.identifier("claim", "s0") == "s0"
+    for bad in ("", "  ", None, 3):
+        with pytest.raises(InputError, match="a non-empty id"):
+            validate.identifier("claim", bad)

@@ -32,6 +32,7 @@ SUBCOMMANDS = ["catalog", "train", "infer", "memory", "optimize", "enterprise", 
 COMMAND_MODULES = {
     "gpus": "catalog", "models": "catalog", "train": "train", "finetune": "train", "infer": "infer",
     "memory": "memory", "speculative": "optimize", "quantize": "optimize", "enterprise": "enterprise", "audit": "audit",
+    "serve": "serve",
 }
 """Subcommand -> the module of this package that registers it. A one-shot run imports only that module
 (and so only the catalogs it uses); a subcommand not listed here makes the CLI import every module."""
