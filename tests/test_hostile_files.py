@@ -477,3 +477,11 @@ def test_bad_row_in_other_catalogs(data_copy, capsys, file, row_id, column, valu
     out, err = capsys.readouterr()
     assert out == "" and err.count("\n") == 1 and "Traceback" not in err
     assert f"{file}, row {row}, column '{column}'" in err, err
+
+
+def test_done_when_enterprise_default_json_parses_strictly():
+    """The issue's check, as a user runs it: the shipped default scenario's JSON has no NaN or Infinity."""
+    proc = subprocess.run([sys.executable, "-m", "costlib", "enterprise", "sdlc_assistant", "--json"],
+                          capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    json.loads(proc.stdout, parse_constant=lambda c: (_ for _ in ()).throw(ValueError(c)))
