@@ -394,8 +394,9 @@ SHARE = {"maximum": 1.0}
 
 
 def _check_replica_fits(rd: _Reader, p: str, model_id: str, device, precision: str, gpus: int, tasks) -> None:
-    """A self-hosted replica must hold the model at batch 1 and the longest task's context, and the context must be
-    within the model's maximum; else a one-line error naming the field (reason ``does-not-fit`` / ``context``)."""
+    """A self-hosted replica must hold the model at batch 1 and the longest task's mid context (as
+    :func:`serving_profile` sizes it), and every task's high prompt + output must be within the model's maximum
+    context; else a one-line error naming the field (reason ``does-not-fit``), not a "latency budget" message."""
     from .memory import inference_memory
     from .models import get_model
     from .validate import context_within
@@ -408,13 +409,14 @@ def _check_replica_fits(rd: _Reader, p: str, model_id: str, device, precision: s
     except InputError as exc:
         rd.fail(f"workload.tasks.{longest.name}.prompt_tokens", f"{context} tokens of prompt + output (high)",
                 f"{exc.allowed} for option {p} ({model.id})")
+    fit_context = max(max(1, round(t.prompt_tokens.mid)) + max(1, round(t.output_tokens.mid)) for t in tasks)  # as serving_profile sizes
     try:
-        need = inference_memory(model, precision, context, 1, gpus=gpus).total_gb
+        need = inference_memory(model, precision, fit_context, 1, gpus=gpus).total_gb
     except InputError as exc:
         rd.fail(f"{p}.gpus_per_replica", gpus, exc.allowed)
     if need > device.memory_gb:
         rd.fail(f"{p}.gpus_per_replica", gpus,
-                f"enough GPUs to hold {model.id} ({precision}, {context:,}-token context, batch 1): needs {need:,.1f} GB per GPU "
+                f"enough GPUs to hold {model.id} ({precision}, {fit_context:,}-token context, batch 1): needs {need:,.1f} GB per GPU "
                 f"on {gpus} x {device.id} with {device.memory_gb:,.1f} GB each (reason: does-not-fit; more GPUs per replica, "
                 "a smaller precision or a larger GPU)")
 
