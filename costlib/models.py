@@ -369,6 +369,9 @@ def from_hf_config(path: str | Path, model_id: str | None = None) -> ModelSpec:
             if d % heads:
                 c.fail("num_attention_heads", heads, f"a divisor of hidden_size ({d}), or give head_dim")
             head_dim = d // heads
+    if cfg.get("sliding_window") is False:  # some configs write false for "no window"
+        cfg = {**cfg, "sliding_window": None}
+        c = _Config(cfg, p)
     window, use_window = c.int("sliding_window"), c.bool("use_sliding_window", True)
     sliding = window if (window and use_window) else None
     max_context = c.int("max_position_embeddings", default=4096)
@@ -384,7 +387,7 @@ def from_hf_config(path: str | Path, model_id: str | None = None) -> ModelSpec:
         ffn_dim=ffn,
         ffn_kind=kind,
         vocab=vocab,
-        tied_embeddings=c.bool("tie_word_embeddings", False),
+        tied_embeddings=c.bool("tie_word_embeddings", model_type.startswith("gemma")),  # transformers' per-class default
         bias="qkv" if (model_type == "qwen2" or c.bool("attention_bias", False)) else "none",
         attention="mla" if mla else ("gqa" if kv_heads != heads else "mha"),
         experts_total=experts,

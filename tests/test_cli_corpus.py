@@ -314,7 +314,7 @@ CONFIG_EQUALS = [
 
 
 @pytest.mark.parametrize("sub, rest", CONFIG_EQUALS, ids=[s for s, _ in CONFIG_EQUALS])
-@pytest.mark.parametrize("model_id", ["llama-3.1-8b", "qwen2.5-0.5b", "mixtral-8x7b"])
+@pytest.mark.parametrize("model_id", ["llama-3.1-8b", "qwen2.5-0.5b", "mixtral-8x7b", "gemma-2-2b"])
 def test_config_gives_the_same_answer_as_the_catalog_model(sub, rest, model_id, capsys):
     """`--config config.json` (the published config of a catalog model) equals `--model ID`, number for number."""
     if not _has_config(sub):

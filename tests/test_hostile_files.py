@@ -321,12 +321,13 @@ def test_bad_config_count():
     assert len(BAD_CONFIGS) + len(BAD_FILES) + 3 >= 53
 
 
-@pytest.mark.parametrize("model_id", ["llama-3.1-8b", "qwen2.5-0.5b", "mixtral-8x7b"])
+@pytest.mark.parametrize("model_id", ["llama-3.1-8b", "qwen2.5-0.5b", "mixtral-8x7b", "gemma-2-2b"])
 def test_published_config_equals_the_catalog_model(model_id):
     spec = models.from_hf_config(CONFIGS / model_id / "config.json")
     ref = models.get_model(model_id)
     for field in ("layers", "d_model", "heads", "kv_heads", "head_dim", "ffn_dim", "ffn_kind", "vocab",
-                  "tied_embeddings", "bias", "attention", "experts_total", "experts_active", "max_context"):
+                  "tied_embeddings", "bias", "attention", "experts_total", "experts_active", "max_context",
+                  "sliding_window", "sliding_layers"):
         assert getattr(spec, field) == getattr(ref, field), field
     assert spec.total_params == ref.total_params and spec.active_params == ref.active_params
 
