@@ -229,7 +229,7 @@ def _finetune(args, payload: dict) -> tuple[list[str], list[dict]]:
         f"memory per GPU: {a['memory']}",
     ]
     inputs = [
-        _model_input(payload["model"]),
+        _model_input(args.model if hasattr(args.model, "total_params") else payload["model"]),  # --config: the spec
         _typed("method", payload["method"], "", "--method"),
         _typed("fine-tuning tokens", payload["tokens"], "tokens", "--tokens"),
         {"name": f"dense bf16 peak of {dev.name}", "value": dev.peak_tflops_by_precision.get("bf16"), "unit": "TFLOP/s",

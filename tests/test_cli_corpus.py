@@ -325,3 +325,19 @@ def test_config_gives_the_same_answer_as_the_catalog_model(sub, rest, model_id, 
     assert main([sub, "--config", str(path), *rest, "--json"]) == 0, capsys.readouterr().err
     by_config = json.loads(capsys.readouterr().out)
     assert by_config == by_id
+
+
+@pytest.mark.parametrize("sub, rest", CONFIG_EQUALS, ids=[s for s, _ in CONFIG_EQUALS])
+def test_config_outside_the_catalog_with_explain(sub, rest, tmp_path, capsys):
+    """A config.json in a folder that is no catalog id works, and --explain names the file as the source."""
+    if not _has_config(sub):
+        pytest.skip(f"--config is not wired into `costlib {sub}` on this branch yet")
+    folder = tmp_path / "my-own-model"
+    folder.mkdir()
+    cfg = json.loads((CONFIGS / "llama-3.1-8b" / "config.json").read_text())
+    cfg["num_hidden_layers"] = 16  # half of Llama-3.1-8B: no catalog row has this shape
+    (folder / "config.json").write_text(json.dumps(cfg))
+    assert main([sub, "--config", str(folder / "config.json"), *rest, "--explain", "--json"]) == 0, capsys.readouterr().err
+    data = json.loads(capsys.readouterr().out)
+    assert str(folder / "config.json") in data["basis"]["command"]
+    assert any("config.json" in str(i.get("source")) for i in data["basis"]["inputs"]), data["basis"]["inputs"]
