@@ -174,6 +174,8 @@ EDGES = [
     ["audit", "--claim", "s0-slm-definition", "--json"],
     ["enterprise", "seed000_single_l4", "--samples", "100", "--json"],
     ["enterprise", "seed000_single_l4", "--samples", "100"],
+    ["enterprise", "seed001_sdlc", "--samples", "100", "--json"],
+    ["enterprise", "sdlc_assistant", "--samples", "100"],
     ["infer", "--config", str(CONFIGS / "llama-3.1-8b" / "config.json"), *BASE["infer"][2:], "--json"],
     ["infer", "--config", str(CONFIGS / "qwen2.5-0.5b" / "config.json"), *BASE["infer"][2:], "--json"],
 ]
