@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 BUILD_LOG := _build/build.log
 
-.PHONY: venv book site test unit nbval browser notebooks bench clean
+.PHONY: venv book site test unit nbval browser notebooks bench clean data-check pdf
 
 $(STAMP): requirements.txt pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -41,6 +41,14 @@ test: unit nbval site browser
 # Re-execute every notebook in place (after a costlib change); read the diff of the numbers, commit with the code.
 notebooks: venv
 	$(BIN)/python tools/run_notebooks.py notebooks/*.ipynb
+
+# How old each catalog is (rows, oldest / median / newest as_of, rows past the stated age). A report: never fails on age.
+data-check: venv
+	$(BIN)/python -m costlib.freshness
+
+# The whole book as one PDF (from the built site, with the headless Chromium of the browser tests).
+pdf: venv
+	$(BIN)/python tools/book_pdf.py _build/html _build/book.pdf
 
 bench: venv
 	$(BIN)/python bench/run.py

@@ -181,6 +181,21 @@ def _sweeps():
             return latency
         return call
 
+    def serving(n):
+        try:
+            from costlib.serving import capacity_sweep
+        except ImportError as exc:
+            raise NotAvailable(f"costlib.serving: {exc}")
+        rng = np.random.default_rng(0)
+        ttft, tpot = rng.uniform(0.05, 3.0, n), rng.uniform(0.008, 0.1, n)
+
+        def call():
+            rate, binding = capacity_sweep("llama-3.1-8b", "h100-sxm", prompt_tokens=1000, output_tokens=250,
+                                           ttft_s=ttft, tpot_s=tpot)
+            assert np.shape(rate) == (n,)
+            return rate
+        return call
+
     def memory(n):
         try:
             from costlib.memory import fits, inference_memory
@@ -221,6 +236,8 @@ def _sweeps():
     return {
         "training (FLOPs + GPU-hour band)": ("training_flops + gpu_hours: params x tokens on h100-sxm, calibrated MFU band", training),
         "inference (TTFT + TPOT + latency)": ("prefill_time_s + decode_step_time_s: llama-3.1-8b, batch x prompt x output", inference),
+        "serving capacity at a service level": ("capacity_sweep: llama-3.1-8b on h100-sxm, vllm, 1000/250 tokens, TTFT x TPOT "
+                                                "targets -> max requests/s (continuous batching)", serving),
         "memory fit": ("inference_memory + fits: llama-3.1-8b bf16, context x batch on a100-80gb", memory),
         "enterprise Monte Carlo": ("monte_carlo(sdlc_assistant, n samples): annual cost of every option", enterprise),
         "API cost (foundation)": ("ApiPrice.cost_usd with cached input: gpt-4o-mini", api_cost),

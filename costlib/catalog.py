@@ -30,6 +30,12 @@ class Column:
     non_negative: bool = False
     choices: tuple[str, ...] = ()
     unit: str = ""  # documentation: the unit the column is in
+    magnitude: tuple[float, float] | None = None
+    """Plausible (low, high) range in ``unit``: a value outside it is a magnitude slip (TB/s typed in a
+    GB/s column, a price in cents), reported with file, row and column."""
+    magnitude_by_class: tuple[tuple[str, float, float], ...] = ()
+    """Per-class ranges, ``(class, low, high)``, keyed by the schema's ``class_column`` (device kind);
+    a class not listed falls back to :attr:`magnitude`."""
 
 
 @dataclass(frozen=True)
@@ -37,6 +43,7 @@ class Schema:
     columns: tuple[Column, ...]
     id_column: str | None = "id"
     row_checks: tuple[Callable[[dict], str | None], ...] = field(default_factory=tuple)
+    class_column: str | None = None  # the column that selects a Column's magnitude_by_class range
 
     @property
     def names(self) -> list[str]:
@@ -84,6 +91,21 @@ def _parse(col: Column, raw: str, file: str, row: int) -> Any:
     return value
 
 
+def magnitude_problem(col: Column, value: Any, row_class: str | None = None) -> str | None:
+    """Why ``value`` is implausible for ``col`` (for a row of class ``row_class``), or None."""
+    if value is None or col.kind not in ("float", "int"):
+        return None
+    bounds = next(((lo, hi) for c, lo, hi in col.magnitude_by_class if c == row_class), col.magnitude)
+    if bounds is None:
+        return None
+    lo, hi = bounds
+    if lo <= value <= hi:
+        return None
+    what = f" for a {row_class}" if row_class and col.magnitude_by_class else ""
+    return (f"{value:g} is outside the plausible range {lo:g} to {hi:g} {col.unit}{what}; "
+            f"a magnitude slip (wrong unit, cents for dollars, TB/s for GB/s)?")
+
+
 def load_csv(name: str | Path, schema: Schema, *, directory: Path | None = None) -> list[dict]:
     """Read and validate one catalog; returns its rows as dicts of parsed values."""
     path = Path(name) if Path(name).is_absolute() else (directory or DATA_DIR) / name
@@ -111,6 +133,11 @@ def load_csv(name: str | Path, schema: Schema, *, directory: Path | None = None)
         if None in raw:
             raise CatalogError(file, i, None, "has more fields than the header")
         row = {c.name: _parse(c, raw.get(c.name) or "", file, i) for c in schema.columns}
+        row_class = row.get(schema.class_column) if schema.class_column else None
+        for c in schema.columns:
+            problem = magnitude_problem(c, row[c.name], row_class)
+            if problem:
+                raise CatalogError(file, i, c.name, problem)
         if schema.id_column:
             key = row[schema.id_column]
             if key in seen:

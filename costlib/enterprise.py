@@ -28,7 +28,7 @@ The formulas, per option and year (N_k = annual requests of task type k):
   with q_k the task's share of requests and thr_k a replica's output tokens/s for task k at the largest
   batch meeting its latency budget (:func:`serving_profile`); GPUs = replicas * gpus_per_replica,
   compute = GPUs * price_usd_per_gpu_hour * hours_per_day * 365, plus finetune_usd / amortization_years,
-  plus fine-tuning compute (runs per year x :func:`costlib.training.estimate_finetune`), plus operations;
+  plus fine-tuning compute (runs per year x :func:`costlib.finetune.estimate_finetune`), plus operations;
 * hybrid           small option at the share s (a self-hosted small model re-sized for s * R),
   large API on (1 - s + s e) of the traffic, router_usd_per_request * N, plus operations.
 """
@@ -43,15 +43,15 @@ from typing import Any, Mapping
 import numpy as np
 
 from .errors import InputError
+from .fx import FxRate, fx_rate, fx_rates, to_usd  # noqa: F401  the rates live in costlib.fx (one loader, one rule)
 from .uncertainty import Band
+from .units import HOURS_PER_MONTH
 
 SCENARIO_DIR = Path(__file__).parent / "data" / "scenarios"
 """Example scenarios shipped with costlib."""
 
 DAYS_PER_YEAR = 365.0
 """Calendar days a GPU is rented per year when it runs every day."""
-HOURS_PER_MONTH = 730.0
-"""Hours in a month (8,760 / 12), as cloud price sheets count them."""
 MC_SAMPLES = 20_000
 """Default Monte Carlo sample count (fixed seed): P10/P50/P90 stable to well under 1%."""
 BATCH_LADDER = (1, 2, 4, 8, 16, 32, 64, 128, 256)
@@ -95,6 +95,8 @@ class TaskType:
     prompt_tokens: Band
     output_tokens: Band
     latency_budget_s: float
+    ttft_s: float | None = None  # mean time-to-first-token target; None: LATENCY_TTFT_SHARE of the budget
+    tpot_s: float | None = None  # mean time-per-output-token target; None: the rest of the budget over the output
 
 
 @dataclass(frozen=True)
@@ -129,6 +131,7 @@ class SelfHostedOption:
     utilization: Band = Band.point(0.5)
     throughput_tokens_per_s: Band | None = None  # per replica, measured; None = from costlib.inference
     gpus_per_replica: int = 1
+    engine: str = "vllm"
     min_replicas: int = 1
     hours_per_day: float = 24.0
     finetune_usd: Band = Band.point(0.0)  # people, data, evaluation: amortized over amortization_years
@@ -425,7 +428,7 @@ def scenario_from_dict(data: Mapping, *, file: str = "<scenario>", lines: Mappin
     """Validate plain data (as from YAML) into a :class:`Scenario`; errors name the field (and line)."""
     from .hardware import get_device
     from .models import get_model
-    from .prices import get_api_price, gpu_price_band
+    from .prices import get_api_price
     from .inference import PRECISIONS as SERVING_PRECISIONS
     from .units import PRECISIONS
 
@@ -445,7 +448,7 @@ def scenario_from_dict(data: Mapping, *, file: str = "<scenario>", lines: Mappin
     tasks = []
     for tname, t in tasks_data.items():
         p = f"workload.tasks.{tname}"
-        rd.mapping(t, p, ("requests_per_user_per_day", "prompt_tokens", "output_tokens"), ("latency_budget_s",))
+        rd.mapping(t, p, ("requests_per_user_per_day", "prompt_tokens", "output_tokens"), ("latency_budget_s", "ttft_s", "tpot_s"))
         budget = t.get("latency_budget_s", default_budget)
         if budget is None:
             raise ScenarioError(file, rd.line(p), f"{p}.latency_budget_s", "missing", "a latency budget per task or workload.latency_budget_s")
@@ -456,6 +459,8 @@ def scenario_from_dict(data: Mapping, *, file: str = "<scenario>", lines: Mappin
             prompt_tokens=rd.band(t["prompt_tokens"], f"{p}.prompt_tokens", maximum=MAX_TOKENS_PER_REQUEST),
             output_tokens=rd.band(t["output_tokens"], f"{p}.output_tokens", strict=True, maximum=MAX_TOKENS_PER_REQUEST),
             latency_budget_s=rd.number(budget, f"{p}.latency_budget_s", strict=True) if "latency_budget_s" in t else float(budget),
+            ttft_s=rd.number(t["ttft_s"], f"{p}.ttft_s", strict=True) if "ttft_s" in t else None,
+            tpot_s=rd.number(t["tpot_s"], f"{p}.tpot_s", strict=True) if "tpot_s" in t else None,
         ))
     workload = Workload(
         users=rd.band(w["users"], "workload.users", maximum=MAX_USERS),
@@ -494,7 +499,7 @@ def scenario_from_dict(data: Mapping, *, file: str = "<scenario>", lines: Mappin
             )
         elif kind == "self_hosted":
             rd.mapping(o, p, ("name", "model", "gpu"), common + (
-                "precision", "offer", "price_usd_per_gpu_hour", "utilization", "throughput_tokens_per_s",
+                "precision", "engine", "offer", "price_usd_per_gpu_hour", "utilization", "throughput_tokens_per_s",
                 "gpus_per_replica", "min_replicas", "hours_per_day", "finetune_usd", "amortization_years",
                 "finetune_method", "finetune_tokens", "finetune_gpu", "finetune_runs_per_year"))
             try:
@@ -510,11 +515,21 @@ def scenario_from_dict(data: Mapping, *, file: str = "<scenario>", lines: Mappin
                 extra = " (fp32 is a training precision; serve in bf16)" if precision in PRECISIONS else ""
                 rd.fail(f"{p}.precision", precision, "a serving precision, one of " + ", ".join(SERVING_PRECISIONS) + extra)
             offer = str(o.get("offer", "on-demand"))
+            from .planner import _engine, catalog_on_demand_price, offer_factors
+
+            if offer not in offer_factors():
+                rd.fail(f"{p}.offer", offer, "one of " + ", ".join(offer_factors()))
+            try:
+                engine = _engine(str(o.get("engine", "vllm")))
+            except InputError as exc:
+                rd.fail(f"{p}.engine", o.get("engine"), exc.allowed)
+            # price_usd_per_gpu_hour is the ON-DEMAND price the reader chose (default: the catalog's on-demand
+            # offers); a reserved or spot offer applies its factor to it (planner.offer_price_factor)
             if "price_usd_per_gpu_hour" in o:
                 price = rd.band(o["price_usd_per_gpu_hour"], f"{p}.price_usd_per_gpu_hour", strict=True)
             else:
                 try:
-                    price = gpu_price_band(device.id, (offer,))
+                    price = catalog_on_demand_price(device.id)
                 except InputError as exc:
                     rd.fail(f"{p}.gpu", o["gpu"], f"{exc.allowed}; or give price_usd_per_gpu_hour")
             thr = o.get("throughput_tokens_per_s")
@@ -542,7 +557,7 @@ def scenario_from_dict(data: Mapping, *, file: str = "<scenario>", lines: Mappin
                 _check_replica_fits(rd, p, str(o["model"]), device, precision, gpus_per_replica, tasks)
             opt = SelfHostedOption(
                 name=rd.text(o["name"], f"{p}.name"), model=str(o["model"]), gpu=device.id, precision=precision,
-                offer=offer, price_usd_per_gpu_hour=price, label=str(o.get("label", "")),
+                engine=engine, offer=offer, price_usd_per_gpu_hour=price, label=str(o.get("label", "")),
                 utilization=rd.band(o.get("utilization", 0.5), f"{p}.utilization", strict=True, **SHARE),
                 throughput_tokens_per_s=None if thr is None else rd.band(thr, f"{p}.throughput_tokens_per_s", strict=True),
                 gpus_per_replica=gpus_per_replica,
@@ -676,6 +691,8 @@ def scenario_to_dict(sc: Scenario) -> dict:
             "prompt_tokens": _band_out(t.prompt_tokens),
             "output_tokens": _band_out(t.output_tokens),
             "latency_budget_s": t.latency_budget_s,
+            **({"ttft_s": t.ttft_s} if t.ttft_s is not None else {}),
+            **({"tpot_s": t.tpot_s} if t.tpot_s is not None else {}),
         } for t in w.tasks},
     }
     opts = []
@@ -705,18 +722,36 @@ def dump_scenario(sc: Scenario) -> str:
 
 @dataclass(frozen=True)
 class ServingProfile:
-    """How one replica of a self-hosted option serves each task type.
+    """How one replica of a self-hosted option serves each task type (continuous batching, at the task's targets).
 
-    ``batch`` and ``throughput_tokens_per_s`` (output tokens/s per replica, mid estimate) are per
-    task type; ``throughput_factor`` is the relative uncertainty of the throughput (low/mid, 1,
-    high/mid), shared by all task types since it comes from one calibrated efficiency band.
+    ``throughput_tokens_per_s`` is per task type (output tokens/s per replica at its capacity, mid estimate);
+    ``batch`` the mean number of requests in flight there (the concurrency, mid); ``throughput_factor`` the
+    relative uncertainty of the capacity (low/mid, 1, high/mid), shared by all task types since it comes from one
+    calibrated efficiency band; ``binding`` the constraint that stops each task type's capacity.
     """
 
     batch: Mapping[str, int]
     throughput_tokens_per_s: Mapping[str, float]
     throughput_factor: Band
     latency_s: Mapping[str, float]
-    source: str  # "measured (scenario)" or "costlib.inference"
+    source: str  # "measured (scenario)" or "costlib.serving"
+    binding: Mapping[str, str] = field(default_factory=dict)
+
+
+LATENCY_TTFT_SHARE = 0.25
+"""A task with only a latency budget L: mean TTFT target 0.25 L, mean TPOT target 0.75 L / output tokens
+(assumption: the answer streams, so most of the budget is decode)."""
+
+
+def task_targets(t: TaskType):
+    """The task's service targets (:class:`costlib.planner.Targets`): its own ttft_s/tpot_s, else a split of
+    its latency budget (:data:`LATENCY_TTFT_SHARE`)."""
+    from .planner import Targets
+
+    o = max(1.0, float(t.output_tokens.mid))
+    ttft = t.ttft_s if t.ttft_s is not None else LATENCY_TTFT_SHARE * t.latency_budget_s
+    tpot = t.tpot_s if t.tpot_s is not None else (1.0 - LATENCY_TTFT_SHARE) * t.latency_budget_s / o
+    return Targets(float(ttft), float(tpot))
 
 
 def _mean_tokens(workload: Workload) -> tuple[float, float]:
@@ -733,14 +768,11 @@ def _mid(x) -> float:
 
 @lru_cache(maxsize=256)
 def serving_profile(option: SelfHostedOption, workload: Workload) -> ServingProfile:
-    """For each task type, the largest batch from :data:`BATCH_LADDER` that meets its latency budget.
-
-    Latency of a request = ``request_latency_s`` (time to first token + decode steps, mid band) from
-    :func:`costlib.inference.estimate_inference` at the task's own prompt and output tokens; the
-    replica's output tokens/s for the task is that estimate's ``throughput_tokens_per_s`` at the
-    chosen batch (a static batch: prefill time included). A batch that does not fit in memory
-    stops the search. A measured ``throughput_tokens_per_s`` in the scenario replaces the model
-    for every task type (latency is then not checked).
+    """For each task type, one replica's capacity at the task's targets from the continuous-batching serving
+    model (:func:`costlib.planner.replica_capacity` over :func:`costlib.serving.capacity_at_slo`), at the task's
+    mid prompt and output tokens. A measured ``throughput_tokens_per_s`` in the scenario replaces the model for
+    every task type (latency is then not checked). A task the replica cannot serve at its targets raises an
+    ``InputError`` with the reason.
     """
     names = [t.name for t in workload.tasks]
     if option.throughput_tokens_per_s is not None:
@@ -748,45 +780,41 @@ def serving_profile(option: SelfHostedOption, workload: Workload) -> ServingProf
         factor = Band(b.low / b.mid, 1.0, b.high / b.mid)
         return ServingProfile(batch={n: 0 for n in names}, throughput_tokens_per_s={n: float(b.mid) for n in names},
                               throughput_factor=factor, latency_s={}, source="measured (scenario)")
-    from . import inference
+    from . import serving
+    from .planner import replica_capacity
 
-    batch, thr, lat, ratios_lo, ratios_hi = {}, {}, {}, [], []
+    batch, thr, lat, bind, ratios_lo, ratios_hi = {}, {}, {}, {}, [], []
     for t in workload.tasks:
-        best = None
-        for b in BATCH_LADDER:
-            try:
-                est = inference.estimate_inference(
-                    option.model, option.gpu, option.precision, b, max(1, round(t.prompt_tokens.mid)),
-                    max(1, round(t.output_tokens.mid)), gpus=option.gpus_per_replica,
-                )
-            except InputError:
-                break  # does not fit in memory at this batch
-            if _mid(est.request_latency_s) > t.latency_budget_s:
-                break
-            best = (b, est)
-        if best is None:
-            raise InputError(
-                f"{option.name}: {t.name}.latency_budget_s", t.latency_budget_s,
-                f"a budget {option.model} on {option.gpus_per_replica}x {option.gpu} ({option.precision}) meets at batch 1 "
-                "(a faster GPU, a smaller model, more GPUs per replica, or a measured throughput_tokens_per_s)",
-            )
-        b, est = best
-        band = est.throughput_tokens_per_s
-        batch[t.name], thr[t.name], lat[t.name] = b, float(band.mid), _mid(est.request_latency_s)
-        ratios_lo.append(band.low / band.mid)
-        ratios_hi.append(band.high / band.mid)
+        p, o = max(1, round(t.prompt_tokens.mid)), max(1, round(t.output_tokens.mid))
+        tg = task_targets(t)
+        cap = replica_capacity(option.model, option.gpu, option.gpus_per_replica, option.precision, option.engine,
+                               ((t.name, p, o),), tg)
+        if not cap.feasible:
+            raise InputError(f"{option.name}: {t.name} targets", f"TTFT {tg.ttft_s:g} s, TPOT {tg.tpot_s * 1e3:g} ms",
+                             f"targets {option.model} on {option.gpus_per_replica}x {option.gpu} ({option.precision}) "
+                             f"can meet ({cap.reason})")
+        rate = cap.rate_per_replica[t.name]
+        pt = serving.capacity_at_slo(option.model, option.gpu, gpus=option.gpus_per_replica, precision=option.precision,
+                                     engine=option.engine, prompt_tokens=p, output_tokens=o, ttft_s=tg.ttft_s,
+                                     tpot_s=tg.tpot_s)
+        batch[t.name] = int(round(float(pt.concurrency.mid)))
+        thr[t.name] = float(rate.mid) * o
+        lat[t.name] = float(pt.ttft_s.mid) + (o - 1) * float(pt.tpot_s.mid)
+        bind[t.name] = cap.binding_by_task[t.name]
+        ratios_lo.append((rate.low if rate.low > 0 else rate.mid) / rate.mid)
+        ratios_hi.append(rate.high / rate.mid)
     factor = Band(float(np.mean(ratios_lo)), 1.0, float(np.mean(ratios_hi)))
     return ServingProfile(batch=batch, throughput_tokens_per_s=thr, throughput_factor=factor, latency_s=lat,
-                          source="costlib.inference")
+                          source="costlib.serving", binding=bind)
 
 
 @lru_cache(maxsize=64)
 def finetune_compute(option: SelfHostedOption) -> Band:
     """Fine-tuning compute per year: ``finetune_runs_per_year`` x the cost band of one run from
-    :func:`costlib.training.estimate_finetune` (the model, method, tokens and GPU of the option)."""
+    :func:`costlib.finetune.estimate_finetune` (the model, method, tokens and GPU of the option)."""
     if not option.finetune_method:
         return Band.point(0.0)
-    from .training import estimate_finetune
+    from .finetune import estimate_finetune
 
     est = estimate_finetune(option.model, option.finetune_method, option.finetune_tokens, option.finetune_gpu)
     if est.cost_usd is None:
@@ -826,7 +854,11 @@ def parameters(sc: Scenario) -> dict[str, Parameter]:
         if isinstance(o, ApiOption):
             add(f"{n}.price_multiplier", f"{n}: API price multiplier", o.price_multiplier)
         elif isinstance(o, SelfHostedOption):
-            add(f"{n}.price_usd_per_gpu_hour", f"{n}: $/GPU-hour", o.price_usd_per_gpu_hour)
+            add(f"{n}.price_usd_per_gpu_hour", f"{n}: on-demand $/GPU-hour", o.price_usd_per_gpu_hour)
+            if o.offer != "on-demand":
+                from .planner import offer_price_factor
+
+                add(f"{n}.offer_price_factor", f"{n}: {o.offer} price / on-demand", offer_price_factor(o.offer))
             add(f"{n}.utilization", f"{n}: utilization", o.utilization)
             add(f"{n}.throughput_factor", f"{n}: throughput (x model estimate)", serving_profile(o, w).throughput_factor)
             add(f"{n}.finetune_usd", f"{n}: fine-tuning people and data $", o.finetune_usd)
@@ -893,7 +925,9 @@ def _self_hosted_components(sc: Scenario, o: SelfHostedOption, v, scale=1.0, per
     replicas = np.maximum(o.min_replicas, np.ceil(total_demand / capacity - 1e-9))
     replicas = np.where(np.asarray(scale, dtype=float) > 0, replicas, 0.0)
     gpus = replicas * o.gpus_per_replica
-    compute = gpus * np.asarray(v[f"{o.name}.price_usd_per_gpu_hour"], dtype=float) * o.hours_per_day * DAYS_PER_YEAR
+    # the offer's price derives from the on-demand price chosen (reserved never above on demand)
+    price = np.asarray(v[f"{o.name}.price_usd_per_gpu_hour"], dtype=float) * np.asarray(v.get(f"{o.name}.offer_price_factor", 1.0), dtype=float)
+    compute = gpus * price * o.hours_per_day * DAYS_PER_YEAR
     if per_task_out is not None:  # compute allocated by GPU time, the resource the replicas were sized for
         for t in sc.workload.tasks:
             share = np.where(total_demand > 0, demand[t.name] / np.where(total_demand > 0, total_demand, 1.0), 0.0)
@@ -1041,7 +1075,9 @@ def annual_cost(sc: Scenario, values: Mapping[str, Any] | None = None) -> Annual
             detail = {"model": o.model, "gpu": o.gpu, "precision": o.precision, "batch": dict(prof.batch),
                       "throughput_tokens_per_s": {k: x * float(v[f"{o.name}.throughput_factor"]) for k, x in prof.throughput_tokens_per_s.items()},
                       "throughput_source": prof.source,
-                      "price_usd_per_gpu_hour": float(v[f"{o.name}.price_usd_per_gpu_hour"]), "offer": o.offer,
+                      "price_usd_per_gpu_hour": float(v[f"{o.name}.price_usd_per_gpu_hour"]) * float(v.get(f"{o.name}.offer_price_factor", 1.0)),
+                      "on_demand_usd_per_gpu_hour": float(v[f"{o.name}.price_usd_per_gpu_hour"]), "offer": o.offer,
+                      "engine": o.engine, "binding": dict(prof.binding),
                       "latency_s": dict(prof.latency_s)}
         else:
             detail = {"small": o.small, "large": o.large, "small_share": float(v[f"{o.name}.small_share"]),
@@ -1216,49 +1252,6 @@ def monte_carlo(sc: Scenario, n: int = MC_SAMPLES, seed: int = 0) -> MonteCarlo:
 def with_values(sc: Scenario, **changes) -> Scenario:
     """A copy with workload fields replaced (``users=Band.point(800)``) — for widgets and what-ifs."""
     return replace(sc, workload=replace(sc.workload, **changes))
-
-
-# --------------------------------------------------------------------------------------------
-# exchange rates (for figures quoted in other currencies, such as seed 000's rupees)
-
-
-@dataclass(frozen=True)
-class FxRate:
-    id: str
-    currency: str
-    per_usd: float
-    source: str
-    as_of: str
-    notes: str = ""
-
-
-@lru_cache(maxsize=1)
-def fx_rates() -> tuple[FxRate, ...]:
-    """Dated exchange rates from ``data/fx_rates.csv`` (units of currency per US dollar)."""
-    from .catalog import AS_OF, NOTES, SOURCE, Column, Schema, load_csv
-
-    schema = Schema((Column("id"), Column("currency"), Column("per_usd", "float", positive=True, unit="currency/USD"), SOURCE, AS_OF, NOTES))
-    return tuple(FxRate(r["id"], r["currency"], r["per_usd"], r["source"], r["as_of"].isoformat(), r["notes"] or "")
-                 for r in load_csv("fx_rates.csv", schema))
-
-
-def fx_rate(currency: str = "INR", as_of: str | None = None) -> FxRate:
-    """The newest rate for ``currency`` (or the newest on or before ``as_of``, an ISO date)."""
-    rows = [r for r in fx_rates() if r.currency == currency]
-    if not rows:
-        raise InputError("currency", currency, "one of " + ", ".join(sorted({r.currency for r in fx_rates()})))
-    if as_of is not None:
-        rows = [r for r in rows if r.as_of <= as_of]
-        if not rows:
-            raise InputError("as_of", as_of, f"a date on or after the oldest {currency} rate")
-    return max(rows, key=lambda r: r.as_of)
-
-
-def to_usd(amount, currency: str = "INR", as_of: str | None = None):
-    """Convert an amount (number or array) in ``currency`` to US dollars at a dated rate."""
-    from .validate import non_negative
-
-    return non_negative("amount", amount) / fx_rate(currency, as_of).per_usd
 
 
 def gpu_hours_for_budget(budget_usd_per_month, price_usd_per_gpu_hour):

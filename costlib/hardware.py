@@ -13,7 +13,7 @@ from typing import Mapping
 
 from .catalog import AS_OF, NOTES, SOURCE, Column, Schema, load_csv
 from .errors import InputError, UnknownIdError
-from .units import GB, TERA
+from .units import GB, GIB, TERA
 
 COMPUTE_COLUMNS = {
     "fp32": "fp32_tflops",
@@ -22,6 +22,7 @@ COMPUTE_COLUMNS = {
     "fp16": "fp16_tflops",
     "fp8": "fp8_tflops",
     "int8": "int8_tops",
+    "fp4": "fp4_tflops",
 }
 SPARSE_PAIRS = (("bf16_tflops", "bf16_sparse_tflops"), ("fp8_tflops", "fp8_sparse_tflops"))
 
@@ -35,24 +36,43 @@ def _dense_le_sparse(row: dict) -> str | None:
     return None
 
 
+# Plausible ranges per device class (gpu/tpu/cpu/soc), wide enough for a 2019 T4 and a 2025 B300, narrow
+# enough to catch a factor-1000 slip (TB/s in a GB/s column, PFLOP/s in a TFLOP/s column, kW for W).
+MAGNITUDE = {
+    "memory_gib": (("gpu", 4, 1024), ("tpu", 4, 1024), ("cpu", 4, 16384), ("soc", 4, 1024)),
+    "bandwidth_gb_s": (("gpu", 100, 50000), ("tpu", 100, 50000), ("cpu", 10, 5000), ("soc", 50, 5000)),
+    "low_precision_tflops": (("gpu", 10, 50000), ("tpu", 10, 50000), ("cpu", 0.1, 500), ("soc", 0.5, 500)),
+    "fp32_tflops": (("gpu", 1, 10000), ("tpu", 1, 10000), ("cpu", 0.1, 100), ("soc", 0.5, 200)),
+    "tdp_w": (("gpu", 30, 3000), ("tpu", 30, 3000), ("cpu", 10, 1500), ("soc", 5, 500)),
+}
+INTERCONNECT_RANGE_GB_S = (1.0, 20000.0)
+
+
+def _peak_column(name: str) -> Column:
+    ranges = MAGNITUDE["fp32_tflops" if name in ("fp32_tflops", "tf32_tflops") else "low_precision_tflops"]
+    return Column(name, "float", required=False, positive=True, unit="TOPS" if name == "int8_tops" else "TFLOP/s",
+                  magnitude_by_class=ranges)
+
+
 HARDWARE_SCHEMA = Schema(
     columns=(
         Column("id"),
         Column("name"),
         Column("vendor"),
         Column("kind", choices=("gpu", "tpu", "cpu", "soc")),
-        Column("memory_gb", "float", positive=True, unit="GB"),
-        Column("bandwidth_gb_s", "float", positive=True, unit="GB/s"),
-        *(Column(c, "float", required=False, positive=True, unit="TFLOP/s") for c in COMPUTE_COLUMNS.values()),
-        Column("bf16_sparse_tflops", "float", required=False, positive=True, unit="TFLOP/s"),
-        Column("fp8_sparse_tflops", "float", required=False, positive=True, unit="TFLOP/s"),
-        Column("tdp_w", "float", required=False, positive=True, unit="W"),
-        Column("interconnect_gb_s", "float", required=False, positive=True, unit="GB/s"),
+        Column("memory_gib", "float", positive=True, unit="GiB", magnitude_by_class=MAGNITUDE["memory_gib"]),
+        Column("bandwidth_gb_s", "float", positive=True, unit="GB/s", magnitude_by_class=MAGNITUDE["bandwidth_gb_s"]),
+        *(_peak_column(c) for c in COMPUTE_COLUMNS.values()),
+        _peak_column("bf16_sparse_tflops"),
+        _peak_column("fp8_sparse_tflops"),
+        Column("tdp_w", "float", required=False, positive=True, unit="W", magnitude_by_class=MAGNITUDE["tdp_w"]),
+        Column("interconnect_gb_s", "float", required=False, positive=True, unit="GB/s", magnitude=INTERCONNECT_RANGE_GB_S),
         SOURCE,
         AS_OF,
         NOTES,
     ),
     row_checks=(_dense_le_sparse,),
+    class_column="kind",
 )
 
 
@@ -64,7 +84,7 @@ class Device:
     name: str
     vendor: str
     kind: str
-    memory_gb: float
+    memory_gib: float
     bandwidth_gb_s: float
     peak_tflops_by_precision: Mapping[str, float]
     sparse_tflops_by_precision: Mapping[str, float]
@@ -98,7 +118,17 @@ class Device:
 
     @property
     def memory_bytes(self) -> float:
-        return self.memory_gb * GB
+        """Device memory in bytes: the vendor's capacity is binary ("80 GB" of HBM is 80 GiB = 85.9e9 bytes)."""
+        return self.memory_gib * GIB
+
+    @property
+    def memory_gb(self) -> float:
+        """Device memory in GB (1e9 bytes), derived from :attr:`memory_bytes`: 80 GiB -> 85.899 GB.
+
+        Kept so that comparisons of model sizes in GB (``total_gb <= device.memory_gb``) stay right;
+        new code compares bytes with :attr:`memory_bytes`.
+        """
+        return self.memory_bytes / GB
 
     def memory_read_time_s(self, nbytes):
         """Seconds to stream ``nbytes`` from device memory at the datasheet bandwidth (a lower bound)."""
@@ -129,7 +159,7 @@ def devices() -> Mapping[str, Device]:
             name=row["name"],
             vendor=row["vendor"],
             kind=row["kind"],
-            memory_gb=row["memory_gb"],
+            memory_gib=row["memory_gib"],
             bandwidth_gb_s=row["bandwidth_gb_s"],
             peak_tflops_by_precision=MappingProxyType(peaks),
             sparse_tflops_by_precision=MappingProxyType(
@@ -165,7 +195,8 @@ def device_table():
                 "id": d.id,
                 "name": d.name,
                 "kind": d.kind,
-                "memory_gb": d.memory_gb,
+                "memory_gib": d.memory_gib,
+                "memory_gb": round(d.memory_gb, 3),
                 "bandwidth_gb_s": d.bandwidth_gb_s,
                 **{f"{p}_tflops": d.peak_tflops_by_precision.get(p) for p in COMPUTE_COLUMNS},
                 "tdp_w": d.tdp_w,
@@ -174,51 +205,3 @@ def device_table():
             }
         )
     return pd.DataFrame(rows)
-
-
-def attainable_flops(device: str | Device, precision: str, flop_per_byte):
-    """Roofline: attainable FLOP/s = min(peak, intensity x bandwidth) (Williams et al. 2009).
-
-    ``flop_per_byte`` may be an array (a whole curve in one call).
-    """
-    from .validate import positive
-
-    d = get_device(device)
-    intensity = positive("flop_per_byte", flop_per_byte)
-    import numpy as np
-
-    return np.minimum(d.peak_flops(precision), np.asarray(intensity) * d.bandwidth_bytes_s) if np.ndim(intensity) else min(
-        d.peak_flops(precision), intensity * d.bandwidth_bytes_s
-    )
-
-
-@dataclass(frozen=True)
-class DecodeFloor:
-    """A device at one precision, and the fastest a batch-1 decode of ``params`` weights can run on it."""
-
-    device_id: str
-    precision: str
-    peak_tflops: float
-    bandwidth_gb_s: float
-    ridge_flops_per_byte: float
-    weight_read_ms: float
-    max_batch1_tokens_per_s: float
-
-
-def decode_floor(device: str | Device, precision: str, params: float) -> DecodeFloor:
-    """Dense peak, ridge point and the batch-1 decode floor of a ``params``-weight model at ``precision``.
-
-    Batch-1 decode reads every weight once per token, so one step takes at least weight bytes / bandwidth
-    (the memory roof of Williams et al. 2009); its inverse bounds tokens/s. Weights are stored at
-    ``precision`` (TF32 is a compute mode: its weights are FP32). An unknown precision for the device raises
-    the ``InputError`` of :meth:`Device.peak_tflops`, listing what the device has.
-    """
-    from .memory import weight_bytes  # memory imports this module
-    from .validate import positive
-
-    d = get_device(device)
-    n = positive("params", params)
-    peak = d.peak_tflops(precision)
-    step_s = d.memory_read_time_s(weight_bytes(n, "fp32" if precision == "tf32" else precision))
-    return DecodeFloor(d.id, precision, float(peak), float(d.bandwidth_gb_s), float(d.ridge_flops_per_byte(precision)),
-                       float(step_s * 1e3), float(1.0 / step_s))

@@ -26,10 +26,15 @@ step at the mean context of the answer. Bytes come from :mod:`costlib.memory` (n
 formula here); peaks and bandwidth from :mod:`costlib.hardware`.
 
 Efficiencies ``u_bandwidth`` (decode) and ``u_compute`` (prefill) are not guessed: they are
-calibrated per *engine class* against published measurements in ``data/inference_benchmarks.csv``
-(:func:`calibration`), and carried as a low / mid / high :class:`~costlib.uncertainty.Band`.
-The default band describes an optimized serving engine (TensorRT-LLM, vLLM: fused kernels, CUDA
-graphs, in-flight batching); a plain Hugging Face transformers loop and llama.cpp have their own.
+calibrated against published measurements in ``data/inference_benchmarks.csv`` and carried as a
+low / mid / high :class:`~costlib.uncertainty.Band`: per *engine by name* (``data/engines.csv``:
+vllm, sglang, tensorrt-llm, nim, tgi, llama.cpp-cuda/-metal/-cpu, mlx, exllamav2, hf-transformers;
+:func:`engine_bands`, falling back to the family band, widened, below 5 cases) and per *engine
+class* (optimized-server, hf-transformers, llama.cpp; :func:`calibration`, the names of earlier
+versions). :func:`engine_backtest` is the leave-one-out back-test by engine. Weight formats as
+served (GGUF, AWQ, GPTQ, NF4, FP8, MXFP4/NVFP4, EXL2) are in ``data/weight_formats.csv``
+(:func:`get_format`). This module models one forward pass and the *static* batch
+(:func:`estimate_inference`); continuous batching at a latency target is :mod:`costlib.serving`.
 """
 from __future__ import annotations
 
@@ -109,7 +114,14 @@ DEFAULT_UTILIZATION = 1.0
 def _kv_default(precision: str) -> str:
     """KV-cache format when none is given: FP8 with FP8 weights (TensorRT-LLM's FP8 recipes
     quantize the KV cache too), else 16-bit (llama.cpp and transformers keep an F16 cache)."""
-    return "fp8" if precision == "fp8" else "fp16"
+    return _memory().default_kv_precision(precision)
+
+
+def _engine_family(engine: str) -> str:
+    """The engine class of an engine name (``vllm`` -> ``optimized-server``); a class maps to itself."""
+    if engine in ENGINE_CLASSES:
+        return engine
+    return get_engine(engine).family
 
 
 # --------------------------------------------------------------------------------------------
@@ -199,10 +211,18 @@ def _non_negative(name, value):
 # Device peaks for a weight format
 # --------------------------------------------------------------------------------------------
 def compute_precision(gpu, precision: str) -> str:
-    """The dense peak a weight format runs at on a device (see :data:`COMPUTE_PATH`)."""
+    """The dense peak a weight format runs at on a device (see :data:`COMPUTE_PATH`). A served
+    format of ``weight_formats.csv`` (gguf-q4_k_m, awq-int4, nvfp4, ...) computes natively at its
+    ``native_precision`` where the device has that peak, else at the 16-bit peak (weight-only)."""
     device = _resolve_device(gpu)
-    choice("precision", precision, PRECISIONS)
-    for p in COMPUTE_PATH[precision]:
+    fmt = get_format(precision)
+    if fmt.id in PRECISIONS:
+        path = COMPUTE_PATH[fmt.id]
+    elif fmt.compute == "native" and fmt.native_precision:
+        path = (fmt.native_precision,) + COMPUTE_PATH["int4"]
+    else:
+        path = COMPUTE_PATH["int4"]
+    for p in path:
         if p in device.peak_tflops_by_precision:
             return p
     raise InputError("gpu", device.id, f"a device with a 16-bit or FP32 peak for {precision}")
@@ -220,11 +240,15 @@ def effective_peak_flops(gpu, precision: str) -> float:
 def model_weight_bytes(model, precision: str, *, engine: str = DEFAULT_ENGINE) -> float:
     """Bytes of all stored weights, as the memory module counts them (quantization scales included;
     below 16 bits the embeddings stay 16-bit except in llama.cpp, whose GGUF files quantize them,
-    with :data:`costlib.memory.GGUF_BLOCK` weights per scale)."""
+    with :data:`costlib.memory.GGUF_BLOCK` weights per scale). A served format of
+    ``weight_formats.csv`` counts its own bits per weight (scales included) and its own rule for the
+    embeddings."""
     model = _resolve_model(model)
-    choice("precision", precision, PRECISIONS)
-    choice("engine", engine, ENGINE_CLASSES)
-    return _model_weight_bytes(model, precision, engine)
+    fmt = get_format(precision)
+    engine = _engine_family(engine)
+    if fmt.id not in PRECISIONS:
+        return _format_weight_bytes(model, fmt.id)
+    return _model_weight_bytes(model, fmt.id, engine)
 
 
 @lru_cache(maxsize=4096)
@@ -236,6 +260,16 @@ def _model_weight_bytes(model, precision: str, engine: str) -> float:
         gb = mem.inference_memory(model, precision, 0, 1, quantize_embeddings=llama, group_size=group).weights_gb
         return float(gb) * GB
     return float(mem.weight_bytes(float(model.total_params), precision, group_size=group))
+
+
+@lru_cache(maxsize=4096)
+def _format_weight_bytes(model, fmt_id: str) -> float:
+    fmt = weight_formats()[fmt_id]
+    n = float(model.total_params)
+    if fmt.quantize_embeddings or not _has_architecture(model):
+        return n * fmt.bits_per_weight / 8.0
+    emb = float(model.embedding_params)
+    return (n - emb) * fmt.bits_per_weight / 8.0 + emb * 2.0
 
 
 def weights_read_bytes(model, precision: str, batch=1, *, engine: str = DEFAULT_ENGINE):
@@ -294,8 +328,10 @@ class StepTime:
 def step_overhead_s(model, engine: str = DEFAULT_ENGINE) -> float:
     """Per-step host overhead: one CUDA-graph launch for an optimized server; one launch per
     kernel (:data:`KERNELS_PER_LAYER_EAGER` per layer) for eager engines."""
-    choice("engine", engine, ENGINE_CLASSES)
-    if engine == "optimized-server":
+    graph = engine == "optimized-server"
+    if engine not in ENGINE_CLASSES:
+        graph = get_engine(engine).overhead == "graph"
+    if graph:
         return GRAPH_LAUNCHES_PER_STEP * KERNEL_LAUNCH_S
     layers = model.layers if _has_architecture(model) else _layers_guess(model)
     return layers * KERNELS_PER_LAYER_EAGER * KERNEL_LAUNCH_S
@@ -356,7 +392,7 @@ def decode_step(model, gpu, precision, batch, context, gpus=1, *, kv_precision=N
     split over ``gpus`` devices with tensor parallelism. Arrays broadcast (a sweep is one call)."""
     model = _resolve_model(model)
     device = _resolve_device(gpu)
-    choice("precision", precision, PRECISIONS)
+    precision = check_precision(precision)
     kvp = choice("kv_precision", kv_precision or _kv_default(precision), KV_PRECISIONS)
     b = np.asarray(whole("batch", batch), dtype=float)
     c = np.asarray(_non_negative("context", context), dtype=float)
@@ -382,7 +418,7 @@ def prefill(model, gpu, precision, batch, prompt_tokens, gpus=1, *, kv_precision
     of B * P tokens (causal average, equation 1), one read of the weights plus writing the KV cache."""
     model = _resolve_model(model)
     device = _resolve_device(gpu)
-    choice("precision", precision, PRECISIONS)
+    precision = check_precision(precision)
     kvp = choice("kv_precision", kv_precision or _kv_default(precision), KV_PRECISIONS)
     b = np.asarray(whole("batch", batch), dtype=float)
     p = np.asarray(whole("prompt_tokens", prompt_tokens), dtype=float)
@@ -469,8 +505,9 @@ BENCHMARK_SCHEMA = Schema(
         Column("gpu_id"),
         Column("gpus", "int", positive=True),
         Column("engine", required=True),
+        Column("engine_id"),
         Column("engine_class", choices=ENGINE_CLASSES),
-        Column("precision", choices=PRECISIONS),
+        Column("precision"),
         Column("kv_precision", choices=KV_PRECISIONS),
         Column("batch", "int", positive=True),
         Column("prompt_tokens", "int", positive=True),
@@ -485,6 +522,9 @@ BENCHMARK_SCHEMA = Schema(
     row_checks=(
         lambda r: None if r["model_id"] in models() else f"model_id: {r['model_id']!r} is not in models.csv",
         lambda r: None if r["gpu_id"] in devices() else f"gpu_id: {r['gpu_id']!r} is not in hardware.csv",
+        lambda r: None if (r["precision"] in weight_formats() or r["precision"] in FORMAT_ALIASES)
+        else f"precision: {r['precision']!r} is not in weight_formats.csv",
+        lambda r: None if r["engine_id"] in engines() else f"engine_id: {r['engine_id']!r} is not in engines.csv",
     ),
 )
 
@@ -498,6 +538,7 @@ class Benchmark:
     gpu_id: str
     gpus: int
     engine: str
+    engine_id: str
     engine_class: str
     precision: str
     kv_precision: str
@@ -533,7 +574,7 @@ def benchmarks() -> tuple[Benchmark, ...]:
 def _case_terms(case: Benchmark) -> tuple[StepTime, StepTime]:
     """Prefill and mean-context decode terms of a case at 100% efficiency (compute time scales as
     1/u_compute and memory time as 1/u_bandwidth, so any efficiency follows without recomputing)."""
-    kw = dict(kv_precision=case.kv_precision, engine=case.engine_class, bandwidth_utilization=1.0,
+    kw = dict(kv_precision=case.kv_precision, engine=case.engine_id, bandwidth_utilization=1.0,
               compute_utilization=1.0)
     args = (case.model_id, case.gpu_id, case.precision)
     pre = prefill(*args, case.batch, case.prompt_tokens, case.gpus, **kw)
@@ -608,17 +649,22 @@ then iterated); a common rule of thumb for achieved/peak HBM bandwidth in stream
 
 
 BAND_QUANTILES = (0.1, 0.9)
-"""An engine class's band spans the 10th-90th percentile of its cases' implied efficiencies (all of
-them, min to max, when it has fewer than :data:`BAND_MIN_CASES`); the mid is the median."""
+"""An engine's band is the split-conformal 80% interval of its cases' implied efficiencies
+(:func:`_band`); the mid is the median. An engine with fewer than :data:`BAND_MIN_CASES` decode
+cases takes its family's band, widened."""
 BAND_MIN_CASES = 5
 
 
 def _band(values) -> Band:
-    v = np.minimum(np.asarray(values, dtype=float), 1.0)
-    if v.size < BAND_MIN_CASES:
-        return Band(float(v.min()), float(np.median(v)), float(v.max()))
-    lo, mid, hi = np.quantile(v, [BAND_QUANTILES[0], 0.5, BAND_QUANTILES[1]])
-    return Band(float(lo), float(mid), float(hi))
+    """The band of implied efficiencies: the order statistics a split-conformal 80% interval takes
+    (the floor(0.1 (n + 1))-th smallest and the ceil(0.9 (n + 1))-th smallest of n values; min and
+    max below 9 cases), so a new case like them falls inside with probability >= 80% (Vovk et al.
+    2005, "Algorithmic Learning in a Random World", ch. 2; Lei et al. 2018, JASA 113:1094)."""
+    v = np.sort(np.minimum(np.asarray(values, dtype=float), 1.0))
+    n = v.size
+    lo_i = max(int(np.floor(BAND_QUANTILES[0] * (n + 1))) - 1, 0)
+    hi_i = min(int(np.ceil(BAND_QUANTILES[1] * (n + 1))) - 1, n - 1)
+    return Band(float(v[lo_i]), float(np.median(v)), float(v[hi_i]))
 
 
 def calibrates(case: Benchmark) -> str | None:
@@ -685,8 +731,10 @@ def calibration() -> Mapping[str, EfficiencyBands]:
 
 
 def efficiency_bands(engine: str = DEFAULT_ENGINE) -> EfficiencyBands:
-    """Calibrated bandwidth (decode) and compute (prefill) efficiency bands of an engine class."""
-    choice("engine", engine, ENGINE_CLASSES)
+    """Calibrated bandwidth (decode) and compute (prefill) efficiency bands of an engine class, or of
+    an engine by name (:func:`engine_bands`)."""
+    if engine not in ENGINE_CLASSES:
+        return engine_bands(engine)
     table = calibration()
     if engine not in table:
         raise InputError("engine", engine, "an engine class with published cases: " + ", ".join(table))
@@ -758,6 +806,8 @@ class InferenceEstimate:
     cost_per_1m_input_tokens_usd: Band | None
     bound: str
     assumptions: tuple[str, ...] = field(default_factory=tuple)
+    warnings: tuple[str, ...] = field(default_factory=tuple)
+    mode: str = "static"
 
     BAND_KEYS = (
         "ttft_s",
@@ -776,6 +826,8 @@ class InferenceEstimate:
             band = getattr(self, key)
             out[key] = band.as_dict(digits) if band is not None else None
         out["bound"] = self.bound
+        out["mode"] = self.mode
+        out["warnings"] = list(self.warnings)
         out["assumptions"] = list(self.assumptions)
         return out
 
@@ -790,7 +842,7 @@ def _fit_check(model, device: Device, precision, batch, context, gpus, kv_precis
     need = mem.min_gpus(model, device, precision, context, batch, kv_precision=kv_precision)
     held = f"with {int(batch)} sequence(s) of {int(context)} tokens " if context else "(weights and runtime only) "
     what = (f"{getattr(model, 'id', 'the model')} at {precision} {held}needs {per_gpu:.1f} GB per GPU on "
-            f"{int(gpus)} x {device.id} ({device.memory_gb:g} GB)")
+            f"{int(gpus)} x {device.id} ({device.memory_gib:g} GiB)")
     if need is None:
         raise InputError("gpus", int(gpus), f"more GPUs than any tensor-parallel split allows: {what}")
     raise InputError("gpus", int(gpus), f"at least {need}: {what}")
@@ -808,18 +860,21 @@ def estimate_inference(model, gpu, precision, batch, prompt_tokens, output_token
     """
     model = _resolve_model(model)
     device = _resolve_device(gpu)
-    choice("precision", precision, PRECISIONS)
-    choice("engine", engine, ENGINE_CLASSES)
-    kvp = choice("kv_precision", kv_precision or _kv_default(precision), KV_PRECISIONS)
+    fmt = check_precision(precision)
+    precision = fmt
+    if engine not in ENGINE_CLASSES:
+        engine = get_engine(engine).id
+    kvp = choice("kv_precision", kv_precision or _kv_default(storage_precision(precision)), KV_PRECISIONS)
     b = int(whole("batch", batch))
     p = int(whole("prompt_tokens", prompt_tokens))
     o = int(whole("output_tokens", output_tokens))
     k = int(_check_gpus(device, gpus))
+    check_tp_degree(model, device, k)
     util = fraction("utilization", DEFAULT_UTILIZATION if utilization is None else utilization)
     assumptions = []
     if check_fit:
         # a params-only model is checked for its weights and runtime overhead (no KV cache known)
-        _fit_check(model, device, precision, b, p + o if _has_architecture(model) else 0, k, kvp)
+        _fit_check(model, device, storage_precision(precision), b, p + o if _has_architecture(model) else 0, k, kvp)
     if not _has_architecture(model):
         assumptions.append("model given by parameter count only: KV cache and attention FLOPs omitted (pass --model for them)")
 
@@ -967,3 +1022,327 @@ def batch_sweep(model, gpu, precision, batches, prompt_tokens, output_tokens, gp
             "fits": b <= cap,
         }
     )
+
+
+# --------------------------------------------------------------------------------------------
+# Weight formats as served (data/weight_formats.csv)
+# --------------------------------------------------------------------------------------------
+FORMAT_SCHEMA = Schema(
+    columns=(
+        Column("id"),
+        Column("name"),
+        Column("storage", choices=PRECISIONS),
+        Column("bits_per_weight", "float", positive=True, unit="bits"),
+        Column("compute", choices=("native", "weight-only")),
+        Column("native_precision", required=False),
+        Column("quantize_embeddings", "bool"),
+        SOURCE,
+        AS_OF,
+        NOTES,
+    ),
+    row_checks=(lambda r: None if 1.0 <= r["bits_per_weight"] <= 32.0 else
+                "bits_per_weight: between 1 and 32 bits",),
+)
+
+
+@dataclass(frozen=True)
+class WeightFormat:
+    """A weight format as served: stored bits per weight (scales included) and its compute path."""
+
+    id: str
+    name: str
+    storage: str
+    bits_per_weight: float
+    compute: str
+    native_precision: str | None
+    quantize_embeddings: bool
+    source: str
+    as_of: str
+    notes: str = ""
+
+
+@lru_cache(maxsize=1)
+def weight_formats() -> Mapping[str, WeightFormat]:
+    """All served weight formats by id (the legacy precisions fp16, bf16, fp8, int8, int4 included)."""
+    from types import MappingProxyType
+
+    out = {}
+    for r in load_csv("weight_formats.csv", FORMAT_SCHEMA):
+        out[r["id"]] = WeightFormat(r["id"], r["name"], r["storage"], r["bits_per_weight"], r["compute"],
+                                    r["native_precision"] or None, r["quantize_embeddings"], r["source"],
+                                    r["as_of"].isoformat(), r["notes"] or "")
+    return MappingProxyType(out)
+
+
+FORMAT_ALIASES = {"q4_0": "gguf-q4_0", "q4_k_m": "gguf-q4_k_m", "q5_k_m": "gguf-q5_k_m", "q8_0": "gguf-q8_0",
+                  "awq": "awq-int4", "gptq": "gptq-int4", "nf4": "bnb-nf4"}
+"""Short names accepted for served formats (``--precision q4_k_m``)."""
+
+
+def get_format(precision: str) -> WeightFormat:
+    """A weight format by id or short alias; an unknown one lists them."""
+    table = weight_formats()
+    key = FORMAT_ALIASES.get(precision, precision) if isinstance(precision, str) else precision
+    if key not in table:
+        raise InputError("precision", precision, "one of " + ", ".join(list(table) + list(FORMAT_ALIASES)))
+    return table[key]
+
+
+def check_precision(precision: str) -> str:
+    """The canonical id of a weight format (legacy precisions pass unchanged)."""
+    return get_format(precision).id
+
+
+def storage_precision(precision: str) -> str:
+    """The costlib.memory precision a served format is stored as (``gguf-q4_k_m`` -> ``int4``)."""
+    return get_format(precision).storage
+
+
+def format_table():
+    """The served weight formats as a DataFrame (bits per weight, compute path, source)."""
+    import pandas as pd
+
+    return pd.DataFrame([{"format": f.name, "id": f.id, "bits per weight": f.bits_per_weight,
+                          "compute path": f.compute + (f" ({f.native_precision})" if f.native_precision else ""),
+                          "embeddings quantized": f.quantize_embeddings, "source": f.source, "as of": f.as_of}
+                         for f in weight_formats().values()])
+
+
+# --------------------------------------------------------------------------------------------
+# Engines by name (data/engines.csv) and their calibration
+# --------------------------------------------------------------------------------------------
+ENGINE_SCHEMA = Schema(
+    columns=(
+        Column("id"),
+        Column("name"),
+        Column("family", choices=ENGINE_CLASSES),
+        Column("backend", choices=("cuda", "metal", "cpu", "rocm")),
+        Column("overhead", choices=("graph", "eager")),
+        Column("continuous_batching", "bool"),
+        Column("version"),
+        SOURCE,
+        AS_OF,
+        NOTES,
+    ),
+)
+
+
+@dataclass(frozen=True)
+class Engine:
+    """A serving engine by name: its family (engine class), backend, per-step overhead kind, version."""
+
+    id: str
+    name: str
+    family: str
+    backend: str
+    overhead: str
+    continuous_batching: bool
+    version: str
+    source: str
+    as_of: str
+    notes: str = ""
+
+
+@lru_cache(maxsize=1)
+def engines() -> Mapping[str, Engine]:
+    """Engines by id (loaded once)."""
+    from types import MappingProxyType
+
+    out = {}
+    for r in load_csv("engines.csv", ENGINE_SCHEMA):
+        out[r["id"]] = Engine(r["id"], r["name"], r["family"], r["backend"], r["overhead"], r["continuous_batching"],
+                              r["version"], r["source"], r["as_of"].isoformat(), r["notes"] or "")
+    return MappingProxyType(out)
+
+
+ENGINE_ALIASES = {"trt-llm": "tensorrt-llm", "tensorrt_llm": "tensorrt-llm", "trtllm": "tensorrt-llm",
+                  "transformers": "hf-transformers", "llamacpp": "llama.cpp-cuda", "text-generation-inference": "tgi"}
+"""Other spellings accepted for engine names. The engine classes of earlier versions
+(optimized-server, hf-transformers, llama.cpp) stay accepted and use their class's band."""
+
+CALIBRATED_WITH = {"nim": "tensorrt-llm"}
+"""Engines calibrated on another engine's cases: NIM LLM containers run TensorRT-LLM engines."""
+
+
+def engine_names() -> tuple[str, ...]:
+    return tuple(engines()) + tuple(c for c in ENGINE_CLASSES if c not in engines())
+
+
+def get_engine(engine: str) -> Engine:
+    """An engine by name or alias; an engine class name gives a family pseudo-engine."""
+    table = engines()
+    key = ENGINE_ALIASES.get(engine, engine) if isinstance(engine, str) else engine
+    if key in table:
+        return table[key]
+    if key in ENGINE_CLASSES:
+        return Engine(key, f"engine class {key}", key, "cuda", "graph" if key == DEFAULT_ENGINE else "eager", True,
+                      "-", "inference_benchmarks.csv", AS_OF_CLASSES, "family band (all engines of the class)")
+    raise InputError("engine", engine, "one of " + ", ".join(engine_names()))
+
+
+AS_OF_CLASSES = "2025-01-15"
+
+FAMILY_WIDENING = 1.25
+"""An engine with fewer than :data:`BAND_MIN_CASES` decode cases of its own uses its family's band
+widened by this factor at each end (low / 1.25, high x 1.25, capped at 1): thin evidence, wider band."""
+
+
+@dataclass(frozen=True)
+class EngineBands:
+    """Calibrated efficiencies of one engine by name, and where they came from."""
+
+    engine: str
+    bandwidth: Band
+    compute: Band
+    cases: int
+    fallback: str = ""  # the family whose band is used, when the engine has too few cases
+    bandwidth_cases: tuple[str, ...] = ()
+    compute_cases: tuple[str, ...] = ()
+
+    @property
+    def compute_borrowed_from(self) -> str:
+        return self.fallback
+
+
+def _engine_cases(cases, engine_id):
+    target = CALIBRATED_WITH.get(engine_id, engine_id)
+    return tuple(c for c in cases if c.engine_id == target)
+
+
+def _widen(band: Band) -> Band:
+    lo = band.low / FAMILY_WIDENING
+    hi = min(1.0, band.high * FAMILY_WIDENING)
+    return Band(lo, band.mid, max(hi, band.mid))
+
+
+def _engine_fit(cases, engine: Engine):
+    """(bandwidth, compute, n_cases, fallback, bw_ids, comp_ids) for an engine from ``cases``."""
+    if engine.id in ENGINE_CLASSES:
+        fit = _fit(cases, engine.id) if engine.id == DEFAULT_ENGINE else _fit(cases, engine.id, _fit(cases, DEFAULT_ENGINE)[1])
+        return fit[0], fit[1], len(fit[2]) + len(fit[3]), "", fit[2], fit[3]
+    mine = _engine_cases(cases, engine.id)
+    bw = [c for c in mine if calibrates(c) == "bandwidth"]
+    comp = [c for c in mine if calibrates(c) == "compute"]
+    fam_cases = tuple(c for c in cases if c.engine_class == engine.family)
+    base = _fit(cases, DEFAULT_ENGINE)
+    fam = _fit(fam_cases, engine.family, None if any(calibrates(c) == "compute" for c in fam_cases) else base[1])
+    if len(bw) < BAND_MIN_CASES:
+        return _widen(fam[0]), _widen(fam[1]), len(bw) + len(comp), engine.family, fam[2], fam[3]
+    fallback_compute = None if len(comp) >= 1 else fam[1]
+    fit = _fit_cases(bw, comp, fallback_compute)
+    return fit[0], fit[1], len(bw) + len(comp), "", fit[2], fit[3]
+
+
+def _fit_cases(bw_cases, comp_cases, fallback_compute):
+    u_b = PRIOR_BANDWIDTH_UTILIZATION
+    compute = fallback_compute
+    for _ in range(3):
+        if comp_cases:
+            compute = _band([implied_utilization(c, u_b) for c in comp_cases])
+        bandwidth = _band([implied_utilization(c, compute.mid) for c in bw_cases])
+        u_b = bandwidth.mid
+    return bandwidth, compute, tuple(c.id for c in bw_cases), tuple(c.id for c in comp_cases)
+
+
+@lru_cache(maxsize=None)
+def engine_bands(engine: str) -> EngineBands:
+    """Decode bandwidth and prefill compute efficiency bands of an engine by name: its own published
+    cases when it has at least :data:`BAND_MIN_CASES` decode cases, else its family's band widened
+    (:data:`FAMILY_WIDENING`), and ``fallback`` says so."""
+    eng = get_engine(engine)
+    bw, comp, n, fallback, bw_ids, comp_ids = _engine_fit(benchmarks(), eng)
+    return EngineBands(eng.id, bw, comp, n, fallback, bw_ids, comp_ids)
+
+
+def check_tp_degree(model, gpu, gpus) -> int:
+    """A tensor-parallel degree that splits the model: at most its attention heads, dividing them,
+    and dividing its KV heads or a multiple of them (vLLM replicates KV heads past that). The error
+    names ``--gpus`` and lists the valid degrees up to 64."""
+    device = _resolve_device(gpu)
+    k = int(_check_gpus(device, gpus))
+    if k == 1 or not _has_architecture(model):
+        return k
+    h, kv = int(model.heads), int(model.kv_heads)
+    ok = _tp_ok(h, kv, k)
+    if not ok:
+        valid = [d for d in range(1, min(h, 64) + 1) if _tp_ok(h, kv, d)]
+        raise InputError("gpus", k, f"a tensor-parallel degree (--gpus) <= the {h} attention heads of {model.id} that "
+                         f"divides them and divides or is a multiple of its {kv} KV heads: "
+                         + ", ".join(map(str, valid)))
+    return k
+
+
+def _tp_ok(heads: int, kv_heads: int, k: int) -> bool:
+    return k <= heads and heads % k == 0 and (kv_heads % k == 0 or k % kv_heads == 0)
+
+
+def valid_tp_degrees(model, max_gpus: int = 64) -> tuple[int, ...]:
+    """Tensor-parallel degrees :func:`check_tp_degree` accepts, up to ``max_gpus``."""
+    model = _resolve_model(model)
+    if not _has_architecture(model):
+        return tuple(range(1, max_gpus + 1))
+    return tuple(d for d in range(1, max_gpus + 1) if _tp_ok(int(model.heads), int(model.kv_heads), d))
+
+
+def check_context(model, tokens) -> int:
+    """Prompt + output tokens within the model's maximum context (``max_context`` of models.csv)."""
+    t = int(whole("context", tokens))
+    cap = getattr(model, "max_context", None)
+    if _has_architecture(model) and cap and t > cap:
+        raise InputError("prompt_tokens", t, f"prompt + output tokens at most {cap}, the maximum context of {model.id}")
+    return t
+
+
+BACKTEST_NOMINAL_COVERAGE = 0.8
+"""Coverage an engine's band claims: it spans the 10th-90th percentile of its cases' implied
+efficiencies (:data:`BAND_QUANTILES`), so 80% of cases like them should fall inside."""
+
+
+def _predict_band(case, bands):
+    lo = _predict(case, bands.bandwidth.low, bands.compute.low)
+    mid = _predict(case, bands.bandwidth.mid, bands.compute.mid)
+    hi = _predict(case, bands.bandwidth.high, bands.compute.high)
+    return min(lo, hi), mid, max(lo, hi)
+
+
+@lru_cache(maxsize=1)
+def engine_backtest():
+    """Leave-one-out back-test by engine name: every published case predicted from the bands of its
+    engine fitted without it (the family band, widened, when the rest are too few), with the band's
+    low / high prediction, whether the published value falls inside and the band's width
+    (high / low). A DataFrame, one row per case."""
+    import pandas as pd
+
+    cases = benchmarks()
+    rows = []
+    for case in cases:
+        eng = get_engine(CALIBRATED_WITH.get(case.engine_id, case.engine_id))
+        rest = tuple(c for c in cases if c.id != case.id)
+        bw, comp, n, fallback, _b, _c = _engine_fit(rest, eng)
+        loo = EngineBands(eng.id, bw, comp, n, fallback)
+        lo, mid, hi = _predict_band(case, loo)
+        rows.append({
+            "id": case.id, "engine": case.engine_id, "family": case.engine_class, "model": case.model_id,
+            "gpu": case.gpu_id + (f" x{case.gpus}" if case.gpus > 1 else ""), "precision": case.precision,
+            "batch": case.batch, "in/out": f"{case.prompt_tokens}/{case.output_tokens}", "metric": case.metric,
+            "published": case.value, "predicted_loo": mid, "low_loo": lo, "high_loo": hi,
+            "error_loo": mid / case.value - 1.0, "inside": bool(lo <= case.value <= hi), "width": hi / lo,
+            "band_from": fallback or "own cases", "calibrates": calibrates(case) or "-", "source": case.source,
+            "notes": case.notes,
+        })
+    return pd.DataFrame(rows)
+
+
+def engine_backtest_summary(df=None):
+    """Per engine and overall: cases, leave-one-out median absolute error, share of cases inside the
+    band next to the nominal 80%, and the median band width. A DataFrame."""
+    import pandas as pd
+
+    df = engine_backtest() if df is None else df
+    out = []
+    for name, g in list(df.groupby("engine", sort=True)) + [("all engines", df)]:
+        out.append({"engine": name, "cases": len(g), "median_abs_error": float(np.median(np.abs(g["error_loo"]))),
+                    "coverage": float(g["inside"].mean()), "nominal_coverage": BACKTEST_NOMINAL_COVERAGE,
+                    "median_width": float(np.median(g["width"])),
+                    "band_from": ", ".join(sorted(set(g["band_from"])))})
+    return pd.DataFrame(out)

@@ -34,6 +34,7 @@ from typing import Sequence
 
 import numpy as np
 
+from .catalog import AS_OF, NOTES, SOURCE, Column, Schema, load_csv
 from .errors import InputError
 from .hardware import devices, get_device
 from .models import ModelSpec, _ParamsOnly, custom_model, get_model
@@ -75,33 +76,15 @@ PREFILL_CHUNK_TOKENS = 8192
 
 LOGITS_BYTES = 4
 """Logits are upcast to fp32 for the softmax / cross-entropy (Korthikanti et al. 2022, section 4.3)."""
+CHUNKED_LOSS_CHUNKS = 8
+"""Chunked cross-entropy keeps the logits in 16-bit and upcasts one chunk at a time: torchtune
+``CEWithChunkedOutputLoss(num_output_chunks=8)`` (torchtune/modules/loss, 2024), used by its Llama 3.1 recipes.
+Logit bytes per value: 2 + 4 / 8 = 2.5 instead of 4."""
 
 ACTIVATION_BYTES = {"fp32": 4.0}
 """Bytes per activation value: 2 (bf16/fp16 compute, also for fp8/int8/int4 weight-only formats,
 whose weights are dequantized to 16-bit for the matmul) except fp32."""
 
-OPTIMIZER_STATE_BYTES = {"adam": 8.0, "adam8bit": 2.0, "sgd": 4.0}
-"""Bytes of optimizer state per trained parameter besides any master copy: Adam momentum + variance in
-fp32 (8), 8-bit Adam (Dettmers et al. 2022) 2, SGD momentum 4 (Transformer Math 101)."""
-MASTER_WEIGHT_BYTES = 4.0
-"""fp32 master copy kept by mixed-precision training (Micikevicius et al. 2018): 4 bytes per parameter."""
-
-TRAIN_PRECISIONS = ("fp32", "bf16", "fp16")
-MODES = ("inference", "full", "lora", "qlora")
-RECOMPUTE = ("none", "selective", "full")
-OPTIMIZERS = tuple(OPTIMIZER_STATE_BYTES)
-
-LORA_MODULES = ("q", "k", "v", "o", "gate", "up", "down")
-"""Linear layers of a decoder block that LoRA can adapt (PEFT names q_proj ... down_proj)."""
-LORA_TARGET_SETS = {
-    "all-linear": LORA_MODULES,
-    "attention": ("q", "k", "v", "o"),
-    "qv": ("q", "v"),
-}
-"""Named target sets: QLoRA adapts all linear layers ("all-linear", Dettmers et al. 2023 section 4);
-the original LoRA paper adapted q and v (Hu et al. 2021, section 7.1)."""
-QLORA_PAPER_RANK = 64
-"""LoRA rank of the QLoRA paper's Guanaco runs (Dettmers et al. 2023, appendix B.2)."""
 
 
 # --- result type -------------------------------------------------------------------------------
@@ -121,6 +104,10 @@ class MemoryBreakdown:
     gpus: int = 1
     mode: str = "inference"
     notes: tuple[str, ...] = ()
+    host_gb: float = 0.0
+    """Bytes (GB) kept in host RAM per GPU process: offloaded or paged optimizer states, offloaded weights (training)."""
+    assumptions: dict = field(default_factory=dict, compare=False, hash=False)
+    """What each training setting was and where it came from (given, or copied from a named recipe)."""
 
     def __post_init__(self):
         total = (
@@ -142,6 +129,8 @@ class MemoryBreakdown:
                 v = round(float(v), digits)
             elif isinstance(v, tuple):
                 v = list(v)
+            elif k == "assumptions" and not v:
+                continue
             out[k] = v
         return out
 
@@ -235,8 +224,10 @@ def _model_weight_bytes(model, precision: str, *, quantize_embeddings: bool, gro
 def kv_bytes_per_token(model, kv_precision: str = "fp16") -> float:
     """KV-cache bytes per token of context: layers x 2 x kv_heads x head_dim x bytes (MLA: the latent).
 
-    This is the cost of one more token while the context is shorter than any sliding window.
-    Llama-3.1-8B in fp16: 32 x 2 x 8 x 128 x 2 = 131072 bytes (128 KiB).
+    This is the cost of one more token while the context is shorter than every window (sliding or
+    chunked); past the windows only the full-attention layers grow (:func:`kv_bytes_per_token_beyond_window`).
+    Llama-3.1-8B in fp16: 32 x 2 x 8 x 128 x 2 = 131072 bytes (128 KiB). DeepSeek-V3 (MLA): 61 x (512 + 64)
+    x 2 = 70272 bytes. Attention sinks (gpt-oss: one learned logit per head) cache nothing.
     """
     m = _spec(model)
     _need_arch(m, "the KV cache")
@@ -245,17 +236,43 @@ def kv_bytes_per_token(model, kv_precision: str = "fp16") -> float:
     return float(value)
 
 
+def kv_bytes_per_token_beyond_window(model, kv_precision: str = "fp16") -> float:
+    """KV-cache bytes one more token adds once the context is longer than the window: only the
+    full-attention layers keep growing (Gemma 3 27B: 10 of 62 layers; gpt-oss: half; Llama 4: 1 in 4).
+    Equal to :func:`kv_bytes_per_token` for a model without windowed layers."""
+    m = _spec(model)
+    _need_arch(m, "the KV cache")
+    b = BYTES_PER_VALUE[choice("kv_precision", kv_precision, PRECISIONS)]
+    return float(m.full_attention_layers * m.kv_values_per_token_per_layer * b)
+
+
+def kv_layer_layout(model) -> dict:
+    """How the layers cache: ``full_layers`` hold every token, ``windowed_layers`` at most ``window``
+    tokens (``window_kind`` sliding or chunked), ``values_per_token_per_layer`` (2 x kv_heads x head_dim, or
+    MLA's kv_lora_rank + qk_rope_head_dim)."""
+    m = _spec(model)
+    _need_arch(m, "the KV cache")
+    return {
+        "full_layers": m.full_attention_layers,
+        "windowed_layers": m.windowed_layers,
+        "window": m.sliding_window if m.windowed_layers else None,
+        "window_kind": (m.window_kind or "sliding") if m.windowed_layers else None,
+        "values_per_token_per_layer": m.kv_values_per_token_per_layer,
+        "attention": m.attention,
+    }
+
+
 def _sliding_layer_count(m: ModelSpec) -> int:
-    if not m.sliding_window or not m.sliding_layers:
-        return 0
-    return int(round(m.sliding_layers * m.layers))
+    return m.windowed_layers
 
 
 def kv_cache_bytes(model, context, batch=1, kv_precision: str = "fp16"):
     """KV-cache bytes for ``batch`` sequences of ``context`` tokens each (numbers or arrays).
 
-    Full-attention layers hold every token; sliding-window layers hold min(context, window)
-    (Gemma 2 alternates local and global layers; Mistral-7B-v0.1 is local on every layer).
+    Full-attention layers hold every token; windowed layers hold min(context, window): sliding windows
+    (Mistral-7B-v0.1 on every layer, Gemma 2 every other layer, Gemma 3 five of six, gpt-oss every other)
+    keep the last ``window`` tokens; chunked attention (Llama 4, 3 of 4 layers) keeps the current chunk,
+    at most ``window`` tokens, which is the bound a server allocates (vLLM's chunked local attention).
     """
     m = _spec(model)
     _need_arch(m, "the KV cache")
@@ -264,7 +281,7 @@ def kv_cache_bytes(model, context, batch=1, kv_precision: str = "fp16"):
         raise InputError("context", float(ctx[np.floor(ctx) != ctx].flat[0]), "a whole number of tokens >= 0")
     bat = np.asarray(whole("batch", batch))
     b = BYTES_PER_VALUE[choice("kv_precision", kv_precision, PRECISIONS)]
-    n_slide = _sliding_layer_count(m)
+    n_slide = m.windowed_layers
     n_full = m.layers - n_slide
     tokens_layers = n_full * ctx
     if n_slide:
@@ -283,9 +300,10 @@ def _kv_share_per_gpu(m: ModelSpec, tp: int) -> float:
 
 
 def default_kv_precision(precision: str) -> str:
-    """KV cache precision when not given: the 16-bit compute dtype (vLLM ``kv_cache_dtype='auto'``),
-    fp32 for fp32 models."""
-    return "fp32" if precision == "fp32" else "fp16"
+    """KV cache precision when not given (the one rule; :mod:`costlib.inference` calls it): FP8 with FP8
+    weights (TensorRT-LLM's FP8 recipes quantize the KV cache too, ``--fp8_kv_cache``), fp32 for fp32 models,
+    else the 16-bit compute dtype (vLLM ``kv_cache_dtype='auto'``; llama.cpp and transformers keep an F16 cache)."""
+    return precision if precision in ("fp8", "fp32") else "fp16"
 
 
 # --- inference ---------------------------------------------------------------------------------
@@ -369,15 +387,229 @@ def inference_memory(
 
 # --- training ----------------------------------------------------------------------------------
 
+ATTENTION_KERNELS = ("flash", "materialized")
+"""How attention is computed in training: ``flash`` = FlashAttention / PyTorch SDPA (Dao et al. 2022,
+arXiv 2205.14135): no s x s score matrix is kept, only the output and a fp32 log-sum-exp per head and token;
+the default of Hugging Face transformers (``attn_implementation="sdpa"``, since v4.36), torchtune and axolotl.
+``materialized`` = eager attention that stores softmax scores and dropout mask, 5*a*s bytes per token per
+layer (Korthikanti et al. 2022, section 4.1)."""
+FLASH_LSE_BYTES = 4.0
+"""FlashAttention saves one fp32 log-sum-exp per query row and head for its backward pass (Dao et al. 2022, algorithm 2)."""
 
-def training_activation_bytes(model, seq_len, batch=1, recompute: str = "none", precision: str = "bf16"):
-    """Activation memory of one micro-batch (Korthikanti et al. 2022, no tensor/sequence parallelism).
+OPTIMIZER_STATE_BYTES = {
+    "adamw": 8.0,
+    "adam": 8.0,
+    "adamw-paged": 8.0,
+    "adamw8bit": 2.0,
+    "adamw8bit-paged": 2.0,
+    "adam8bit": 2.0,
+    "adafactor": 0.0,
+    "sgd": 4.0,
+}
+"""Bytes of optimizer state per trained parameter besides any master copy:
+AdamW/Adam momentum + variance in fp32, 8 (Loshchilov & Hutter 2019; Transformer Math 101, EleutherAI 2023);
+``adamw-paged`` = bitsandbytes ``PagedAdamW32bit`` (QLoRA's ``paged_adamw_32bit``), same 8 bytes in paged memory;
+8-bit AdamW (Dettmers et al. 2022, arXiv 2110.02861: block-wise 8-bit states), 2 bytes (block scales, one fp32
+per 2048 values, add 0.004); ``adamw8bit-paged`` = bitsandbytes ``PagedAdamW8bit`` (torchtune's single-device full
+recipe); Adafactor (Shazeer & Stern 2018, arXiv 1804.04235) with its default beta1=None keeps only factored
+second moments, 4 bytes per row and per column of each matrix: added per matrix by :func:`optimizer_state_bytes`;
+SGD with momentum, 4 (fp32 momentum buffer)."""
+PAGED_OPTIMIZERS = ("adamw-paged", "adamw8bit-paged")
+"""Optimizers whose states live in CUDA unified memory (bitsandbytes paged optimizers, Dettmers et al. 2023,
+section 3 "Paged Optimizers"): the driver evicts them to CPU RAM when the GPU runs short and pages them back for
+the update. costlib counts them in host memory, not against the GPU (PyTorch's peak-memory counters, which
+torchtune's published peaks use, do not see unified memory either); the paging costs time, not capacity."""
+MASTER_WEIGHT_BYTES = 4.0
+"""fp32 master copy kept by mixed-precision training (Micikevicius et al. 2018): 4 bytes per parameter."""
+FSDP_PREFETCH_LAYERS = 2
+"""Layers whose full (unsharded) 16-bit weights FSDP / ZeRO-3 holds at once: the one computing and the next one
+prefetched (PyTorch FSDP ``forward_prefetch`` / ``BackwardPrefetch.BACKWARD_PRE``; DeepSpeed
+``stage3_prefetch_bucket_size``). An approximation; the buckets are configurable."""
 
-    none: L x s*b*h*(34 + 5*a*s/h); selective: L x 34*s*b*h; full: L x 2*s*b*h + one layer's
-    s*b*h*(34 + 5*a*s/h) while it is recomputed. Plus 4*s*b*v for fp32 logits. Bytes assume 16-bit
-    activations (x2 for fp32). The 34 comes from a 4h GeLU MLP with multi-head attention; gated MLPs and
-    GQA shift it by a few units (stated as an assumption in the chapter).
+TRAIN_PRECISIONS = ("fp32", "bf16", "fp16")
+MODES = ("inference", "full", "lora", "qlora")
+RECOMPUTE = ("none", "selective", "full")
+OPTIMIZERS = tuple(OPTIMIZER_STATE_BYTES)
+OFFLOAD = ("none", "optimizer", "all")
+"""CPU offload: ``optimizer`` moves optimizer states and fp32 master weights to host RAM (ZeRO-Offload, Ren et
+al. 2021; torchtune ``offload_ops``); ``all`` also the sharded parameters and gradients (PyTorch FSDP
+``CPUOffload(offload_params=True)``, torchtune ``fsdp_cpu_offload: True``)."""
+
+LORA_MODULES = ("q", "k", "v", "o", "gate", "up", "down")
+"""Linear layers of a decoder block that LoRA can adapt (PEFT names q_proj ... down_proj)."""
+LORA_TARGET_SETS = {
+    "all-linear": LORA_MODULES,
+    "attention": ("q", "k", "v", "o"),
+    "qv": ("q", "v"),
+    "torchtune": ("q", "v", "o", "gate", "up", "down"),
+}
+"""Named target sets: QLoRA adapts all linear layers ("all-linear", Dettmers et al. 2023 section 4);
+the original LoRA paper adapted q and v (Hu et al. 2021, section 7.1); torchtune's Llama 3.1 8B LoRA/QLoRA
+single-device recipes adapt q, v, output_proj and the MLP (``lora_attn_modules: ['q_proj', 'v_proj',
+'output_proj']``, ``apply_lora_to_mlp: True``)."""
+QLORA_PAPER_RANK = 64
+"""LoRA rank of the QLoRA paper's Guanaco runs (Dettmers et al. 2023, appendix B.2)."""
+
+
+@dataclass(frozen=True)
+class FinetuneRecipe:
+    """A published fine-tuning configuration whose memory settings costlib copies as a default."""
+
+    name: str
+    mode: str
+    optimizer: str
+    recompute: str
+    seq_len: int
+    batch: int
+    lora_rank: int
+    lora_targets: str
+    master_weights: bool
+    optimizer_in_backward: bool
+    source: str
+
+
+RECIPES = {
+    "qlora-paper": FinetuneRecipe(
+        "QLoRA paper, Guanaco 65B", "qlora", "adamw-paged", "full", 512, 4, 64, "all-linear", False, False,
+        "artidoro/qlora scripts/finetune_guanaco_65b.sh (lora_r 64, lora_modules all, bits 4, double_quant, nf4, bf16, "
+        "gradient_checkpointing, target_max_len 512, per_device_train_batch_size 4) and qlora.py (optim paged_adamw_32bit); "
+        "Dettmers et al. 2023, arXiv 2305.14314",
+    ),
+    "mixed-precision-adamw": FinetuneRecipe(
+        "mixed-precision AdamW full fine-tune", "full", "adamw", "full", 2048, 1, 0, "all-linear", True, False,
+        "16 bytes per parameter: bf16 weights and gradients, fp32 master, fp32 AdamW moments (Transformer Math 101, "
+        "EleutherAI 2023; Rajbhandari et al. 2020 ZeRO, section 3: 2 + 2 + 12); Hugging Face Trainer bf16=True with "
+        "gradient_checkpointing=True; sequence length 2048 as torchtune's published table",
+    ),
+    "mixed-precision-adamw-lora": FinetuneRecipe(
+        "LoRA with mixed-precision AdamW (PEFT)", "lora", "adamw", "full", 2048, 1, 16, "all-linear", True, False,
+        "Hugging Face PEFT LoraConfig(target_modules='all-linear'), r=16; bf16 base, fp32 adapter master copy and "
+        "AdamW states, gradient checkpointing",
+    ),
+    "torchtune-full-single-device": FinetuneRecipe(
+        "torchtune llama3_1/8B_full_single_device", "full", "adamw8bit-paged", "full", 2048, 2, 0, "all-linear", False, True,
+        "pytorch/torchtune recipes/configs/llama3_1/8B_full_single_device.yaml: batch_size 2, bitsandbytes PagedAdamW8bit, "
+        "optimizer_in_bwd True, enable_activation_checkpointing True, dtype bf16 (no fp32 master); README table packs to 2048",
+    ),
+    "torchtune-lora-single-device": FinetuneRecipe(
+        "torchtune llama3_1/8B_lora_single_device", "lora", "adamw", "full", 2048, 2, 8, "torchtune", False, False,
+        "pytorch/torchtune recipes/configs/llama3_1/8B_lora_single_device.yaml: lora_rank 8, q/v/output_proj + MLP, "
+        "AdamW, activation checkpointing, bf16",
+    ),
+    "torchtune-qlora-single-device": FinetuneRecipe(
+        "torchtune llama3_1/8B_qlora_single_device", "qlora", "adamw", "full", 2048, 2, 8, "torchtune", False, False,
+        "pytorch/torchtune recipes/configs/llama3_1/8B_qlora_single_device.yaml: NF4 base, lora_rank 8, q/v/output_proj + MLP, "
+        "AdamW, activation checkpointing, bf16",
+    ),
+}
+"""Named configurations :func:`training_memory` can copy (``recipe=``)."""
+DEFAULT_RECIPE = {"full": "mixed-precision-adamw", "lora": "mixed-precision-adamw-lora", "qlora": "qlora-paper"}
+"""The recipe each mode copies when no setting is given: full = mixed-precision AdamW (the 16-byte rule and the
+QLoRA paper's "more than 780 GB" baseline); lora = PEFT-style LoRA; qlora = the QLoRA paper's own Guanaco setting."""
+
+
+def default_recipe(mode: str, optimizer: str | None = None) -> str:
+    """Name of the recipe a mode copies: :data:`DEFAULT_RECIPE`, except that a full fine-tune with a bitsandbytes
+    8-bit optimizer copies torchtune's single-device full recipe, the published recipe built around it (pure bf16
+    weights, optimizer-in-backward), since 8-bit states next to a 4-byte fp32 master copy are not a recipe anyone runs."""
+    choice("mode", mode, tuple(DEFAULT_RECIPE))
+    if mode == "full" and optimizer in ("adamw8bit", "adamw8bit-paged"):
+        return "torchtune-full-single-device"
+    return DEFAULT_RECIPE[mode]
+
+
+def recipe(name_or_mode: str) -> FinetuneRecipe:
+    """A :data:`RECIPES` entry by name, or the default recipe of a mode (full | lora | qlora)."""
+    key = DEFAULT_RECIPE.get(name_or_mode, name_or_mode)
+    if key not in RECIPES:
+        raise InputError("recipe", name_or_mode, "one of " + ", ".join(list(RECIPES) + list(DEFAULT_RECIPE)))
+    return RECIPES[key]
+
+
+def _ffn_layers(m: ModelSpec) -> list[tuple[int, int]]:
+    """(ffn width a token passes through, layer count): dense layers, then MoE layers (routed + shared experts)."""
+    out = []
+    dense = m.layers - m.moe_layers
+    if dense:
+        out.append((m.ffn_dim, dense))
+    if m.moe_layers:
+        out.append((m.moe_ffn_dim * (m.experts_active + m.shared_experts), m.moe_layers))
+    return out
+
+
+def layer_activation_bytes_per_token(model, attention: str = "flash", seq_len=2048, precision: str = "bf16"):
+    """Bytes one decoder layer keeps for its backward pass, per token, without recompute.
+
+    Counted tensor by tensor for a pre-norm block (Llama / Mistral / Qwen shape, no dropout):
+    attention: norm input h, normed input h, Q (heads x head_dim), K and V (kv_heads x head_dim), attention
+    output (heads x head_dim); MLP: norm input h, normed input h, and gate, up and gated product (3 x ffn;
+    2 x ffn for a non-gated MLP: pre-activation and activation). All at the activation width (2 bytes in
+    16-bit). ``flash`` adds one fp32 log-sum-exp per head (Dao et al. 2022); ``materialized`` adds
+    Korthikanti et al. 2022's 5 x heads x seq_len bytes (scores, softmax, dropout mask). For Llama-3.1-8B
+    this is 2 x (4 x 4096 + 4096 + 2 x 1024 + 4096 + 3 x 14336) = 139,264 bytes = 34 x d_model, the same
+    34·h Korthikanti et al. count for a GPT block.
+    A mixture of experts counts the ffn of the experts a token is routed to (and shared experts); the mean
+    over layers is returned.
     """
+    m = _spec(model)
+    _need_arch(m, "the activation memory")
+    choice("attention", attention, ATTENTION_KERNELS)
+    s = np.asarray(whole("seq_len", seq_len), dtype=float)
+    h = m.d_model
+    q = m.heads * m.head_dim
+    kv = m.kv_heads * m.head_dim if m.attention != "mla" else m.heads * m.head_dim
+    k = 3 if m.ffn_kind in ("swiglu", "geglu") else 2
+    attn_values = 2 * h + q + 2 * kv + q
+    total = 0.0
+    for ffn, count in _ffn_layers(m):
+        total += count * (attn_values + 2 * h + k * ffn)
+    values = total / m.layers
+    per_token = values * _act_bytes(precision)
+    if attention == "flash":
+        per_token = per_token + FLASH_LSE_BYTES * m.heads
+    else:
+        per_token = per_token + 5.0 * m.heads * s
+    return _scalar_or_array(per_token)
+
+
+def training_activation_bytes(model, seq_len, batch=1, recompute: str = "none", precision: str = "bf16", *, attention: str = "flash", chunked_loss: bool = False):
+    """Activation memory of one micro-batch per GPU (data parallel: no tensor or sequence parallelism).
+
+    ``none`` and ``selective``: every layer keeps :func:`layer_activation_bytes_per_token` x tokens
+    (``selective`` recomputes only the attention core, so with ``materialized`` attention it drops the
+    5·a·s term, Korthikanti et al. 2022 section 5, except for the one layer being recomputed in the backward pass;
+    with FlashAttention it equals ``none``). ``full``
+    (activation checkpointing per layer, as torchtune's ``enable_activation_checkpointing`` and Hugging Face's
+    ``gradient_checkpointing`` do): each layer keeps its 16-bit input (h values per token) and one layer's
+    working set exists while it is recomputed. Plus 4 bytes per token per vocabulary entry for the fp32 logits
+    of the loss (Korthikanti et al. 2022, section 4.3), or 2.5 with ``chunked_loss`` (:data:`CHUNKED_LOSS_CHUNKS`).
+    Numbers or arrays for ``seq_len`` and ``batch``.
+    """
+    m = _spec(model)
+    _need_arch(m, "the activation memory")
+    choice("recompute", recompute, RECOMPUTE)
+    choice("attention", attention, ATTENTION_KERNELS)
+    s = np.asarray(whole("seq_len", seq_len), dtype=float)
+    b = np.asarray(whole("batch", batch), dtype=float)
+    tokens = s * b
+    kernel = "flash" if recompute == "selective" else attention
+    per_layer = np.asarray(layer_activation_bytes_per_token(m, kernel, s, precision)) * tokens
+    if recompute == "full":
+        layers = m.layers * m.d_model * _act_bytes(precision) * tokens + per_layer
+    else:
+        layers = m.layers * per_layer
+        if recompute == "selective" and attention == "materialized":
+            # the recomputed attention core of the layer in its backward pass holds its scores for a moment
+            mat = np.asarray(layer_activation_bytes_per_token(m, "materialized", s, precision)) * tokens
+            layers = layers + (mat - per_layer)
+    logit_bytes = 2.0 + LOGITS_BYTES / CHUNKED_LOSS_CHUNKS if chunked_loss else LOGITS_BYTES
+    return _scalar_or_array(layers + logit_bytes * tokens * m.vocab)
+
+
+def korthikanti_activation_bytes(model, seq_len, batch=1, recompute: str = "none", precision: str = "bf16"):
+    """Korthikanti et al. 2022's GPT-block formula as printed: s·b·h·(34 + 5·a·s/h) per layer (none),
+    34·s·b·h (selective), 2·s·b·h per layer + one full layer (full), plus 4·s·b·v fp32 logits. Kept for
+    comparison with :func:`training_activation_bytes` (which counts the tensors of the model's own block)."""
     m = _spec(model)
     _need_arch(m, "the activation memory")
     choice("recompute", recompute, RECOMPUTE)
@@ -449,6 +681,8 @@ def lora_trainable_params(model, rank: int = 16, targets="all-linear") -> int:
     m = _spec(model)
     _need_arch(m, "counting LoRA parameters")
     r = int(whole("lora_rank", rank))
+    if r > m.d_model:  # a rank above the matrix width adds nothing (and 1e300 would overflow)
+        raise InputError("lora_rank", r if r < 10**12 else float(rank), f"a whole number from 1 to {m.d_model} (the model width of {m.id})")
     dims = _module_dims(m)
     total = 0
     for t in _targets(targets):
@@ -463,39 +697,121 @@ def _quantizable_params(m: ModelSpec) -> float:
     return float(m.total_params - m.embedding_params - m.layers * m.norm_params_per_layer - m.d_model)
 
 
+def _matrix_shapes(m: ModelSpec, mode: str, lora_rank: int, lora_targets) -> list[tuple[int, int, int]]:
+    """(rows, cols, count) of the trained matrices: every linear layer for full, the A and B factors for LoRA."""
+    dims = _module_dims(m)
+    if mode == "full":
+        out = [(d_in, d_out, c) for mods in dims.values() for d_in, d_out, c in mods]
+        out.append((m.vocab, m.d_model, 1 if m.tied_embeddings else 2))
+        return out
+    out = []
+    for t in _targets(lora_targets):
+        for d_in, d_out, c in dims[t]:
+            out.append((d_in, lora_rank, c))
+            out.append((lora_rank, d_out, c))
+    return out
+
+
+def optimizer_state_bytes(model, optimizer: str, mode: str = "full", lora_rank: int = 16, lora_targets="all-linear") -> float:
+    """Optimizer-state bytes for the trained parameters (no master copy): :data:`OPTIMIZER_STATE_BYTES` per
+    parameter; Adafactor's factored second moment is 4 bytes x (rows + cols) per trained matrix (Shazeer &
+    Stern 2018, section 3). Llama-3.1-8B, full, 8-bit AdamW: 2 x 8.03e9 = 16.06 GB."""
+    m = _spec(model)
+    choice("optimizer", optimizer, OPTIMIZERS)
+    if mode == "full":
+        trained = float(m.total_params)
+    else:
+        trained = float(lora_trainable_params(m, lora_rank, lora_targets))
+    if optimizer != "adafactor":
+        return OPTIMIZER_STATE_BYTES[optimizer] * trained
+    return float(sum(4.0 * (r + c) * n for r, c, n in _matrix_shapes(m, mode, int(lora_rank), lora_targets)))
+
+
+def _largest_tensor_params(m: ModelSpec, mode: str, lora_rank: int, lora_targets) -> float:
+    """Parameters of the largest trained tensor: the gradient buffer optimizer-in-backward keeps."""
+    return float(max(r * c for r, c, _ in _matrix_shapes(m, mode, int(lora_rank), lora_targets)))
+
+
+def _largest_linear_params(m: ModelSpec) -> float:
+    """Parameters of the largest linear layer inside a decoder block."""
+    return float(max(d_in * d_out for mods in _module_dims(m).values() for d_in, d_out, _ in mods))
+
+
+def _layer_params(m: ModelSpec) -> float:
+    """Parameters of the largest decoder layer (what FSDP gathers per unit)."""
+    per = m.attention_params_per_layer + m.norm_params_per_layer
+    if m.moe_layers:
+        return float(per + m._moe_layer_params(m.experts_total))
+    return float(per + m.mlp_params_per_dense_layer)
+
+
 def training_memory(
     model,
     mode: str = "full",
     precision: str = "bf16",
-    optimizer: str = "adam",
+    optimizer: str | None = None,
     zero: int = 0,
     gpus: int = 1,
-    batch=1,
-    seq_len=2048,
-    recompute: str = "none",
-    lora_rank: int = 16,
-    lora_targets="all-linear",
+    batch=None,
+    seq_len=None,
+    recompute: str | None = None,
+    lora_rank: int | None = None,
+    lora_targets=None,
     *,
     master_weights: bool | None = None,
+    attention: str = "flash",
+    optimizer_in_backward: bool | None = None,
+    offload: str = "none",
+    recipe: str | None = None,
+    chunked_loss: bool = False,
 ) -> MemoryBreakdown:
-    """Training / fine-tuning memory per GPU for data parallelism over ``gpus`` with ZeRO stage ``zero``.
+    """Training / fine-tuning memory per GPU, data parallel over ``gpus`` with ZeRO stage ``zero`` (3 = FSDP full shard).
 
-    ``mode``: ``full`` (all parameters trained), ``lora`` (frozen base at ``precision``; any of
-    fp32..int4), ``qlora`` (NF4 + double quantization base, embeddings/head and norms 16-bit).
-    Trained parameters cost weights (2 bytes in 16-bit, 4 in fp32), gradients (same), optimizer
-    states (:data:`OPTIMIZER_STATE_BYTES`) and, with ``master_weights``, a 4-byte fp32 master copy.
-    ``master_weights`` defaults to True for full/lora in 16-bit (Transformer Math 101's 16 bytes per
-    parameter with Adam) and False for qlora, whose reference code keeps bf16 adapters and fp32 Adam
-    states with a paged optimizer (artidoro/qlora ``qlora.py``, ``paged_adamw_32bit``). The paged
-    optimizer lets states spill to CPU on a spike; they are still counted here (a conservative peak).
+    Every setting left at ``None`` is copied from a named recipe (``recipe=``, else :data:`DEFAULT_RECIPE` of the
+    mode; see :data:`RECIPES`), and the result's ``assumptions`` says which value came from where.
+
+    * ``mode``: ``full`` (all parameters trained), ``lora`` (frozen base at ``precision``, fp32..int4), ``qlora``
+      (NF4 + double quantization base; embeddings, head and norms 16-bit).
+    * Trained parameters: weights (2 bytes in 16-bit, 4 in fp32), gradients (same; with ``optimizer_in_backward``
+      each gradient is applied and freed as soon as it is produced, so only the largest trained tensor's gradient
+      is live: torchtune ``optimizer_in_bwd``), optimizer states (:func:`optimizer_state_bytes`) and, with
+      ``master_weights``, a 4-byte fp32 master copy (counted in ``optimizer_gb``, as ZeRO counts it with the states).
+    * ``zero``: 1 shards optimizer states and master weights over the GPUs, 2 also gradients, 3 also every weight,
+      the frozen LoRA/QLoRA base included (FSDP full_shard; Rajbhandari et al. 2020 section 5; torchtune's
+      distributed LoRA recipes shard the base), plus :data:`FSDP_PREFETCH_LAYERS` gathered 16-bit layers.
+    * ``offload``: :data:`OFFLOAD`; paged optimizers (:data:`PAGED_OPTIMIZERS`) keep their states in host-backed
+      unified memory. Host bytes are in ``host_gb``, not in ``total_gb``.
+    * Activations: :func:`training_activation_bytes` with ``attention`` (FlashAttention by default) and
+      ``recompute``; LoRA adds each adapter's rank-r intermediate.
     ``batch`` is the micro-batch per GPU; ``seq_len`` the tokens per sequence.
     """
     m = _spec(model)
     choice("mode", mode, ("full", "lora", "qlora"))
+    rec = RECIPES[default_recipe(mode, optimizer)] if recipe is None else globals()["recipe"](recipe)
+    if rec.mode != mode:
+        raise InputError("recipe", recipe, f"a {mode} recipe (this one is {rec.mode})")
+    src = {}
+
+    def pick(name, value, default):
+        if value is None:
+            src[name] = f"{default} ({rec.name})"
+            return default
+        src[name] = f"{value} (given)"
+        return value
+
+    optimizer = pick("optimizer", optimizer, rec.optimizer)
+    recompute = pick("checkpointing", recompute, rec.recompute)
+    batch = pick("micro_batch", batch, rec.batch)
+    seq_len = pick("seq_len", seq_len, rec.seq_len)
+    lora_rank = pick("lora_rank", lora_rank, rec.lora_rank or 16) if mode != "full" else 0
+    lora_targets = pick("lora_targets", lora_targets, rec.lora_targets) if mode != "full" else "all-linear"
+    optimizer_in_backward = bool(pick("optimizer_in_backward", optimizer_in_backward, rec.optimizer_in_backward))
     choice("optimizer", optimizer, OPTIMIZERS)
+    choice("attention", attention, ATTENTION_KERNELS)
+    choice("offload", offload, OFFLOAD)
     z = int(whole("zero", zero, minimum=0))
     if z > 3:
-        raise InputError("zero", zero, "a ZeRO stage 0, 1, 2 or 3")
+        raise InputError("zero", zero, "a ZeRO stage 0, 1, 2 or 3 (3 = FSDP full shard)")
     g = int(whole("gpus", gpus))
     choice("recompute", recompute, RECOMPUTE)
     if mode == "full":
@@ -504,13 +820,18 @@ def training_memory(
         choice("precision", precision, PRECISIONS)
     else:
         if precision not in ("bf16", "fp16", "nf4", "int4"):
-            raise InputError("precision", precision, "for qlora the base is NF4; pass bf16 or fp16 (the compute dtype) or nf4")
+            raise InputError("precision", precision, "for qlora the base is NF4; pass bf16 or fp16 (the compute dtype), nf4 or int4")
     _need_arch(m, f"{mode} training memory (activations)")
+    if mode != "full":
+        whole("lora_rank", lora_rank)
     compute = precision if precision in TRAIN_PRECISIONS else "bf16"
     wbytes = BYTES_PER_VALUE[compute]  # trained weights and their gradients
     if master_weights is None:
-        master_weights = compute != "fp32" and mode != "qlora"
-    per_trained_opt = OPTIMIZER_STATE_BYTES[optimizer] + (MASTER_WEIGHT_BYTES if master_weights else 0.0)
+        master_weights = rec.master_weights and compute != "fp32"
+        src["master_weights"] = f"{master_weights} ({rec.name})"
+    else:
+        src["master_weights"] = f"{bool(master_weights)} (given)"
+    master_weights = bool(master_weights) and compute != "fp32"
 
     n = float(m.total_params)
     notes = []
@@ -524,32 +845,71 @@ def training_memory(
         else:
             q = _quantizable_params(m)
             frozen_bytes = weight_bytes(q, "nf4") + (n - q) * 2.0
-            notes.append("QLoRA: NF4 base with double quantization; paged optimizer states counted on the GPU")
+            notes.append("QLoRA: NF4 base with double quantization (4.127 bits per weight); embeddings, head and norms 16-bit")
     weights = frozen_bytes + trained * wbytes
-    grads = trained * wbytes
-    opt = trained * per_trained_opt
-    # ZeRO (Rajbhandari et al. 2020): 1 shards optimizer states, 2 also gradients, 3 also parameters.
+    if optimizer_in_backward:
+        grads = _largest_tensor_params(m, mode, lora_rank, lora_targets) * wbytes
+    else:
+        grads = trained * wbytes
+    states = optimizer_state_bytes(m, optimizer, mode, lora_rank, lora_targets)
+    master = trained * MASTER_WEIGHT_BYTES if master_weights else 0.0
+    # ZeRO (Rajbhandari et al. 2020): 1 shards optimizer states (and master), 2 also gradients, 3 also parameters.
     if z >= 1:
-        opt /= g
-    if z >= 2:
+        states /= g
+        master /= g
+    if z >= 2 and not optimizer_in_backward:
         grads /= g
+    gather = 0.0
     if z >= 3:
         weights /= g
-    act = training_activation_bytes(m, seq_len, batch, recompute, compute)
+        if g > 1:
+            if mode == "qlora":
+                # NF4 layers are gathered as NF4 and dequantized one matrix at a time (bitsandbytes Linear4bit)
+                gathered = FSDP_PREFETCH_LAYERS * _layer_params(m) * NF4_DQ_BITS_PER_WEIGHT / 8 + _largest_linear_params(m) * 2.0
+            else:
+                gathered = FSDP_PREFETCH_LAYERS * _layer_params(m) * 2.0
+            gather = min(gathered, weights * (g - 1))
+    host = 0.0
+    if optimizer in PAGED_OPTIMIZERS:
+        host += states
+        states = 0.0
+        notes.append(f"{optimizer}: optimizer states in paged (unified) memory, evicted to host RAM under pressure; counted in host_gb")
+    if offload in ("optimizer", "all"):
+        host += states + master
+        states, master = 0.0, 0.0
+    if offload == "all":
+        host += weights + grads
+        weights, grads = 0.0, 0.0
+        notes.append("offload=all: sharded parameters and gradients live in host RAM; each layer is gathered to the GPU to compute")
+    act = training_activation_bytes(m, seq_len, batch, recompute, compute, attention=attention, chunked_loss=chunked_loss)
     if mode != "full":
-        # each adapter keeps its r-dim intermediate for the backward pass (16-bit)
+        # each adapter keeps its r-dim intermediate for the backward pass (16-bit); one layer's worth under full recompute
         per_layer_modules = len(_targets(lora_targets))
-        act = act + np.asarray(seq_len) * np.asarray(batch) * int(lora_rank) * per_layer_modules * m.layers * 2.0
+        layers_kept = 1 if recompute == "full" else m.layers
+        act = act + np.asarray(seq_len) * np.asarray(batch) * int(lora_rank) * per_layer_modules * layers_kept * 2.0
+    assumptions = {
+        "recipe": f"{rec.name}: {rec.source}",
+        **src,
+        "attention": "FlashAttention / SDPA (no s x s scores)" if attention == "flash" else "materialized scores (eager attention)",
+        "sharding": {0: "none (each GPU holds everything)", 1: "ZeRO-1 (optimizer states)", 2: "ZeRO-2 (+ gradients)",
+                     3: "ZeRO-3 / FSDP full shard (+ weights, frozen base included)"}[z] + f" over {g} GPU(s)",
+        "offload": offload,
+        "loss": "chunked cross-entropy (16-bit logits, 8 chunks)" if chunked_loss else "fp32 logits",
+        "precision": precision,
+        "overhead_gb": f"{RUNTIME_OVERHEAD_GB:g} (CUDA context and workspaces)",
+    }
     return MemoryBreakdown(
-        weights_gb=_gb(weights),
+        weights_gb=_gb(weights + gather),
         kv_cache_gb=0.0,
         activations_gb=_gb(act),
         gradients_gb=_gb(grads),
-        optimizer_gb=_gb(opt),
+        optimizer_gb=_gb(states + master),
         overhead_gb=RUNTIME_OVERHEAD_GB,
         gpus=g,
         mode=mode,
         notes=tuple(notes),
+        host_gb=_gb(host),
+        assumptions=assumptions,
     )
 
 
@@ -558,12 +918,12 @@ def training_memory(
 
 def estimate_memory(model, mode: str = "inference", precision: str = "bf16", context=2048, batch=1, *, gpus: int = 1, zero: int = 0, **kw) -> MemoryBreakdown:
     """``inference_memory`` or ``training_memory`` by ``mode`` (inference|full|lora|qlora; ``train`` = full).
-    For training modes ``context`` is the sequence length."""
+    For training modes ``context`` is the sequence length; ``context=None`` / ``batch=None`` copy the mode's recipe."""
     if mode == "train":
         mode = "full"
     choice("mode", mode, MODES)
     if mode == "inference":
-        return inference_memory(model, precision, context, batch, gpus=gpus, **kw)
+        return inference_memory(model, precision, 2048 if context is None else context, 1 if batch is None else batch, gpus=gpus, **kw)
     return training_memory(model, mode, precision, zero=zero, gpus=gpus, batch=batch, seq_len=context, **kw)
 
 
@@ -573,7 +933,7 @@ def estimate_memory(model, mode: str = "inference", precision: str = "bf16", con
 def fits(breakdown: MemoryBreakdown, gpu) -> bool | np.ndarray:
     """True where the per-GPU total is at most the device's memory."""
     dev = get_device(gpu)
-    out = np.asarray(breakdown.total_gb) <= dev.memory_gb
+    out = np.asarray(breakdown.total_gb) * GB <= dev.memory_bytes
     return bool(out) if out.ndim == 0 else out
 
 
@@ -603,17 +963,22 @@ def min_gpus(model, gpu, precision: str = "bf16", context=2048, batch=1, mode: s
                 return k
         return None
     z = 3 if zero is None else zero
-    if training_memory(m, mode, precision, zero=z, gpus=1, batch=batch, seq_len=context, **kw).total_gb <= dev.memory_gb:
+    cap_bytes = dev.memory_bytes
+
+    def ok(k: int) -> bool:
+        return training_memory(m, mode, precision, zero=z, gpus=k, batch=batch, seq_len=context, **kw).total_gb * GB <= cap_bytes
+
+    if ok(1):
         return 1
     if z == 0:
         return None
-    # per-GPU memory falls monotonically with the GPU count: bisect
-    if training_memory(m, mode, precision, zero=z, gpus=cap, batch=batch, seq_len=context, **kw).total_gb > dev.memory_gb:
+    # per-GPU memory never rises with the GPU count under ZeRO / FSDP (tests/test_memory.py): bisect
+    if not ok(cap):
         return None
     lo, hi = 1, cap
     while hi - lo > 1:
         mid = (lo + hi) // 2
-        if training_memory(m, mode, precision, zero=z, gpus=mid, batch=batch, seq_len=context, **kw).total_gb <= dev.memory_gb:
+        if ok(mid):
             hi = mid
         else:
             lo = mid
@@ -705,7 +1070,6 @@ __all__ = [
     "published_memory",
     "validation_table",
     "LLAMA_65B",
-    "seed_memory_claims",
     "ram_tier",
     "edge_memory",
 ]
@@ -725,8 +1089,6 @@ _PUBLISHED_SCHEMA = None
 
 
 def _published_schema():
-    from .catalog import AS_OF, NOTES, SOURCE, Column, Schema
-
     return Schema(
         columns=(
             Column("id"),
@@ -752,8 +1114,6 @@ def _published_schema():
 
 def published_memory() -> list[dict]:
     """Rows of ``data/memory_published.csv`` (published memory figures with sources)."""
-    from .catalog import load_csv
-
     return load_csv("memory_published.csv", _published_schema())
 
 
@@ -840,21 +1200,6 @@ GGUF_BLOCK = 32
 it for the llama.cpp engine class."""
 EDGE_RAM_TIERS_GB = (8, 16, 32, 64)
 """RAM sizes of common laptops, desktops and phones the edge section checks (the issue's tiers)."""
-
-
-def seed_memory_claims() -> list[dict]:
-    """Seed 000's weights-only memory table, from the seed audit's claim list (``data/seed_claims.csv``,
-    rows checked by the ``memory_footprint`` method): one dict per cell with params, precision and claimed_gb."""
-    from .audit import seed_claims  # the audit owns the claim list; imported here to avoid an import cycle
-
-    out = []
-    for c in seed_claims():
-        if c.method == "memory_footprint":
-            out.append(
-                {"id": c.id, "params": float(c.params["params"]), "precision": c.params["precision"],
-                 "claimed_gb": c.claimed_low, "source": f"seed {c.seed_file}, line {c.line}", "notes": c.interpretation}
-            )
-    return out
 
 
 def ram_tier(total_gb, tiers: Sequence[float] = EDGE_RAM_TIERS_GB):

@@ -11,6 +11,7 @@ a token is routed to. Tests check each catalog model against its maker's publish
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import dataclass, replace
 from functools import lru_cache
 from pathlib import Path
@@ -21,6 +22,16 @@ from .catalog import AS_OF, NOTES, SOURCE, Column, Schema, load_csv
 from .errors import InputError, UnknownIdError
 
 GATED = ("swiglu", "geglu")
+WINDOW_KINDS = ("sliding", "chunked")
+"""How a windowed layer limits attention: ``sliding`` (each token sees the last ``sliding_window`` tokens:
+Mistral, Gemma 2/3, gpt-oss) or ``chunked`` (tokens see only their own ``sliding_window``-token chunk:
+Llama 4's local layers, ``attention_chunk_size``). Either way a layer caches at most ``sliding_window`` tokens."""
+WEIGHT_FORMATS = ("bf16", "mxfp4-experts")
+"""Format of the released checkpoint: ``bf16`` everywhere, or ``mxfp4-experts`` (gpt-oss: routed-expert
+weights in OCP MXFP4, 4-bit E2M1 values with one 8-bit E8M0 scale per 32, the rest bf16; OpenAI gpt-oss model
+card, 2025-08-05, section 2)."""
+MXFP4_BITS_PER_WEIGHT = 4 + 8 / 32
+"""OCP Microscaling spec v1.0 (2023-09), MXFP4: 32 E2M1 elements share one E8M0 scale = 4.25 bits."""
 
 
 def _arch_checks(row: dict) -> str | None:
@@ -36,6 +47,10 @@ def _arch_checks(row: dict) -> str | None:
         return f"sliding_layers: {row['sliding_layers']} is not a share in (0, 1]"
     if row["sliding_layers"] is not None and row["sliding_window"] is None:
         return "sliding_window: sliding_layers is set but sliding_window is empty"
+    if row["window_kind"] is not None and row["sliding_window"] is None:
+        return "window_kind: set but sliding_window is empty"
+    if row["weight_format"] == "mxfp4-experts" and row["experts_total"] <= 1:
+        return "weight_format: mxfp4-experts needs a mixture-of-experts model"
     return None
 
 
@@ -44,14 +59,14 @@ MODEL_SCHEMA = Schema(
         Column("id"),
         Column("name"),
         Column("family"),
-        Column("layers", "int", positive=True),
-        Column("d_model", "int", positive=True),
+        Column("layers", "int", positive=True, magnitude=(1, 1000)),
+        Column("d_model", "int", positive=True, magnitude=(64, 65536)),
         Column("heads", "int", positive=True),
         Column("kv_heads", "int", positive=True),
-        Column("head_dim", "int", positive=True),
+        Column("head_dim", "int", positive=True, magnitude=(16, 1024)),
         Column("ffn_dim", "int", positive=True),
         Column("ffn_kind", choices=("swiglu", "geglu", "gelu", "relu")),
-        Column("vocab", "int", positive=True),
+        Column("vocab", "int", positive=True, magnitude=(256, 4_000_000)),
         Column("tied_embeddings", "bool"),
         Column("bias", choices=("none", "qkv", "all")),
         Column("position_embeddings", "int", non_negative=True),
@@ -67,9 +82,13 @@ MODEL_SCHEMA = Schema(
         Column("v_head_dim", "int", required=False, positive=True),
         Column("sliding_window", "int", required=False, positive=True),
         Column("sliding_layers", "float", required=False, positive=True),
-        Column("max_context", "int", positive=True),
-        Column("published_params", "float", positive=True),
-        Column("published_active_params", "float", required=False, positive=True),
+        Column("window_kind", required=False, choices=WINDOW_KINDS),
+        Column("max_context", "int", positive=True, magnitude=(512, 100_000_000)),
+        Column("vision_params", "float", required=False, non_negative=True),
+        Column("weight_format", required=False, choices=WEIGHT_FORMATS),
+        Column("active_counts_input_embedding", "bool", required=False),
+        Column("published_params", "float", positive=True, unit="parameters", magnitude=(1e6, 1e14)),
+        Column("published_active_params", "float", required=False, positive=True, unit="parameters", magnitude=(1e6, 1e14)),
         SOURCE,
         AS_OF,
         NOTES,
@@ -107,7 +126,11 @@ class ModelSpec:
     v_head_dim: int | None = None
     sliding_window: int | None = None
     sliding_layers: float | None = None
+    window_kind: str | None = None
     max_context: int = 4096
+    vision_params: float | None = None
+    weight_format: str | None = None
+    active_counts_input_embedding: bool | None = None
     family: str = ""
     published_params: float | None = None
     published_active_params: float | None = None
@@ -182,8 +205,8 @@ class ModelSpec:
         return (experts + self.shared_experts) * self.expert_params + self.router_params_per_layer
 
     @property
-    def total_params(self) -> int:
-        """All parameters (every expert counted)."""
+    def text_params(self) -> int:
+        """Parameters of the language model (every expert counted), without a vision encoder."""
         dense_layers = self.layers - self.moe_layers
         per_layer = self.attention_params_per_layer + self.norm_params_per_layer
         return (
@@ -195,12 +218,51 @@ class ModelSpec:
         )
 
     @property
+    def total_params(self) -> int:
+        """All stored parameters: the language model (every expert) plus any vision encoder
+        (``vision_params``: Gemma 3's SigLIP, Llama 4's MetaCLIP-style encoder), which a server loads too."""
+        return self.text_params + int(self.vision_params or 0)
+
+    @property
+    def routed_expert_params(self) -> int:
+        """Parameters in routed experts over all MoE layers (0 for dense models)."""
+        return self.moe_layers * self.experts_total * self.expert_params
+
+    @property
     def active_params(self) -> int:
-        """Parameters used per token: routed-to experts only (equals total for dense models)."""
-        if not self.is_moe:
-            return self.total_params
-        idle = self.moe_layers * (self.experts_total - self.experts_active) * self.expert_params
-        return self.total_params - idle
+        """Parameters used per text token: routed-to experts only, both embedding matrices, no vision
+        encoder (equals total for dense text-only models)."""
+        idle = self.moe_layers * (self.experts_total - self.experts_active) * self.expert_params if self.is_moe else 0
+        return self.text_params - idle
+
+    @property
+    def active_params_published_basis(self) -> int:
+        """:attr:`active_params` counted the way the maker counts it: OpenAI's gpt-oss figures leave the
+        input embedding (a table lookup) out (``active_counts_input_embedding = false``)."""
+        if self.active_counts_input_embedding is False:
+            return self.active_params - self.vocab * self.d_model
+        return self.active_params
+
+    @property
+    def checkpoint_bytes(self) -> float:
+        """Bytes of the released weights: bf16 (2 bytes) everywhere, or MXFP4 routed experts
+        (:data:`MXFP4_BITS_PER_WEIGHT`) with the rest bf16 (gpt-oss)."""
+        if self.weight_format == "mxfp4-experts":
+            experts = self.routed_expert_params
+            return experts * MXFP4_BITS_PER_WEIGHT / 8 + (self.total_params - experts) * 2.0
+        return self.total_params * 2.0
+
+    @property
+    def full_attention_layers(self) -> int:
+        """Layers that attend to (and cache) the whole context."""
+        return self.layers - self.windowed_layers
+
+    @property
+    def windowed_layers(self) -> int:
+        """Layers whose cache is capped at ``sliding_window`` tokens (sliding or chunked)."""
+        if not self.sliding_window or not self.sliding_layers:
+            return 0
+        return int(round(self.sliding_layers * self.layers))
 
     @property
     def non_embedding_params(self) -> int:
@@ -242,6 +304,33 @@ def get_model(model_id: str | ModelSpec, parameter: str = "model") -> ModelSpec:
     if model_id not in table:
         raise UnknownIdError(parameter, model_id, sorted(table))
     return table[model_id]
+
+
+def _window_layout(cfg: dict, layers: int) -> tuple[int | None, float | None, str | None]:
+    """(window, share of windowed layers, kind) from a config: ``layer_types`` (gpt-oss, Gemma 3 in recent
+    transformers), ``sliding_window_pattern`` (Gemma 3: every Nth layer global), ``attention_chunk_size`` with
+    ``no_rope_layer_interval`` (Llama 4: every Nth layer global), Gemma 2's alternation, or a window on every layer."""
+    types = cfg.get("layer_types")
+    chunk = cfg.get("attention_chunk_size")
+    if chunk:
+        if types:
+            n = sum(t == "chunked_attention" for t in types)
+        else:
+            interval = int(cfg.get("no_rope_layer_interval") or 4)
+            n = layers - layers // interval
+        return int(chunk), n / layers if n else None, "chunked" if n else None
+    window = cfg.get("sliding_window") if cfg.get("use_sliding_window", True) else None
+    if not window:
+        return None, None, None
+    if types:
+        n = sum(t == "sliding_attention" for t in types)
+    elif cfg.get("sliding_window_pattern"):
+        n = layers - layers // int(cfg["sliding_window_pattern"])
+    elif str(cfg.get("model_type", "")).startswith("gemma2"):
+        n = layers // 2
+    else:
+        n = layers
+    return (int(window), n / layers, "sliding") if n else (None, None, None)
 
 
 _ACT_TO_KIND = {"silu": "swiglu", "swish": "swiglu", "gelu_pytorch_tanh": "geglu", "gelu": "gelu", "gelu_new": "gelu", "relu": "relu"}
@@ -331,11 +420,15 @@ def from_hf_config(path: str | Path, model_id: str | None = None) -> ModelSpec:
     windows positive, attention heads divisible by the KV heads, a known activation.
     """
     cfg, p = _read_config(path)
+    if isinstance(cfg.get("text_config"), dict):  # multimodal wrappers (Gemma 3, Llama 4, Mistral 3.1): the language model
+        cfg = {**cfg["text_config"], "model_type": cfg["text_config"].get("model_type", cfg.get("model_type", ""))}
+    if cfg.get("sliding_window") is False:  # some configs write false for "no window"
+        cfg = {**cfg, "sliding_window": None}
     c = _Config(cfg, p)
     d = c.int("hidden_size", required=True)
     heads = c.int("num_attention_heads", required=True)
     layers = c.int("num_hidden_layers", required=True)
-    ffn = c.int("intermediate_size", required=True)
+    ffn = c.int("intermediate_size_mlp", "intermediate_size", required=True)
     vocab = c.int("vocab_size", required=True)
     kv_heads = c.int("num_key_value_heads", default=heads)
     if kv_heads > heads or heads % kv_heads:
@@ -348,13 +441,17 @@ def from_hf_config(path: str | Path, model_id: str | None = None) -> ModelSpec:
     kind = _ACT_TO_KIND[act]
     if model_type.startswith("gemma") and kind == "gelu":
         kind = "geglu"
-    experts = c.int("num_local_experts", "n_routed_experts", default=1)
+    experts = c.int("num_local_experts", "n_routed_experts", "num_experts", default=1)
     per_token = c.int("num_experts_per_tok", default=1)
     if per_token > experts:
         c.fail("num_experts_per_tok", per_token, f"at most the number of experts ({experts})")
-    shared = c.int("n_shared_experts", minimum=0, default=0)
-    moe_ffn = c.int("moe_intermediate_size", default=ffn) if experts > 1 else None
-    dense_layers = c.int("first_k_dense_replace", minimum=0, default=0) if experts > 1 else 0
+    shared = c.int("n_shared_experts", minimum=0, default=1 if model_type.startswith("llama4") and experts > 1 else 0)
+    moe_ffn = c.int("moe_intermediate_size", "intermediate_size", default=ffn) if experts > 1 else None
+    step = c.int("interleave_moe_layer_step") if experts > 1 else None
+    if step is not None:  # Llama 4 Maverick: MoE on every Nth layer
+        dense_layers = layers - layers // step
+    else:
+        dense_layers = c.int("first_k_dense_replace", minimum=0, default=0) if experts > 1 else 0
     if dense_layers > layers:
         c.fail("first_k_dense_replace", dense_layers, f"at most num_hidden_layers ({layers})")
     mla = c.has("kv_lora_rank") is not None
@@ -369,11 +466,13 @@ def from_hf_config(path: str | Path, model_id: str | None = None) -> ModelSpec:
             if d % heads:
                 c.fail("num_attention_heads", heads, f"a divisor of hidden_size ({d}), or give head_dim")
             head_dim = d // heads
-    if cfg.get("sliding_window") is False:  # some configs write false for "no window"
-        cfg = {**cfg, "sliding_window": None}
-        c = _Config(cfg, p)
-    window, use_window = c.int("sliding_window"), c.bool("use_sliding_window", True)
-    sliding = window if (window and use_window) else None
+    for key in ("sliding_window", "attention_chunk_size", "no_rope_layer_interval", "sliding_window_pattern"):
+        c.int(key)  # positive whole numbers when given (a negative window would shrink memory)
+    c.bool("use_sliding_window", True)
+    types = cfg.get("layer_types")
+    if types is not None and (not isinstance(types, list) or len(types) != layers or not all(isinstance(t, str) for t in types)):
+        c.fail("layer_types", types, f"a list of {layers} layer-type names, one per layer")
+    window, window_share, window_kind = _window_layout(cfg, layers)
     max_context = c.int("max_position_embeddings", default=4096)
     name_or_path = c.str("_name_or_path")
     spec = ModelSpec(
@@ -399,8 +498,9 @@ def from_hf_config(path: str | Path, model_id: str | None = None) -> ModelSpec:
         kv_lora_rank=kv_rank,
         qk_rope_head_dim=rope,
         v_head_dim=v_dim,
-        sliding_window=sliding,
-        sliding_layers=(0.5 if model_type.startswith("gemma2") else 1.0) if sliding else None,
+        sliding_window=window,
+        sliding_layers=window_share,
+        window_kind=window_kind,
         max_context=max_context,
         source=str(p),
     )
@@ -427,11 +527,70 @@ def model_table():
                 "total_params_b": round(m.total_params / 1e9, 3),
                 "active_params_b": round(m.active_params / 1e9, 3),
                 "published_b": m.published_params / 1e9,
+                "windowed_layers": m.windowed_layers,
+                "window": m.sliding_window or "",
                 "source": m.source,
                 "as_of": m.as_of,
             }
         )
     return pd.DataFrame(rows)
+
+
+QUALITY_SCHEMA = Schema(
+    columns=(
+        Column("id"),
+        Column("model_id"),
+        Column("axis", choices=("knowledge", "coding")),
+        Column("benchmark"),
+        Column("variant", choices=("base", "instruct")),
+        Column("shots", "int", non_negative=True),
+        Column("metric"),
+        Column("harness"),
+        Column("score", "float", non_negative=True, unit="percent", magnitude=(0.0, 100.0)),
+        Column("level", choices=("P", "S")),
+        SOURCE,
+        AS_OF,
+        NOTES,
+    ),
+)
+
+
+@lru_cache(maxsize=1)
+def quality_scores() -> tuple[dict, ...]:
+    """Rows of ``data/quality_scores.csv``: scores on one basis per axis (benchmark, variant, metric, harness)."""
+    rows = load_csv("quality_scores.csv", QUALITY_SCHEMA)
+    known = models()
+    for r in rows:
+        if r["model_id"] not in known:
+            raise UnknownIdError("model_id", r["model_id"], sorted(known))
+    return tuple({**{k: v for k, v in r.items() if not k.startswith("_")}, "as_of": r["as_of"].isoformat()} for r in rows)
+
+
+def quality_axis(axis: str) -> dict:
+    """One quality axis on one basis: ``{"benchmark", "variant", "metric", "harness", "source", "scores": {model_id: percent}}``.
+    An axis whose rows mix benchmarks, variants, metrics or harnesses is an error (the chapter-05 trap of putting
+    Meta's acc_char MMLU beside Qwen's 5-shot accuracy on one axis)."""
+    rows = [r for r in quality_scores() if r["axis"] == axis]
+    if not rows:
+        raise InputError("axis", axis, "one of " + ", ".join(sorted({r["axis"] for r in quality_scores()})))
+    basis = {(r["benchmark"], r["variant"], r["metric"], r["harness"]) for r in rows}
+    if len(basis) > 1:
+        raise InputError("axis", axis, "rows on one basis (found " + "; ".join(" / ".join(b) for b in sorted(basis)) + ")")
+    (bench, variant, metric, harness), = basis
+    return {"benchmark": bench, "variant": variant, "metric": metric, "harness": harness,
+            "source": rows[0]["source"], "level": "".join(sorted({r["level"] for r in rows})),
+            "scores": {r["model_id"]: r["score"] for r in rows}}
+
+
+def published_tolerance(published: float, digits: int | None = None, floor: float = 0.01) -> float:
+    """Relative tolerance for comparing a computed parameter count with a published one: 1%, or, when the
+    maker prints only ``digits`` significant digits, half a unit in the last of them if that is wider
+    ("3.3B activated" stands for 3.25-3.35B: +-1.5%)."""
+    if digits is None:
+        return floor
+    exponent = math.floor(math.log10(abs(float(published))))
+    half_unit = 0.5 * 10 ** (exponent - int(digits) + 1)
+    return max(floor, half_unit / float(published))
 
 
 def custom_model(params: float, active_params: float | None = None) -> ModelSpec:
@@ -444,6 +603,11 @@ def custom_model(params: float, active_params: float | None = None) -> ModelSpec
     if a > n:
         raise InputError("active_params", a, f"at most params ({n:g})")
     return _ParamsOnly(n, a)
+
+
+class ArchitectureUnknownError(InputError, AttributeError):
+    """A parameters-only model was asked for an architecture field: an ``InputError`` for the CLI (one line,
+    exit 2) and an ``AttributeError`` for Python (``hasattr`` is False)."""
 
 
 class _ParamsOnly:
@@ -459,7 +623,11 @@ class _ParamsOnly:
         self.as_of = ""
 
     def __getattr__(self, item):
-        raise InputError("model", self.id, f"an architecture from the catalog or a config.json ('{item}' is unknown for --params)")
+        # only called for attributes not set in __init__; an AttributeError (that is also an InputError) keeps
+        # hasattr, getattr(obj, name, default), copy and pickle working
+        if item.startswith("__") or "id" not in self.__dict__:
+            raise AttributeError(item)
+        raise ArchitectureUnknownError("model", self.id, f"an architecture from the catalog or a config.json ('{item}' is unknown for --params)")
 
 
 def replace_spec(spec: ModelSpec, **changes) -> ModelSpec:

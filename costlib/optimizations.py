@@ -1,8 +1,8 @@
 """Optimization techniques as changes to the workload or the hardware.
 
 Each technique is modelled as what it changes (tokens processed, bytes moved, precision, batch
-utilisation, which model answers) and the cost is then computed by the training, memory and
-inference modules: no formula of theirs is copied here. Published measurements per technique
+utilisation, which model answers); :mod:`costlib.optimization_costs` then computes the cost with the
+training, memory and inference modules: no formula of theirs is copied here. Published measurements per technique
 live in ``data/technique_evidence.csv`` (:func:`technique_evidence`).
 
 Sources of the equations:
@@ -25,13 +25,16 @@ Sources of the equations:
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
 
 from .catalog import AS_OF, NOTES, SOURCE, Column, Schema, load_csv
 from .errors import InputError
+from .hardware import get_device
+from .inference import flops_per_token
+from .prices import get_api_price
 from .uncertainty import Band
 from .validate import at_least, choice, fraction, non_negative, positive, whole
 
@@ -101,7 +104,7 @@ def _evidence_rows() -> tuple[dict, ...]:
 
 def technique_evidence(technique: str | None = None):
     """Published figures as a DataFrame (one technique, or all): value, range, setting, source, date."""
-    import pandas as pd
+    import pandas as pd  # on demand: the CLI imports this module and must start fast
 
     if technique is not None:
         choice("technique", technique, TECHNIQUES)
@@ -218,7 +221,7 @@ def speculative_backtest():
 
     Columns: id, task, draft, temperature, alpha, gamma, c, predicted, measured, error (predicted / measured - 1).
     """
-    import pandas as pd
+    import pandas as pd  # on demand: the CLI imports this module and must start fast
 
     rows = []
     for r in _evidence_rows():
@@ -272,7 +275,6 @@ def kv_cache_flops(model, prompt_tokens, output_tokens, cached: bool = True):
     With a cache, position t costs ``flops_per_token(model, context=t)`` once. Without one, step k
     re-runs positions 1..P+k-1, each at its own context. Sums are exact over positions.
     """
-    from .inference import flops_per_token
 
     p = int(whole("prompt_tokens", prompt_tokens, minimum=1))
     n = int(whole("output_tokens", output_tokens, minimum=1))
@@ -383,9 +385,8 @@ def flash_attention_training_backtest(gpu: str = "a100-80gb"):
     GPU's bandwidth. A lower bound on the slowdown: the unfused baseline also runs masking, dropout
     and softmax as separate memory-bound kernels, which the algorithm's minimal traffic leaves out.
     """
-    import pandas as pd
+    import pandas as pd  # on demand: the CLI imports this module and must start fast
 
-    from .hardware import get_device
 
     device = get_device(gpu)
     groups: dict = {}
@@ -417,7 +418,7 @@ def unfused_attention_multiplier() -> Band:
     algorithm-0 traffic time. Above 1 because unfused masking, softmax and dropout kernels each
     read and write the N x N matrix again. Calibrated, so applying it to Table 1 is by construction."""
     k = flash_attention_training_backtest()["traffic_multiplier"].to_numpy()
-    return Band(float(k.min()), float(np.median(k)), float(k.max()))
+    return Band.from_values(k)
 
 
 def amdahl_speedup(share, part_speedup):
@@ -533,7 +534,6 @@ def kept_prompt_tokens(prompt_tokens, technique: str = "prompt_compression", *, 
 
 def token_reduction_api(prompt_tokens, output_tokens, api, technique: str = "prompt_compression", **kw) -> TokenReduction:
     """Dollar effect of a prompt reduction on a hosted API request (prices from ``prices.get_api_price``)."""
-    from .prices import get_api_price
 
     price = get_api_price(api) if isinstance(api, str) else api
     p = float(positive("prompt_tokens", prompt_tokens))
@@ -616,87 +616,7 @@ def saving_share(before, after):
     return 1.0 - a / b
 
 
-# --------------------------------------------------------------------------------------------
-# Parts that run on the inference, memory and training modules
-# --------------------------------------------------------------------------------------------
-def kv_cache_time_s(model, gpu, precision, prompt_tokens, output_tokens, cached: bool = True, **kw):
-    """Seconds to generate one reply at batch 1, with or without a KV cache (inference module's roofline).
-
-    Cached: one prefill of the prompt, then ``output_tokens - 1`` decode steps, each at its own
-    context. Without a cache every step is a prefill of the whole prefix (P + k - 1 tokens).
-    """
-    from .inference import decode_step_time_s, prefill_time_s
-
-    p = int(whole("prompt_tokens", prompt_tokens, minimum=1))
-    n = int(whole("output_tokens", output_tokens, minimum=1))
-    if cached:
-        first = prefill_time_s(model, gpu, precision, 1, p, **kw)
-        if n == 1:
-            return float(first)
-        ctx = np.arange(p + 1, p + n, dtype=float)
-        return float(first + np.sum(decode_step_time_s(model, gpu, precision, 1, ctx, **kw)))
-    prefixes = np.arange(p, p + n, dtype=float)
-    return float(np.sum(prefill_time_s(model, gpu, precision, 1, prefixes, **kw)))
-
-
-def flash_attention_prefill_extra_s(model, gpu, prompt_tokens, batch=1, bytes_per_value: float = 2.0,
-                                    sram_bytes: float = A100_SRAM_BYTES_PER_SM, multiplier=1.0):
-    """Seconds standard (materialised) attention adds to a prefill over FlashAttention: the HBM-traffic
-    difference of :func:`attention_hbm_bytes` over all layers at the device's memory bandwidth.
-
-    ``multiplier`` = 1 is the algorithm-0 minimum (a lower bound); :func:`unfused_attention_multiplier`
-    gives the band the training measurements imply. The inference module's prefill time assumes
-    fused attention, so this is what a serving stack without FlashAttention pays on top.
-    """
-    from .hardware import get_device
-    from .models import get_model
-
-    m = get_model(model)
-    device = get_device(gpu)
-    std = attention_hbm_bytes(prompt_tokens, m.head_dim, m.heads, batch, flash=False, bytes_per_value=bytes_per_value)
-    fa = attention_hbm_bytes(prompt_tokens, m.head_dim, m.heads, batch, flash=True, bytes_per_value=bytes_per_value,
-                             sram_bytes=sram_bytes)
-    k = at_least("multiplier", multiplier, 1.0)
-    return k * m.layers * (std - fa) / device.bandwidth_bytes_s
-
-
-def speculative_verify_time_ratio(model, gpu, precision, batch, context, gamma, **kw):
-    """Time to verify gamma + 1 tokens per sequence relative to one decode step, from the roofline terms.
-
-    The verification pass does gamma + 1 tokens of arithmetic per sequence but reads the weights
-    and each sequence's KV cache once: max((gamma+1) x compute, memory) + fixed terms, over one
-    decode step (inference.decode_step). 1 when memory-bound with room to spare; -> gamma + 1
-    when compute-bound.
-    """
-    from .inference import decode_step
-
-    g = whole("gamma", gamma, minimum=1)
-    st = decode_step(model, gpu, precision, batch, context, **kw)
-    verify = np.maximum(np.asarray(st.compute_s) * (g + 1.0), st.memory_s) + st.communication_s + st.overhead_s
-    return verify / st.total_s
-
-
-def speculative_on_gpu(target, draft, gpu, precision, batch, context, alpha, gamma, **kw) -> dict:
-    """Speculative decoding speed-up for a target/draft pair on a GPU at a batch size.
-
-    c = draft decode step / target decode step (both from the inference module); the verification
-    ratio from :func:`speculative_verify_time_ratio`; speed-up from
-    :func:`speculative_speedup_at_batch`. Returns c, the ratio, the speed-up and theorem 3.8's
-    batch-1 idealisation for comparison.
-    """
-    from .inference import decode_step_time_s
-
-    c = float(decode_step_time_s(draft, gpu, precision, batch, context, **kw) / decode_step_time_s(target, gpu, precision, batch, context, **kw))
-    r = float(speculative_verify_time_ratio(target, gpu, precision, batch, context, gamma, **kw))
-    return {
-        "c": c,
-        "verify_time_ratio": r,
-        "speedup": float(speculative_speedup_at_batch(alpha, gamma, c, r)),
-        "speedup_theorem_3_8": float(speculative_speedup(alpha, gamma, c)),
-    }
-
-
-# --- quantization -----------------------------------------------------------------------------
+# --- quantization quality (published ratios) ----------------------------------------------------
 QUALITY_PRECISIONS = ("fp8", "int8", "int4")
 QUALITY_METRICS = ("perplexity_ratio", "accuracy_ratio")
 
@@ -711,530 +631,4 @@ def quantization_quality(precision: str, metric: str = "perplexity_ratio") -> Ba
     if not rows:
         return None
     v = np.array(rows)
-    return Band(float(v.min()), float(np.median(v)), float(v.max()))
-
-
-@dataclass(frozen=True)
-class QuantizationEffect:
-    """Memory, speed and cost of serving a model at one precision, against a 16-bit baseline."""
-
-    model: str
-    gpu: str
-    precision: str
-    baseline: str
-    weights_gb: float
-    baseline_weights_gb: float
-    memory_gb: float
-    baseline_memory_gb: float
-    fits: bool
-    baseline_fits: bool
-    tpot_s: float
-    baseline_tpot_s: float
-    ttft_s: float
-    baseline_ttft_s: float
-    quality_ppl_ratio: Band | None
-    assumptions: tuple[str, ...] = field(default_factory=tuple)
-    quality_accuracy_ratio: Band | None = None
-
-    @property
-    def memory_ratio(self) -> float:
-        return self.memory_gb / self.baseline_memory_gb
-
-    @property
-    def decode_speedup(self) -> float:
-        return self.baseline_tpot_s / self.tpot_s
-
-    @property
-    def prefill_speedup(self) -> float:
-        return self.baseline_ttft_s / self.ttft_s
-
-
-def quantization_effect(model, gpu, precision: str, *, baseline: str = "bf16", batch=1, prompt_tokens=1500,
-                        output_tokens=300, kv_precision=None, engine=None) -> QuantizationEffect:
-    """Weights, total serving memory, time per output token and time to first token at ``precision``
-    against ``baseline`` (memory.inference_memory; inference.decode_step_time_s / prefill_time_s at the
-    engine's mid efficiencies). Decode gains follow the bytes; prefill gains only where the device
-    has a faster tensor-core path for the format (inference.COMPUTE_PATH)."""
-    from . import inference as inf
-    from .hardware import get_device
-    from .memory import inference_memory
-    from .models import get_model
-
-    m = get_model(model)
-    device = get_device(gpu)
-    choice("precision", precision, inf.PRECISIONS)
-    choice("baseline", baseline, inf.PRECISIONS)
-    b = int(whole("batch", batch))
-    p = int(whole("prompt_tokens", prompt_tokens))
-    o = int(whole("output_tokens", output_tokens))
-    eng = {} if engine is None else {"engine": engine}
-    out = {}
-    for tag, prec, kv in (("q", precision, kv_precision), ("b", baseline, None)):
-        kvp = kv or inf._kv_default(prec)  # the baseline keeps its own (16-bit) KV cache
-        mem = inference_memory(m, prec, p + o, b, kvp)
-        out[tag] = dict(
-            w=float(mem.weights_gb), tot=float(mem.total_gb), fits=bool(mem.total_gb <= device.memory_gb),
-            tpot=float(inf.decode_step_time_s(m, device, prec, b, p + o / 2.0, kv_precision=kvp, **eng)),
-            ttft=float(inf.prefill_time_s(m, device, prec, b, p, kv_precision=kvp, **eng)),
-        )
-    qual = quantization_quality(precision) if precision in QUALITY_PRECISIONS else None
-    acc = quantization_quality(precision, "accuracy_ratio") if precision in QUALITY_PRECISIONS else None
-    notes = (
-        f"{m.id} on {device.id}, batch {b}, {p} prompt + {o} output tokens; decode at mean context {p + o / 2:g}",
-        f"{precision} computes at the {inf.compute_precision(device, precision)} peak; {baseline} at "
-        f"{inf.compute_precision(device, baseline)}",
-        "quality: perplexity ratio range over the catalog's llama.cpp measurements" if qual is not None
-        else ("quality: benchmark accuracy ratio range over the catalog's model-card measurements" if acc is not None
-              else f"quality: no published {precision} figure in technique_evidence.csv"),
-    )
-    return QuantizationEffect(
-        model=m.id, gpu=device.id, precision=precision, baseline=baseline,
-        weights_gb=out["q"]["w"], baseline_weights_gb=out["b"]["w"], memory_gb=out["q"]["tot"],
-        baseline_memory_gb=out["b"]["tot"], fits=out["q"]["fits"], baseline_fits=out["b"]["fits"],
-        tpot_s=out["q"]["tpot"], baseline_tpot_s=out["b"]["tpot"], ttft_s=out["q"]["ttft"], baseline_ttft_s=out["b"]["ttft"],
-        quality_ppl_ratio=qual, assumptions=notes, quality_accuracy_ratio=acc,
-    )
-
-
-def edge_decode_backtest():
-    """llama.cpp batch-1 decode on the catalog's measured devices: the inference module's prediction
-    (llama.cpp engine class) and the pure bandwidth ceiling (efficiency 1) against the measurement."""
-    import pandas as pd
-
-    from . import inference as inf
-
-    rows = []
-    for r in _evidence_rows():
-        if r["metric"] != "decode_tokens_per_s":
-            continue
-        i = r["inputs"]
-        model, gpu, prec = i["model"], i["gpu"], i["precision"]
-        ctx = 128.0  # llama.cpp's TG128 test generates 128 tokens from an empty prompt: mean context 64
-        pred = 1.0 / float(inf.decode_step_time_s(model, gpu, prec, 1, ctx / 2.0, engine="llama.cpp"))
-        ceiling = 1.0 / float(inf.decode_step_time_s(model, gpu, prec, 1, ctx / 2.0, engine="llama.cpp",
-                                                    bandwidth_utilization=1.0, compute_utilization=1.0))
-        rows.append({"id": r["id"], "model": model, "device": gpu, "format": i.get("format", prec), "precision": prec,
-                     "predicted_tok_s": pred, "bandwidth_ceiling_tok_s": ceiling, "measured_tok_s": r["value"],
-                     "error": pred / r["value"] - 1.0, "share_of_ceiling": r["value"] / ceiling})
-    return pd.DataFrame(rows)
-
-
-# --- LoRA / QLoRA against full fine-tuning -----------------------------------------------------
-def finetune_comparison(model, tokens, gpu, *, rank: int = 16, full_gpus: int | None = None, **kw):
-    """Full fine-tuning, LoRA and QLoRA of ``model`` on ``tokens`` (training.estimate_finetune):
-    trainable parameters, FLOPs, GPU-hours, dollars and per-GPU memory, with the reduction against full.
-
-    ``full_gpus`` (default: the fewest of ``gpu`` that hold full fine-tuning with ZeRO-3, from
-    memory.min_gpus... approximated by trying 1..64) applies to the full run only; LoRA and QLoRA run
-    on one GPU.
-    """
-    import pandas as pd
-
-    from .training import estimate_finetune
-
-    rows = []
-    for method in ("full", "lora", "qlora"):
-        k = 1
-        if method == "full":
-            if full_gpus is None:
-                for k in (1, 2, 4, 8, 16, 32, 64):
-                    if estimate_finetune(model, method, tokens, gpu, gpus=k, rank=rank, **kw).fits:
-                        break
-            else:
-                k = int(whole("full_gpus", full_gpus))
-        est = estimate_finetune(model, method, tokens, gpu, gpus=k, rank=rank, **kw)
-        rows.append({
-            "method": method, "gpus": k, "trainable_params": est.params if method == "full" else est.adapter_params,
-            "flops": est.flops, "gpu_hours": est.gpu_hours.mid, "cost_usd": None if est.cost_usd is None else est.cost_usd.mid,
-            "memory_gb_per_gpu": est.memory_gb, "fits": est.fits,
-        })
-    df = pd.DataFrame(rows)
-    full = df.iloc[0]
-    df["flops_reduction"] = 1.0 - df["flops"] / full["flops"]
-    df["gpu_hours_reduction"] = 1.0 - df["gpu_hours"] / full["gpu_hours"]
-    df["memory_reduction"] = 1.0 - df["memory_gb_per_gpu"] * df["gpus"] / (full["memory_gb_per_gpu"] * full["gpus"])
-    return df
-
-
-# --- distillation on real prices ---------------------------------------------------------------
-def distillation_case(*, teacher_api: str, student_model, student_gpu, examples, prompt_tokens, output_tokens,
-                      student_batch=16, finetune_method: str = "full", finetune_epochs: int = 1,
-                      student_precision: str = "bf16", price_usd_per_gpu_hour=None) -> Distillation:
-    """A distillation priced end to end: the teacher (a hosted API) writes ``examples`` replies; the
-    student is fine-tuned on them (training.estimate_finetune, ``finetune_epochs`` passes over
-    prompt + reply tokens) and then serves at ``student_batch`` (inference.estimate_inference, mid).
-    Per request the teacher costs its API price; the student its GPU time."""
-    from .inference import estimate_inference
-    from .prices import get_api_price
-    from .training import estimate_finetune
-
-    api = get_api_price(teacher_api)
-    e = float(positive("examples", examples))
-    p = float(whole("prompt_tokens", prompt_tokens))
-    o = float(whole("output_tokens", output_tokens))
-    ep = int(whole("finetune_epochs", finetune_epochs))
-    gen = float(api.cost_usd(e * p, e * o))
-    ft = estimate_finetune(student_model, finetune_method, e * (p + o) * ep, student_gpu,
-                           price_usd_per_gpu_hour=price_usd_per_gpu_hour)
-    if ft.cost_usd is None:
-        raise InputError("student_gpu", student_gpu, "a GPU with a catalog price, or pass price_usd_per_gpu_hour")
-    inf_est = estimate_inference(student_model, student_gpu, student_precision, student_batch, int(p), int(o),
-                                 price_usd_per_gpu_hour=price_usd_per_gpu_hour)
-    student_req = inf_est.cost_per_1k_requests_usd.mid / 1000.0
-    return Distillation(
-        teacher_generation_usd=gen, student_training_usd=float(ft.cost_usd.mid),
-        teacher_usd_per_request=float(api.cost_usd(p, o)), student_usd_per_request=float(student_req),
-    )
-
-
-# --- CPU inference -----------------------------------------------------------------------------
-def cpu_break_even_usd_per_hour(model, cpu, gpu, precision: str = "int4", *, gpu_batch=16, prompt_tokens=1500,
-                                output_tokens=300, price_usd_per_gpu_hour=None):
-    """The hourly price below which a CPU serves tokens more cheaply than the GPU does.
-
-    CPU: batch 1, llama.cpp engine class; GPU: ``gpu_batch`` on an optimized server; both from
-    inference.estimate_inference (mid). Break-even = GPU $/hour x CPU throughput / GPU throughput.
-    Returns a dict with both throughputs, the GPU price used and the break-even CPU price.
-    """
-    from .inference import estimate_inference
-
-    c = estimate_inference(model, cpu, precision, 1, prompt_tokens, output_tokens, engine="llama.cpp",
-                           price_usd_per_gpu_hour=1.0)
-    g = estimate_inference(model, gpu, precision, gpu_batch, prompt_tokens, output_tokens,
-                           price_usd_per_gpu_hour=price_usd_per_gpu_hour)
-    if g.cost_per_1m_output_tokens_usd is None:
-        raise InputError("gpu", gpu, "a GPU with a catalog price, or pass price_usd_per_gpu_hour")
-    from .prices import gpu_price_band
-
-    price = price_usd_per_gpu_hour if price_usd_per_gpu_hour is not None else gpu_price_band(gpu).mid
-    cpu_thr, gpu_thr = c.throughput_tokens_per_s.mid, g.throughput_tokens_per_s.mid
-    return {"cpu_tokens_per_s": float(cpu_thr), "gpu_tokens_per_s": float(gpu_thr), "gpu_usd_per_hour": float(price),
-            "cpu_break_even_usd_per_hour": float(price * cpu_thr / gpu_thr),
-            "cpu_ttft_s": float(c.ttft_s.mid), "gpu_ttft_s": float(g.ttft_s.mid)}
-
-
-# --------------------------------------------------------------------------------------------
-# Stacking techniques on one workload (the chapter's waterfall)
-# --------------------------------------------------------------------------------------------
-@dataclass(frozen=True)
-class ServingSetup:
-    """A self-hosted serving setup the waterfall changes one technique at a time.
-
-    ``static_utilization`` is the share of decode slots doing useful work (1 = continuous
-    batching); ``online_utilization`` the share of paid GPU-hours that are busy; ``spec`` a
-    (draft_model, alpha, gamma) triple or None; ``flash`` whether attention is fused.
-    """
-
-    model: str
-    gpu: str
-    precision: str = "bf16"
-    batch: int = 16
-    prompt_tokens: int = 1500
-    output_tokens: int = 300
-    flash: bool = True
-    static_utilization: float = 1.0
-    spec: tuple | None = None
-    online_utilization: float = 1.0
-    price_usd_per_gpu_hour: float | None = None
-    unfused_multiplier: float | None = None
-
-
-def serving_cost(setup: ServingSetup) -> dict:
-    """GPU-seconds and dollars per request of a :class:`ServingSetup` (mid efficiencies).
-
-    Batch time = prefill (inference.estimate_inference's time to first token, plus the unfused
-    attention traffic of :func:`flash_attention_prefill_extra_s` when ``flash`` is False, scaled by
-    ``unfused_multiplier``, default the calibrated median) + decode
-    (request latency minus time to first token) / static utilisation / speculative speed-up.
-    Per request = batch time / batch; dollars = GPU-seconds x price / 3600 / online utilisation.
-    """
-    from .inference import estimate_inference
-    from .prices import gpu_price_band
-    from .units import SECONDS_PER_HOUR
-
-    s = setup
-    est = estimate_inference(s.model, s.gpu, s.precision, s.batch, s.prompt_tokens, s.output_tokens,
-                             price_usd_per_gpu_hour=s.price_usd_per_gpu_hour or 1.0)
-    ttft, latency = est.ttft_s.mid, est.request_latency_s.mid
-    k = s.unfused_multiplier if s.unfused_multiplier is not None else unfused_attention_multiplier().mid
-    prefill = ttft + (0.0 if s.flash else float(flash_attention_prefill_extra_s(s.model, s.gpu, s.prompt_tokens, s.batch,
-                                                                                 multiplier=k)))
-    speed = 1.0
-    if s.spec is not None:
-        draft, alpha, gamma = s.spec
-        speed = speculative_on_gpu(s.model, draft, s.gpu, s.precision, s.batch, s.prompt_tokens + s.output_tokens / 2.0,
-                                   alpha, gamma)["speedup"]
-    util = fraction("static_utilization", s.static_utilization)
-    decode = (latency - ttft) / util / speed
-    per_request_s = (prefill + decode) / s.batch
-    price = s.price_usd_per_gpu_hour if s.price_usd_per_gpu_hour is not None else gpu_price_band(s.gpu).mid
-    usd = per_request_s * price / SECONDS_PER_HOUR / fraction("online_utilization", s.online_utilization)
-    return {"prefill_s": prefill, "decode_s": decode, "gpu_s_per_request": per_request_s,
-            "usd_per_request": usd, "usd_per_1k_requests": usd * 1000.0, "speculative_speedup": speed}
-
-
-def stack_waterfall(baseline: ServingSetup, steps) -> "pandas.DataFrame":
-    """Apply ``steps`` (a list of (label, {field: value}) changes to the setup) one after another.
-
-    Each row: the cost per 1,000 requests after the step, the saving of the step within the
-    stack, the saving the same change gives alone on the baseline, and the cumulative saving. The
-    difference between "alone" and "in stack" is the overlap: techniques do not multiply
-    independently when they act on the same part of the time (prefill or decode) or compete for
-    the same resource (spare compute).
-    """
-    import dataclasses
-
-    import pandas as pd
-
-    base = serving_cost(baseline)["usd_per_1k_requests"]
-    rows = [{"step": "baseline", "usd_per_1k_requests": base, "step_saving": 0.0, "alone_saving": 0.0,
-             "cumulative_saving": 0.0}]
-    current = baseline
-    prev = base
-    for label, change in steps:
-        current = dataclasses.replace(current, **change)
-        cost = serving_cost(current)["usd_per_1k_requests"]
-        alone = serving_cost(dataclasses.replace(baseline, **change))["usd_per_1k_requests"]
-        rows.append({"step": label, "usd_per_1k_requests": cost, "step_saving": 1.0 - cost / prev,
-                     "alone_saving": 1.0 - alone / base, "cumulative_saving": 1.0 - cost / base})
-        prev = cost
-    return pd.DataFrame(rows)
-
-
-# --------------------------------------------------------------------------------------------
-# The chapter's reference workload (assumptions, stated in notebooks/04_optimizations.ipynb)
-# --------------------------------------------------------------------------------------------
-REFERENCE_MODEL = "qwen2.5-7b"
-"""Assumption: a 7B open model serving code review (Qwen2.5-7B, a code-capable 7B; catalog architecture)."""
-REFERENCE_DRAFT = "qwen2.5-0.5b"
-"""Assumption: the draft for speculative decoding shares the target's tokenizer (same family, ~15x smaller)."""
-REFERENCE_GPU = "a100-80gb"
-REFERENCE_PROMPT_TOKENS = 1500
-REFERENCE_OUTPUT_TOKENS = 300
-"""Assumption (issue 6's example): a code-review request of 1,500 prompt and 300 output tokens."""
-REFERENCE_REQUESTS_PER_DAY = 20_000
-"""Assumption: 2,000 developers x 10 review requests a working day."""
-REFERENCE_BATCH = 16
-"""Assumption: 16 concurrent sequences per GPU (an online service that keeps latency interactive)."""
-REFERENCE_ONLINE_UTILIZATION = 0.5
-"""Assumption: an online service keeps half its paid GPU-hours busy (headroom for peaks); offline batch work
-rents only busy hours (utilisation 1)."""
-REFERENCE_ALPHA = 0.7
-"""Assumption: acceptance rate within Leviathan et al. 2023 Table 3's 0.5-0.9 for drafts about two orders
-of magnitude smaller; not measured for this pair."""
-REFERENCE_GAMMA = 4
-LEVIATHAN_ALPHA_RANGE = (0.5, 0.9)
-"""Acceptance rates Leviathan et al. 2023 (Table 3 and section 4.2) report for drafts about two orders of
-magnitude smaller than the target: "alpha in [0.5, 0.9]" in most settings."""
-REFERENCE_COMPRESSION_RATIO = 2.0
-"""Assumption: a conservative 2x prompt compression (LLMLingua reports up to 20x)."""
-REFERENCE_PRUNED_SHARE = 0.3
-"""Assumption: token pruning drops 30% of prompt tokens (whitespace, boilerplate, unchanged context)."""
-REFERENCE_FULL_CONTEXT_TOKENS = 6000
-"""Assumption: without retrieval the request would paste 6,000 tokens of files; RAG keeps 6 chunks of 200 + 300 of query."""
-REFERENCE_RAG_CHUNKS, REFERENCE_RAG_CHUNK_TOKENS, REFERENCE_RAG_QUERY_TOKENS = 6, 200, 300
-REFERENCE_SHARED_PREFIX_TOKENS = 500
-"""Assumption: 500 of the 1,500 prompt tokens are a shared system prompt and review guidelines (prefix-cacheable)."""
-REFERENCE_FEWSHOT_TOKENS = 600
-"""Assumption: 600 prompt tokens are instructions and examples that a task-specific fine-tune makes unnecessary."""
-REFERENCE_FINETUNE_TOKENS = 10e6
-"""Assumption: a fine-tuning set of 10M tokens (e.g. 5,000 reviews of 2,000 tokens)."""
-REFERENCE_LARGE_API = "gpt-4o"
-REFERENCE_SMALL_SHARE, REFERENCE_ESCALATION = 0.7, 0.1
-"""Assumption: a router sends 70% of requests to the 7B model, 10% of those escalate to the large model."""
-REFERENCE_DISTILL_EXAMPLES = 50_000
-REFERENCE_DISTILL_STUDENT = "qwen2.5-1.5b"
-REFERENCE_PRETRAIN_TOKENS = 1e12
-"""Seed 000's own 7B example trains on 1T tokens (its Example Training Cost Comparison table)."""
-REFERENCE_CPU = "epyc-9654"
-REFERENCE_EDGE = "m1-max"
-
-
-def reference_setup(**changes) -> ServingSetup:
-    """The reference serving setup (FlashAttention and continuous batching on, bf16) with ``changes``."""
-    import dataclasses
-
-    base = ServingSetup(REFERENCE_MODEL, REFERENCE_GPU, "bf16", REFERENCE_BATCH, REFERENCE_PROMPT_TOKENS,
-                        REFERENCE_OUTPUT_TOKENS, flash=True, static_utilization=1.0, spec=None,
-                        online_utilization=REFERENCE_ONLINE_UTILIZATION)
-    return dataclasses.replace(base, **changes)
-
-
-def legacy_setup(**changes) -> ServingSetup:
-    """The waterfall's starting point: the reference workload without FlashAttention, with static batching."""
-    return reference_setup(flash=False, static_utilization=float(static_batch_utilization(REFERENCE_BATCH)), **changes)
-
-
-def reference_waterfall():
-    """The chapter's stack of techniques on the reference workload (see :func:`stack_waterfall`)."""
-    steps = [
-        ("FlashAttention", dict(flash=True)),
-        ("continuous batching", dict(static_utilization=1.0)),
-        ("INT8 weights", dict(precision="int8")),
-        (f"prompt compression {REFERENCE_COMPRESSION_RATIO:g}x", dict(prompt_tokens=int(REFERENCE_PROMPT_TOKENS / REFERENCE_COMPRESSION_RATIO))),
-        ("speculative decoding", dict(spec=(REFERENCE_DRAFT, REFERENCE_ALPHA, REFERENCE_GAMMA))),
-        ("offline batch", dict(online_utilization=1.0)),
-    ]
-    return stack_waterfall(legacy_setup(), steps)
-
-
-def technique_table():
-    """Every technique named in either seed with its computed effect on the reference workload.
-
-    Columns: technique, seed_000 (arrows as printed: training / inference), seed_001 (section),
-    training_change and inference_change (fraction of cost removed; negative = costs more; NaN =
-    no effect on that phase, with the reason in ``basis``), basis (assumptions), verdict.
-    """
-    import pandas as pd
-
-    from .inference import estimate_inference
-    from .prices import get_api_price
-    from .routing import hybrid_cost_per_request
-
-    ref = reference_setup()
-    base = serving_cost(ref)["usd_per_request"]
-
-    def inf_saving(**changes):
-        return saving_share(base, serving_cost(reference_setup(**changes))["usd_per_request"])
-
-    nan = float("nan")
-    P, O = REFERENCE_PROMPT_TOKENS, REFERENCE_OUTPUT_TOKENS
-    rows = []
-
-    def add(tech, s0, s1, train, infer, basis, verdict, one_off_usd=nan):
-        rows.append({"technique": tech, "seed_000": s0, "seed_001": s1, "training_change": train,
-                     "inference_change": infer, "one_off_usd": one_off_usd, "basis": basis, "verdict": verdict})
-
-    ft = finetune_comparison(REFERENCE_MODEL, REFERENCE_FINETUNE_TOKENS, REFERENCE_GPU).set_index("method")
-    lora_flops = float(ft.loc["lora", "flops_reduction"])
-    vs_pretrain = 1.0 - float(ft.loc["lora", "flops"]) / (6.0 * get_model_params(REFERENCE_MODEL) * REFERENCE_PRETRAIN_TOKENS)
-    add("LoRA / QLoRA", "train 🔻🔻🔻🔻 (4) / infer —", "—", lora_flops, nan,
-        f"LoRA vs full fine-tune of {REFERENCE_MODEL} on {REFERENCE_FINETUNE_TOKENS:.0e} tokens: 4N+6A vs 6N FLOPs; "
-        f"vs pre-training on {REFERENCE_PRETRAIN_TOKENS:.0e} tokens it removes {vs_pretrain:.4%} (data size, not LoRA); "
-        "adapters merged: no inference effect",
-        "seed's 90-98% is neither: ~1/3 of compute vs full fine-tuning; >99.99% vs pre-training")
-    q8, q4 = inf_saving(precision="int8"), inf_saving(precision="int4")
-    add("Quantization INT8", "train — / infer 🔻🔻 (2)", "6.1", nan, q8,
-        f"weights int8 on {REFERENCE_GPU} (INT8 tensor cores), batch {REFERENCE_BATCH}; training: QLoRA only (memory)",
-        "right direction; size depends on GPU path and batch")
-    add("Quantization INT4", "train — / infer 🔻🔻 (2)", "6.1", nan, q4,
-        "weight-only int4 (AWQ/GPTQ-style), 16-bit compute: decode faster, prefill not",
-        "right direction; quality cost +{:.1f}% to +{:.1f}% perplexity".format(100 * (quantization_quality("int4").low - 1),
-                                                                           100 * (quantization_quality("int4").high - 1)))
-    fa = flash_attention_training_backtest()
-    fa_train = 1.0 - 1.0 / float(np.median(fa["measured_speedup"]))
-    add("FlashAttention", "train 🔻 (1) / infer 🔻 (1)", "—", fa_train, saving_share(serving_cost(reference_setup(flash=False))["usd_per_request"], base),
-        "training: median of Dao 2023 Table 1 (time removed); inference: unfused prefill attention traffic at 1,500 tokens "
-        "(calibrated multiplier), decode unaffected",
-        "seed's single arrows understate training (28-67% of time) and are right that inference gains are small at short prompts")
-    kv_with = kv_cache_time_s(REFERENCE_MODEL, REFERENCE_GPU, "bf16", P, O, cached=True)
-    kv_without = kv_cache_time_s(REFERENCE_MODEL, REFERENCE_GPU, "bf16", P, O, cached=False)
-    add("KV cache", "train — / infer 🔻🔻 (2)", "6.1", nan, saving_share(kv_without, kv_with),
-        f"batch-1 time with vs without cache, {P}+{O} tokens; training processes whole sequences (no cache)",
-        "understated: without it generation is many times slower, but every engine already has it (no saving left)")
-    api = get_api_price(REFERENCE_LARGE_API)
-    prefix = saving_share(float(api.cost_usd(P, O)), float(api.cost_usd(P, O, REFERENCE_SHARED_PREFIX_TOKENS)))
-    add("KV cache reuse (prefix caching)", "—", "6.1", nan, prefix,
-        f"{REFERENCE_SHARED_PREFIX_TOKENS} shared prompt tokens at {api.id}'s cached-input price (as of {api.as_of})",
-        "a real saving on APIs with cached-input prices")
-    spec = serving_cost(reference_setup(spec=(REFERENCE_DRAFT, REFERENCE_ALPHA, REFERENCE_GAMMA)))
-    spec1 = speculative_on_gpu(REFERENCE_MODEL, REFERENCE_DRAFT, REFERENCE_GPU, "bf16", 1, P + O / 2, REFERENCE_ALPHA, REFERENCE_GAMMA)
-    add("Speculative decoding", "train — / infer 🔻🔻🔻 (3)", "—", nan, saving_share(base, spec["usd_per_request"]),
-        f"alpha {REFERENCE_ALPHA}, gamma {REFERENCE_GAMMA}, draft {REFERENCE_DRAFT}, batch {REFERENCE_BATCH}; "
-        f"batch 1 speed-up {spec1['speedup']:.2f}x; vanishes once decode is compute-bound",
-        "a latency technique: the largest arrow only at small batch")
-    d = distillation_case(teacher_api=REFERENCE_LARGE_API, student_model=REFERENCE_DISTILL_STUDENT, student_gpu=REFERENCE_GPU,
-                          examples=REFERENCE_DISTILL_EXAMPLES, prompt_tokens=P, output_tokens=O, student_batch=REFERENCE_BATCH)
-    add("Distillation", "train 🔻🔻 (2) / infer 🔻🔻 (2)", "6.2", nan, saving_share(d.teacher_usd_per_request, d.student_usd_per_request),
-        f"teacher {REFERENCE_LARGE_API} writes {REFERENCE_DISTILL_EXAMPLES:,} replies, student {REFERENCE_DISTILL_STUDENT} fully fine-tuned "
-        f"(one-off cost); inference vs the teacher per request; break-even after {d.break_even_requests:,.0f} requests",
-        "seed's training arrow is wrong: distillation adds a training cost; the inference saving is large", d.upfront_usd)
-    add("Token pruning", "—", "6.1", nan, inf_saving(prompt_tokens=int(kept_prompt_tokens(P, "token_pruning", pruned_share=REFERENCE_PRUNED_SHARE))),
-        f"{REFERENCE_PRUNED_SHARE:.0%} of prompt tokens removed; output unchanged", "modest: only prefill shrinks")
-    add("Prompt compression", "—", "6.1", nan, inf_saving(prompt_tokens=int(kept_prompt_tokens(P, ratio=REFERENCE_COMPRESSION_RATIO))),
-        f"{REFERENCE_COMPRESSION_RATIO:g}x compression (compressor model's own cost not counted)", "modest when output dominates time")
-    rag_kept = int(kept_prompt_tokens(REFERENCE_FULL_CONTEXT_TOKENS, "rag", retrieved_chunks=REFERENCE_RAG_CHUNKS,
-                                      chunk_tokens=REFERENCE_RAG_CHUNK_TOKENS, query_tokens=REFERENCE_RAG_QUERY_TOKENS))
-    rag_full = serving_cost(reference_setup(prompt_tokens=REFERENCE_FULL_CONTEXT_TOKENS))["usd_per_request"]
-    rag_cost = serving_cost(reference_setup(prompt_tokens=rag_kept))["usd_per_request"]
-    add("RAG (to reduce tokens)", "—", "6.3", nan, saving_share(rag_full, rag_cost),
-        f"{REFERENCE_FULL_CONTEXT_TOKENS:,} pasted tokens vs {rag_kept:,} retrieved (retrieval cost not counted)",
-        "large when the alternative is pasting whole files")
-    small = base
-    large = float(api.cost_usd(P, O))
-    hybrid = float(hybrid_cost_per_request(REFERENCE_SMALL_SHARE, small, large, escalation_rate=REFERENCE_ESCALATION))
-    add("Prompt routing / tiered usage", "—", "6.3", nan, saving_share(large, hybrid),
-        f"{REFERENCE_SMALL_SHARE:.0%} to self-hosted {REFERENCE_MODEL}, {REFERENCE_ESCALATION:.0%} of those escalate to {api.id} "
-        "(costlib.routing.hybrid_cost_per_request); quality threshold not modelled", "large, if the small model really handles the share")
-    add("Batch inference (offline)", "—", "6.3", nan, inf_saving(online_utilization=1.0),
-        f"self-hosted: utilisation {REFERENCE_ONLINE_UTILIZATION:g} -> 1; hosted APIs: {evidence_value('batch-api-openai'):.0%} batch discount",
-        "right; needs work that can wait hours")
-    cpu = cpu_break_even_usd_per_hour(REFERENCE_MODEL, REFERENCE_CPU, REFERENCE_GPU, "int4", gpu_batch=REFERENCE_BATCH,
-                                      prompt_tokens=P, output_tokens=O)
-    add("CPU inference", "—", "6.2", nan, nan,
-        f"{REFERENCE_CPU} int4 at batch 1 makes {cpu['cpu_tokens_per_s']:.1f} output tokens/s vs {cpu['gpu_tokens_per_s']:.0f} on the GPU; "
-        f"cheaper only below ${cpu['cpu_break_even_usd_per_hour']:.2f}/hour; first token after {cpu['cpu_ttft_s']:.0f} s",
-        "no general saving: depends on the CPU's hourly price; slow prefill")
-    edge = estimate_inference(REFERENCE_MODEL, REFERENCE_EDGE, "int4", 1, P, O, engine="llama.cpp", price_usd_per_gpu_hour=1.0)
-    add("Edge deployment", "—", "6.2", nan, 1.0,
-        f"cloud bill removed (the device's cost moves to its owner); {REFERENCE_EDGE} int4 makes "
-        f"{edge.tokens_per_s_per_sequence.mid:.0f} tokens/s, first token after {edge.ttft_s.mid:.1f} s", "moves cost, does not remove it")
-    tf_prompt = P - REFERENCE_FEWSHOT_TOKENS
-    tf_save = inf_saving(prompt_tokens=tf_prompt)
-    add("Task-specific fine-tuning", "—", "6.2", nan, tf_save,
-        f"LoRA on {REFERENCE_FINETUNE_TOKENS:.0e} tokens (one-off cost) lets the prompt drop "
-        f"{REFERENCE_FEWSHOT_TOKENS} instruction/example tokens", "pays back quickly at this volume", float(ft.loc["lora", "cost_usd"]))
-    add("Continuous batching", "—", "—", nan, saving_share(serving_cost(reference_setup(static_utilization=float(static_batch_utilization(REFERENCE_BATCH))))["usd_per_request"], base),
-        f"static batch of {REFERENCE_BATCH} with exponential output lengths (utilisation 1/H_16) vs continuous", "not in either seed; one of the largest")
-    df = pd.DataFrame(rows)
-    df["evidence"] = [evidence_summary(TECHNIQUE_EVIDENCE_IDS.get(t, ()), NO_EVIDENCE_REASON.get(t, "")) for t in df["technique"]]
-    df["sources"] = ["; ".join(dict.fromkeys(evidence_row(i)["source"] for i in TECHNIQUE_EVIDENCE_IDS.get(t, ())))
-                     for t in df["technique"]]
-    return df
-
-
-TECHNIQUE_EVIDENCE_IDS = {
-    "LoRA / QLoRA": ("lora-gpt3-speed", "lora-gpt3-memory", "qlora-65b-memory"),
-    "Quantization INT8": ("quant-q8_0-llama3-8b", "quant-m1max-q8_0"),
-    "Quantization INT4": ("quant-q4_K_M-llama3-8b", "quant-q4_0-llama3-8b", "quant-m1max-q4_0"),
-    "FlashAttention": ("fa2-gpt3-2.7b-8k-none", "fa2-gpt3-2.7b-8k-fa2", "fa1-bert-large", "flash-decoding"),
-    "KV cache": (),
-    "KV cache reuse (prefix caching)": (),
-    "Speculative decoding": ("spec-ende-small-t0", "spec-chinchilla-70b"),
-    "Distillation": ("distilbert", "llama32-logits"),
-    "Token pruning": (),
-    "Prompt compression": ("llmlingua-20x",),
-    "RAG (to reduce tokens)": ("longllmlingua-4x",),
-    "Prompt routing / tiered usage": ("routellm-mtbench", "routellm-gsm8k", "frugalgpt"),
-    "Batch inference (offline)": ("batch-api-openai", "batch-api-anthropic"),
-    "CPU inference": ("cpu-i9-13900k-7b",),
-    "Edge deployment": ("quant-m1max-q4_0",),
-    "Task-specific fine-tuning": ("lora-land",),
-    "Continuous batching": ("anyscale-continuous", "vllm-vs-hf"),
-}
-"""Rows of technique_evidence.csv shown beside each technique."""
-
-NO_EVIDENCE_REASON = {
-    "KV cache": "exact arithmetic (positions processed); no measurement needed",
-    "KV cache reuse (prefix caching)": "the provider's published cached-input price (api_prices.csv)",
-    "Token pruning": "no published measurement in the catalog: the pruned share is a stated assumption",
-}
-
-
-def evidence_summary(ids, default: str = "") -> str:
-    """'value unit (id)' for each evidence row id, joined by '; '."""
-    out = []
-    for i in ids:
-        r = evidence_row(i)
-        unit = "" if r["unit"] in ("x",) else f" {r['unit']}"
-        val = f"{r['value']:g}{'x' if r['unit'] == 'x' else ''}{unit}"
-        if r["low"] is not None and r["high"] is not None:
-            val += f" ({r['low']:g}-{r['high']:g})"
-        out.append(f"{r['metric'].replace('_', ' ')} {val} [{i}]")
-    return "; ".join(out) if out else (default or "no published measurement in the catalog")
-
-
-def get_model_params(model) -> float:
-    from .models import get_model
-
-    return float(get_model(model).active_params)
+    return Band.from_values(v)

@@ -39,11 +39,20 @@ import numpy as np
 from .catalog import AS_OF, NOTES, SOURCE, Column, Schema, load_csv
 from .errors import InputError, UnknownIdError
 from .hardware import Device, devices, get_device
+from .memory import lora_trainable_params
 from .models import ModelSpec, get_model
 from .prices import gpu_price_band, prices_for
 from .uncertainty import Band, band_from_samples
 from .units import HOURS_PER_DAY, KWH_PER_WH, SECONDS_PER_HOUR
 from .validate import choice, fraction, non_negative, positive, whole
+
+
+def __getattr__(name):  # LLAMA_65B (the QLoRA paper's model, defined once in memory) is read on first use, not at import
+    if name == "LLAMA_65B":
+        from . import memory
+
+        return memory.LLAMA_65B
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 # --------------------------------------------------------------------------------------
 # Named constants (each with its source and date)
@@ -78,10 +87,12 @@ MFU_FIT_MIN_PARAMS = 0.5e9
 matrices are too small to fill an A100's tensor cores, so their MFU says nothing about the models the book prices."""
 MFU_BAND_METHOD = (
     "Effective MFU = 6·N·D / (reported GPU-hours × 3600 × dense BF16 peak) for every run in published_runs.csv "
-    "marked use_in_fit (dense pre-training, >= 0.5B parameters, primary source; multi-run totals, distilled, "
-    "mixture-of-experts and restart-dominated runs excluded with their reason). Mid = median. Low and high = the "
+    "marked use_in_fit (pre-training, >= 0.5B parameters; multi-run totals, distilled and restart-dominated runs "
+    "excluded with their reason), one band per hardware generation (A100-class, H100/H800-class; pooled where a "
+    "generation has fewer than 3 runs), times an MoE factor for mixtures of experts. Mid = median. Low and high = the "
     "k-th smallest and k-th largest value, a distribution-free prediction interval (Wilks 1941): a new run falls "
-    "between them with probability (n + 1 - 2k) / (n + 1); k is the largest that keeps this >= 80 %."
+    "between them with probability (n + 1 - 2k) / (n + 1); k is the largest that keeps this >= 80 %; with fewer "
+    "runs than that needs, a log-normal prediction interval (wider than the runs' range)."
 )
 
 # Fine-tuning ------------------------------------------------------------------------------
@@ -108,13 +119,6 @@ ALPACA_GPU = "a100-80gb"
 ALPACA_GPUS = 8
 ALPACA_HOURS = 3.0
 """Alpaca 7B: "fine-tuning a 7B LLaMA model took 3 hours on 8 80GB A100s" (tatsu-lab/stanford_alpaca README)."""
-def __getattr__(name):  # LLAMA_65B is read from the catalog on first use, not at import
-    if name == "LLAMA_65B":
-        return get_model("llama-65b")
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
-
-# LLAMA_65B: The model QLoRA's headline claim is about (catalog row llama-65b, LLaMA paper Table 2).
 QLORA_PAPER_MICROBATCH = (1, 512)
 """Sequences x tokens per micro-batch assumed for the 65B single-GPU claim (the QLoRA Guanaco runs use
 source length 512-1024 and per-device batch 1 with gradient accumulation; artidoro/qlora scripts/finetune_guanaco_65b.sh)."""
@@ -201,8 +205,8 @@ def _run_checks(row: dict) -> str | None:
         return "exclude_reason: a run kept out of the fit must say why"
     if row["use_in_fit"] and row["exclude_reason"]:
         return "exclude_reason: set on a run that is used in the fit"
-    if row["use_in_fit"] and row["kind"] != "dense":
-        return f"use_in_fit: only dense pre-training runs calibrate the dense MFU band (this one is {row['kind']})"
+    if row["use_in_fit"] and row["kind"] not in ("dense", "moe"):
+        return f"use_in_fit: only dense and mixture-of-experts pre-training runs calibrate MFU (this one is {row['kind']})"
     if row["use_in_fit"] and row["params"] < MFU_FIT_MIN_PARAMS:
         return f"use_in_fit: {row['params']:g} parameters is below the fit's {MFU_FIT_MIN_PARAMS:g} floor"
     return None
@@ -294,9 +298,10 @@ def effective_mfu(run: PublishedRun | str) -> float:
     return float(implied_mfu(r.flops, r.gpu_id, r.gpu_hours, "bf16"))
 
 
-def fit_runs() -> tuple[PublishedRun, ...]:
-    """The runs that calibrate the MFU band (``use_in_fit``)."""
-    return tuple(r for r in load_published_runs() if r.use_in_fit)
+def fit_runs(kind: str = "dense") -> tuple[PublishedRun, ...]:
+    """The runs that calibrate MFU (``use_in_fit``) of one ``kind``: dense (the default) or moe."""
+    choice("kind", kind, ("dense", "moe"))
+    return tuple(r for r in load_published_runs() if r.use_in_fit and r.kind == kind)
 
 
 def prediction_interval_rank(n: int, coverage: float = MFU_BAND_COVERAGE) -> int:
@@ -324,9 +329,230 @@ def mfu_band() -> Band:
     return mfu_band_from(fit_runs())
 
 
-def _mfu(mfu) -> Band:
+# --------------------------------------------------------------------------------------
+# MFU as a model: one band per hardware generation, an MoE factor, leave-one-out per slice
+# --------------------------------------------------------------------------------------
+HARDWARE_SLICES = {
+    "a100": ("a100-40gb", "a100-80gb"),
+    "h100": ("h100-sxm", "h100-pcie", "h200"),
+}
+"""GPU ids pooled into one MFU slice: A100-class (Ampere, 312 TFLOP/s dense BF16) and H100/H800-class (Hopper;
+H800 runs are stored as h100-sxm). Other devices have no published whole-run hours in the catalog."""
+SLICE_NAMES = {
+    "a100": "A100-class (Ampere)",
+    "h100": "H100/H800-class (Hopper)",
+    "moe": "mixture of experts (Hopper runs)",
+    "pooled": "all dense runs pooled (no runs on this hardware generation)",
+}
+MIN_SLICE_RUNS = 3
+"""Fewest runs a hardware slice needs to get its own band; below that the pooled dense band is used and said so."""
+_T_QUANTILES = {
+    0.80: (3.078, 1.886, 1.638, 1.533, 1.476, 1.440, 1.415, 1.397, 1.383, 1.372, 1.363, 1.356, 1.350, 1.345, 1.341, 1.337, 1.333, 1.330),
+    0.90: (6.314, 2.920, 2.353, 2.132, 2.015, 1.943, 1.895, 1.860, 1.833, 1.812, 1.796, 1.782, 1.771, 1.761, 1.753, 1.746, 1.740, 1.734),
+}
+"""Student-t quantiles t_{(1+c)/2, df} for df = 1..18 (standard tables, e.g. NIST/SEMATECH e-Handbook table 1.3.6.7.2)."""
+_T_QUANTILES_LARGE_DF = {0.80: 1.310, 0.90: 1.697}
+"""t quantiles at df = 30, used for any df above 18 (slightly wide for larger df)."""
+SMALL_SAMPLE_METHOD = (
+    "fewer runs than an order-statistic interval needs for the nominal coverage ((n - 1) / (n + 1) < c): a log-normal "
+    "prediction interval, exp(mean(log x) ± t_{(1+c)/2, df} · s · sqrt(1 + 1/n)) (Hahn & Meeker 1991, section 4.7), "
+    "mid = median. For a dense hardware slice s is the spread pooled over all dense runs around their own slice's mean "
+    "(the centre differs by GPU generation, the run-to-run scatter of how labs run and report does not), "
+    "df = runs - slices; for the MoE factor, the MoE runs' own spread"
+)
+
+
+def _t_quantile(coverage: float, df: int) -> float:
+    key = min(_T_QUANTILES, key=lambda x: abs(x - coverage))
+    if abs(key - coverage) > 1e-9:
+        raise InputError("coverage", coverage, "0.8 or 0.9 with fewer runs than an order-statistic interval needs")
+    table = _T_QUANTILES[key]
+    return table[df - 1] if df <= len(table) else _T_QUANTILES_LARGE_DF[key]
+
+
+def prediction_band(values, coverage: float = MFU_BAND_COVERAGE, spread: tuple[float, int] | None = None) -> tuple[Band, str]:
+    """Band a new draw falls in with probability ``coverage``, from ``values`` (> 0), and the method used.
+
+    Enough values ((n - 1) / (n + 1) >= coverage): the order-statistic interval of :func:`mfu_band_from`
+    (Wilks 1941). Fewer: :data:`SMALL_SAMPLE_METHOD`, with ``spread`` = (log-sd, df) if given, else the values' own.
+    Needs at least 2 values."""
+    v = np.sort(np.asarray(values, dtype=float))
+    if v.size < 2 or np.any(v <= 0):
+        raise InputError("values", list(v), "at least two positive values")
+    c = float(fraction("coverage", coverage, allow_one=False))
+    n = v.size
+    if (n - 1) / (n + 1) >= c - 1e-12:
+        k = prediction_interval_rank(n, c)
+        q = (k - 1) / (n - 1)
+        return band_from_samples(v, q, 1 - q), f"order statistics: {k}-th smallest and largest of {n} runs, coverage {(n + 1 - 2 * k) / (n + 1):.0%}"
+    lv = np.log(v)
+    if spread is None:
+        sd, df = float(np.std(lv, ddof=1)), n - 1
+    else:
+        sd, df = spread
+    t = _t_quantile(c, int(df))
+    half = t * sd * np.sqrt(1 + 1 / n)
+    mu = float(np.mean(lv))
+    return Band(float(np.exp(mu - half)), float(np.median(v)), float(np.exp(mu + half))), f"log-t prediction interval from {n} runs (t = {t:g}, log-sd {sd:.3f}, df {df})"
+
+
+def _pooled_log_spread(exclude=()) -> tuple[float, int]:
+    """Standard deviation of log effective MFU of the dense fit runs around their own slice's mean, and its df."""
+    resid, groups = [], 0
+    runs = [r for r in fit_runs("dense") if r.id not in exclude]
+    for key, ids in HARDWARE_SLICES.items():
+        lv = np.log([effective_mfu(r) for r in runs if r.gpu_id in ids])
+        if lv.size:
+            resid.extend(lv - lv.mean())
+            groups += 1
+    df = len(resid) - groups
+    return float(np.sqrt(np.sum(np.square(resid)) / df)), df
+
+
+def hardware_slice(gpu) -> str:
+    """The MFU slice of a device: ``a100``, ``h100`` or ``pooled`` (no runs of its generation)."""
+    gid = get_device(gpu).id
+    for key, ids in HARDWARE_SLICES.items():
+        if gid in ids:
+            return key
+    return "pooled"
+
+
+def run_slice(run: PublishedRun) -> str:
+    """The slice a published run calibrates: ``moe`` for a mixture of experts, else its hardware slice."""
+    if run.kind == "moe":
+        return "moe"
+    if run.kind != "dense":
+        return run.kind
+    return hardware_slice(run.gpu_id)
+
+
+def _dense_runs_for(gpu, exclude=()) -> tuple[tuple[PublishedRun, ...], str]:
+    key = hardware_slice(gpu)
+    runs = tuple(r for r in fit_runs("dense") if r.id not in exclude)
+    own = tuple(r for r in runs if key != "pooled" and r.gpu_id in HARDWARE_SLICES[key])
+    if len(own) >= MIN_SLICE_RUNS:
+        return own, key
+    return runs, "pooled"
+
+
+def moe_factor(coverage: float = MFU_BAND_COVERAGE, *, exclude=()) -> Band:
+    """MoE efficiency factor: effective MFU of each published MoE run (6 x active parameters x tokens) over the
+    median effective MFU of the dense runs on the same hardware slice, as a :func:`prediction_band`.
+    Below 1: routing, all-to-all communication and load imbalance cost time that 6·N_active·D does not count."""
+    factors = []
+    for r in fit_runs("moe"):
+        if r.id in exclude:
+            continue
+        dense, _ = _dense_runs_for(r.gpu_id, exclude)
+        factors.append(effective_mfu(r) / float(np.median([effective_mfu(d) for d in dense])))
+    band, _ = prediction_band(factors, coverage)
+    return band
+
+
+@lru_cache(maxsize=64)
+def _mfu_band_for(gpu_id: str, moe: bool, coverage: float, exclude: tuple) -> tuple[Band, dict]:
+    dense, key = _dense_runs_for(gpu_id, exclude)
+    values = [effective_mfu(r) for r in dense]
+    band, method = prediction_band(values, coverage, _pooled_log_spread(exclude) if key != "pooled" else None)
+    info = {"slice": SLICE_NAMES[key], "runs": len(values), "method": method, "nominal_coverage": coverage}
+    if moe:
+        f = moe_factor(coverage, exclude=exclude)
+        mid = float(np.median(values))
+        band = Band(f.low * mid, f.mid * mid, min(f.high * mid, 1.0))
+        n_moe = len([r for r in fit_runs("moe") if r.id not in exclude])
+        info.update(slice=SLICE_NAMES[key] + " x MoE factor", moe_factor=f.as_dict(3), moe_runs=n_moe,
+                    method=f"dense slice median x MoE factor band ({n_moe} MoE runs)")
+    return band, info
+
+
+def mfu_band_for(gpu, *, moe: bool = False, coverage: float = MFU_BAND_COVERAGE, exclude=()) -> Band:
+    """The calibrated MFU band for training on ``gpu``: the band of the published dense runs of its hardware
+    generation (:data:`HARDWARE_SLICES`; the pooled dense runs where a generation has fewer than
+    :data:`MIN_SLICE_RUNS`), times the :func:`moe_factor` band for a mixture of experts. ``exclude`` (run ids)
+    leaves runs out, for leave-one-out back-tests. Nominal coverage ``coverage``."""
+    band, _ = _mfu_band_for(get_device(gpu).id, bool(moe), float(coverage), tuple(sorted(exclude)))
+    return band
+
+
+def mfu_model_info(gpu, *, moe: bool = False, coverage: float = MFU_BAND_COVERAGE) -> dict:
+    """Which slice, how many runs and which interval method :func:`mfu_band_for` used (for ``assumptions``)."""
+    return dict(_mfu_band_for(get_device(gpu).id, bool(moe), float(coverage), ())[1])
+
+
+def slice_backtest(coverage: float = MFU_BAND_COVERAGE):
+    """Leave-one-out back-test of :func:`mfu_band_for` on every published run, as a pandas DataFrame.
+
+    A run in the fit is predicted with itself left out (out of sample); a run kept out of the fit is predicted
+    as is. Columns: slice, effective MFU, reported and predicted GPU-hours, ``error`` = mid / reported - 1,
+    ``inside`` the band."""
+    import pandas as pd
+
+    rows = []
+    for r in load_published_runs():
+        if r.kind not in ("dense", "moe") or r.params < MFU_FIT_MIN_PARAMS:
+            continue
+        excl = (r.id,) if r.use_in_fit else ()
+        moe = r.kind == "moe"
+        band = mfu_band_for(r.gpu_id, moe=moe, coverage=coverage, exclude=excl)
+        pred = gpu_hours(r.flops, r.gpu_id, "bf16", band)
+        rows.append({
+            "id": r.id, "model": r.model, "slice": "moe" if moe else hardware_slice(r.gpu_id), "gpu": r.gpu_id,
+            "params_b": r.compute_params / 1e9, "tokens_t": r.tokens / 1e12, "effective_mfu": effective_mfu(r),
+            "reported_gpu_hours": r.gpu_hours, "predicted_low": float(pred.low), "predicted_mid": float(pred.mid),
+            "predicted_high": float(pred.high), "error": float(pred.mid) / r.gpu_hours - 1.0,
+            "inside": bool(pred.low <= r.gpu_hours <= pred.high), "use_in_fit": r.use_in_fit,
+            "exclude_reason": r.exclude_reason, "source": r.source,
+        })
+    return pd.DataFrame(rows)
+
+
+def slice_summary(table=None, coverage: float = MFU_BAND_COVERAGE):
+    """Per slice of a :func:`slice_backtest` table (runs in the fit only): runs, leave-one-out median and
+    maximum absolute error, share inside the band next to the nominal coverage, and the interval method."""
+    import pandas as pd
+
+    t = slice_backtest(coverage) if table is None else table
+    t = t[t["use_in_fit"]]
+    rows = []
+    for key in ("a100", "h100", "moe"):
+        part = t[t["slice"] == key]
+        if part.empty:
+            continue
+        if key == "moe":
+            info = _mfu_band_for("h100-sxm", True, float(coverage), ())[1]
+        else:
+            info = _mfu_band_for(HARDWARE_SLICES[key][0], False, float(coverage), ())[1]
+        err = np.abs(part["error"].to_numpy(float))
+        rows.append({
+            "slice": SLICE_NAMES[key], "runs": int(len(part)), "loo_median_abs_error": float(np.median(err)),
+            "loo_max_abs_error": float(err.max()), "loo_coverage": float(part["inside"].mean()),
+            "nominal_coverage": float(coverage), "method": info["method"],
+        })
+    return pd.DataFrame(rows)
+
+
+def mfu_rank_correlation(slice_key: str = "a100", by: str = "params") -> tuple[float, int]:
+    """Spearman rank correlation of effective MFU with model size (``by="params"``) or GPU count (``"gpus"``)
+    over a hardware slice's fit runs, and the number of runs: the check of whether MFU depends on size or scale
+    strongly enough to model (it is not modelled when |rho| is small)."""
+    choice("slice_key", slice_key, tuple(HARDWARE_SLICES))
+    choice("by", by, ("params", "gpus"))
+    runs = [r for r in fit_runs("dense") if r.gpu_id in HARDWARE_SLICES[slice_key]]
+    if by == "gpus":
+        runs = [r for r in runs if r.gpu_count]
+    x = np.array([r.params if by == "params" else r.gpu_count for r in runs], dtype=float)
+    y = np.array([effective_mfu(r) for r in runs])
+
+    def ranks(a):
+        return np.argsort(np.argsort(a)).astype(float)
+
+    return float(np.corrcoef(ranks(x), ranks(y))[0, 1]), len(runs)
+
+
+def _mfu(mfu, gpu=None, moe: bool = False) -> Band:
     if mfu is None:
-        return mfu_band()
+        return mfu_band() if gpu is None else mfu_band_for(gpu, moe=moe)
     if isinstance(mfu, Band):
         for v in mfu:
             fraction("mfu", v)
@@ -347,13 +573,13 @@ def compute_precision(gpu, precision: str = "bf16") -> str:
 def gpu_hours(flops, gpu, precision: str = "bf16", mfu=None) -> Band:
     """GPU-hours = FLOPs / (dense peak × MFU × 3600) as a band.
 
-    ``mfu=None`` uses the calibrated :func:`mfu_band` (low GPU-hours come from the high MFU);
+    ``mfu=None`` uses the calibrated dense band of the device's hardware slice, :func:`mfu_band_for` (low GPU-hours come from the high MFU);
     a float in (0, 1] pins all three; a :class:`Band` is used as given. ``flops`` may be an array.
     """
     f = positive("flops", flops)
     device = get_device(gpu)
     peak = device.peak_flops(compute_precision(device, precision))
-    band = _mfu(mfu)
+    band = _mfu(mfu, device)
     return band.map(lambda m: f / (peak * m * SECONDS_PER_HOUR), decreasing=True)
 
 
@@ -457,7 +683,8 @@ def estimate_training(
         raise InputError("pue", pue, "a power usage effectiveness >= 1 (total facility power / IT power)")
     grid = float(non_negative("grid_kg_per_kwh", grid_kg_per_kwh))
     k = None if gpus is None else int(whole("gpus", gpus))
-    band = _mfu(mfu)
+    moe = a < n
+    band = _mfu(mfu, device, moe)
     flops = float(training_flops(a, d, recompute=recompute))
     hours = gpu_hours(flops, device, precision, band)
     price, price_info = _price(device, price_usd_per_gpu_hour)
@@ -471,7 +698,8 @@ def estimate_training(
         "mfu": {
             **band.as_dict(4),
             "source": MFU_BAND_METHOD if mfu is None else "user input (pinned)",
-            "runs_in_fit": len(fit_runs()) if mfu is None else None,
+            "runs_in_fit": mfu_model_info(device, moe=moe)["runs"] if mfu is None else None,
+            **({"model": mfu_model_info(device, moe=moe)} if mfu is None else {}),
         },
         "peak_tflops": {"value": peak / 1e12, "precision": precision, "gpu": device.id, "source": device.source, "as_of": device.as_of},
         "price": price_info,
@@ -496,8 +724,6 @@ def estimate_training(
 # --------------------------------------------------------------------------------------
 def lora_adapter_params(model, rank: int = LORA_RANK_DEFAULT, targets: str = "all-linear") -> float:
     """Trainable LoRA parameters (Hu et al. 2021): delegates to :func:`costlib.memory.lora_trainable_params`."""
-    from .memory import lora_trainable_params
-
     return float(lora_trainable_params(get_model(model), rank, targets))
 
 
@@ -509,7 +735,7 @@ def finetune_flops_per_token(params, method: str, adapter_params=0.0):
       through every layer (2·N), but computes no weight gradients for it (the 2·N it skips):
       4·N, plus 6·A for the A adapter parameters (Hu et al. 2021). About a third less per token.
     * qlora: the same matmul FLOPs as LoRA (Dettmers et al. 2023 compute in BF16 after
-      dequantising); its extra cost is memory traffic, added as time in :func:`estimate_finetune`.
+      dequantising); its extra cost is memory traffic, added as time in :func:`costlib.finetune.estimate_finetune`.
     """
     n = positive("params", params)
     a = non_negative("adapter_params", adapter_params)
@@ -534,141 +760,24 @@ def qlora_dequant_seconds(params, tokens, gpu, tokens_per_microbatch=FINETUNE_MI
     return steps * QLORA_PASSES_PER_STEP * n * QLORA_EXTRA_BYTES_PER_PARAM_PER_PASS / device.bandwidth_bytes_s
 
 
-def finetune_memory_gb(model, method: str, *, gpus: int = 1, rank: int = LORA_RANK_DEFAULT, seq_len: int = 512, batch: int = 4):
-    """Per-GPU memory (GB) to fine-tune ``model`` with ``method``, from :func:`costlib.memory.training_memory`.
-
-    Mixed-precision Adam; gradient checkpointing (full recompute, as QLoRA's reference code does);
-    full fine-tuning over several GPUs shards everything with ZeRO-3 / FSDP full_shard (as Alpaca did);
-    LoRA and QLoRA keep a whole copy of the frozen base on each GPU.
-    """
-    from .memory import training_memory
-
-    choice("method", method, FINETUNE_METHODS)
-    k = int(whole("gpus", gpus))
-    zero = 3 if (method == "full" and k > 1) else 0
-    br = training_memory(
-        get_model(model), mode=method, precision="bf16", optimizer="adam", zero=zero, gpus=k,
-        batch=batch, seq_len=seq_len, recompute="full", lora_rank=rank, lora_targets="all-linear",
-    )
-    return br.total_gb
-
-
-@dataclass(frozen=True)
-class FinetuneEstimate:
-    model: str
-    method: str
-    tokens: float
-    gpu: str
-    gpus: int
-    params: float
-    adapter_params: float
-    flops_per_token: float
-    flops: float
-    mfu: Band
-    gpu_hours: Band
-    cost_usd: Band | None
-    memory_gb: float
-    fits: bool
-    fits_on: tuple[str, ...]
-    assumptions: dict = field(default_factory=dict)
-
-    def as_dict(self, digits: int = 4) -> dict:
-        return {
-            "model": self.model,
-            "method": self.method,
-            "tokens": self.tokens,
-            "flops_per_token": float(f"{self.flops_per_token:.{digits}g}"),
-            "flops": float(f"{self.flops:.{digits}g}"),
-            "gpu_hours": self.gpu_hours.as_dict(digits),
-            "cost_usd": None if self.cost_usd is None else self.cost_usd.as_dict(digits),
-            "memory_gb": round(self.memory_gb, 2),
-            "fits": self.fits,
-            "fits_on": list(self.fits_on),
-            "assumptions": self.assumptions,
-        }
-
-
-def estimate_finetune(
-    model,
-    method: str,
-    tokens,
-    gpu,
-    *,
-    gpus: int = 1,
-    mfu=None,
-    price_usd_per_gpu_hour=None,
-    rank: int = LORA_RANK_DEFAULT,
-    seq_len: int = 512,
-    batch: int = 4,
-) -> FinetuneEstimate:
-    """GPU-hours, dollars and memory to fine-tune ``model`` on ``tokens`` with full / LoRA / QLoRA.
-
-    Compute from :func:`finetune_flops_per_token` at the calibrated MFU band (pre-training
-    MFU: fine-tuning runs with short sequences and small batches usually do worse, so read the
-    band as optimistic; the chapter shows Alpaca's case). QLoRA adds its dequantisation time.
-    Memory per GPU from :func:`finetune_memory_gb` (no sharding for LoRA and QLoRA; full
-    fine-tuning shards states over ``gpus`` as ZeRO-3 would); ``fits`` says
-    whether it fits ``gpu``'s memory, ``fits_on`` lists the catalog GPUs it fits on alone.
-    """
-    spec = get_model(model)
-    choice("method", method, FINETUNE_METHODS)
-    d = float(positive("tokens", tokens))
-    device = get_device(gpu)
-    k = int(whole("gpus", gpus))
-    n = float(spec.active_params)
-    adapters = 0.0 if method == "full" else lora_adapter_params(spec, rank)
-    per_token = float(finetune_flops_per_token(n, method, adapters))
-    flops = per_token * d
-    band = _mfu(mfu)
-    hours = gpu_hours(flops, device, "bf16", band)
-    if method == "qlora":
-        extra_h = float(qlora_dequant_seconds(spec.total_params, d, device)) / SECONDS_PER_HOUR
-        hours = Band(hours.low + extra_h, hours.mid + extra_h, hours.high + extra_h)
-    price, price_info = _price(device, price_usd_per_gpu_hour)
-    cost = None if price is None else Band(hours.low * price.low, hours.mid * price.mid, hours.high * price.high)
-    mem_gb = float(finetune_memory_gb(spec, method, gpus=k, rank=rank, seq_len=seq_len, batch=batch))
-    fits = mem_gb <= device.memory_gb
-    single = float(finetune_memory_gb(spec, method, gpus=1, rank=rank, seq_len=seq_len, batch=batch))
-    fits_on = tuple(dev.id for dev in devices().values() if dev.kind == "gpu" and single <= dev.memory_gb)
-    assumptions = {
-        "flops_per_token_rule": {"full": "6·N", "lora": "4·N + 6·adapters", "qlora": "4·N + 6·adapters + NF4 dequantisation time"}[method],
-        "adapter_params": adapters,
-        "rank": rank if method != "full" else None,
-        "mfu": {**band.as_dict(4), "source": "calibrated pre-training band (optimistic for fine-tuning)" if mfu is None else "user input (pinned)"},
-        "memory": f"per GPU: micro-batch {batch} x {seq_len} tokens, mixed-precision Adam, gradient checkpointing, "
-        + ("ZeRO-3 over the GPUs" if (method == "full" and k > 1) else "no sharding") + " (costlib.memory.training_memory)",
-        "fits_on": "catalog GPUs that hold it alone (one GPU)",
-        "price": price_info,
-        "gpus": k,
-    }
-    return FinetuneEstimate(
-        model=spec.id, method=method, tokens=d, gpu=device.id, gpus=k, params=n, adapter_params=adapters,
-        flops_per_token=per_token, flops=flops, mfu=band, gpu_hours=hours, cost_usd=cost, memory_gb=mem_gb,
-        fits=fits, fits_on=fits_on, assumptions=assumptions,
-    )
-
-
 # --------------------------------------------------------------------------------------
 # Back-test and claim checks (used by chapter 01)
 # --------------------------------------------------------------------------------------
 def backtest(runs=None, *, leave_one_out: bool = False):
     """Predicted vs reported GPU-hours for published runs, as a pandas DataFrame.
 
-    Each run is predicted from its N, D and GPU alone with the calibrated band (the same
-    defaults the library ships). ``leave_one_out=True`` refits the band without the run
+    Each run is predicted from its N, D and GPU alone with the calibrated band of its slice
+    (:func:`mfu_band_for`, the defaults the library ships). ``leave_one_out=True`` refits the band without the run
     being predicted (if it is in the fit), an out-of-sample check. Columns: reported and
     predicted low/mid/high GPU-hours, ``error`` = mid / reported - 1, ``inside`` the band.
     """
     import pandas as pd
 
     runs = load_published_runs() if runs is None else tuple(runs)
-    fit = fit_runs()
     rows = []
     for r in runs:
-        if leave_one_out and r.use_in_fit:
-            band = mfu_band_from([f for f in fit if f.id != r.id])
-        else:
-            band = mfu_band()
+        excl = (r.id,) if (leave_one_out and r.use_in_fit) else ()
+        band = mfu_band_for(r.gpu_id, moe=r.kind == "moe", exclude=excl)
         pred = gpu_hours(r.flops, r.gpu_id, "bf16", band)
         rows.append(
             {
@@ -719,24 +828,6 @@ def range_verdict(predicted: Band, claim_low: float, claim_high: float | None) -
     if lo > float(predicted.high):
         return "too high"
     return "consistent"
-
-
-def finetune_tokens_for_hours(model, method: str, gpu, hours, *, gpus: int = 1, mfu=None) -> Band:
-    """Tokens a fine-tuning run gets through in ``hours`` of wall-clock on ``gpus`` GPUs (inverse of
-    :func:`estimate_finetune`'s time; low tokens come from the low MFU). Includes QLoRA's dequantisation."""
-    spec = get_model(model)
-    choice("method", method, FINETUNE_METHODS)
-    device = get_device(gpu)
-    h = positive("hours", hours)
-    k = int(whole("gpus", gpus))
-    adapters = 0.0 if method == "full" else lora_adapter_params(spec, LORA_RANK_DEFAULT)
-    per_token = float(finetune_flops_per_token(float(spec.active_params), method, adapters))
-    peak = device.peak_flops(compute_precision(device))
-    extra = 0.0
-    if method == "qlora":
-        extra = float(qlora_dequant_seconds(spec.total_params, 1.0, device))
-    band = _mfu(mfu)
-    return band.map(lambda m: h * k * SECONDS_PER_HOUR / (per_token / (peak * m) + extra))
 
 
 def check_training_claim(params, tokens, gpu, gpus, days_low, days_high, *, cost_low=None, cost_high=None, price_usd_per_gpu_hour=None) -> dict:

@@ -57,6 +57,50 @@ class Band:
     def __iter__(self):
         return iter((self.low, self.mid, self.high))
 
+    # --- operations that used to be written out by hand ---------------------------------------------------
+    @classmethod
+    def from_values(cls, values) -> "Band":
+        """Lowest, median, highest of a set of observations (price offers, dated rates, measured ratios)."""
+        arr = np.asarray(values, dtype=float).ravel()
+        if arr.size == 0 or not np.all(np.isfinite(arr)):
+            raise InputError("values", values, "a non-empty set of finite numbers")
+        return cls(float(arr.min()), float(np.median(arr)), float(arr.max()))
+
+    @property
+    def width_ratio(self) -> float:
+        """high / low: how many times the top of the band is the bottom (inf when low is 0)."""
+        return float(self.high / self.low) if self.low else float("inf")
+
+    def __add__(self, other) -> "Band":
+        """Band + Band adds low to low, mid to mid, high to high; Band + number shifts all three."""
+        if isinstance(other, Band):
+            return Band(self.low + other.low, self.mid + other.mid, self.high + other.high)
+        return Band(self.low + other, self.mid + other, self.high + other)
+
+    __radd__ = __add__
+
+    def __mul__(self, other) -> "Band":
+        """Band x Band pairs low with low and high with high (both non-negative: a cost is hours x price);
+        Band x number is :meth:`scale` (a negative number swaps low and high)."""
+        if isinstance(other, Band):
+            if min(np.min(self.low), np.min(other.low)) < 0:
+                raise InputError("band", (self, other), "non-negative bands to multiply")
+            return Band(self.low * other.low, self.mid * other.mid, self.high * other.high)
+        return self.scale(other) if np.all(np.asarray(other) >= 0) else Band(self.high * other, self.mid * other, self.low * other)
+
+    __rmul__ = __mul__
+
+    def __truediv__(self, other) -> "Band":
+        """Band / Band pairs low with the divisor's high (the cheapest price over the highest throughput);
+        Band / number divides all three (a positive number)."""
+        if isinstance(other, Band):
+            if np.min(other.low) <= 0 or np.min(self.low) < 0:
+                raise InputError("band", (self, other), "a non-negative band over a positive band")
+            return Band(self.low / other.high, self.mid / other.mid, self.high / other.low)
+        if not np.all(np.asarray(other) > 0):
+            raise InputError("divisor", other, "a positive number")
+        return self.scale(1.0 / other)
+
 
 def band_from_samples(samples, low_q: float = 0.1, high_q: float = 0.9) -> Band:
     """Band from data: the ``low_q`` quantile, the median and the ``high_q`` quantile."""

@@ -18,6 +18,8 @@ TERA = 1e12
 SECONDS_PER_HOUR = 3600.0
 HOURS_PER_DAY = 24.0
 HOURS_PER_YEAR = 8760.0
+HOURS_PER_MONTH = HOURS_PER_YEAR / 12.0
+"""730 hours: a month of round-the-clock rental (8,760 h / 12), as cloud price sheets count a month."""
 KWH_PER_WH = 1e-3
 
 BYTES_PER_VALUE: dict[str, float] = {

@@ -14,6 +14,10 @@ from .errors import InputError
 
 ArrayLike = float | np.ndarray
 
+MAX_MAGNITUDE = 1e30
+"""Largest magnitude any checked input may have: above every real count (the largest training runs are ~1e26 FLOP),
+and far enough below float's 1.8e308 that products of a few inputs cannot overflow to infinity."""
+
 
 def _as_float(name: str, value) -> ArrayLike:
     if isinstance(value, bool):
@@ -25,6 +29,10 @@ def _as_float(name: str, value) -> ArrayLike:
     if not np.all(np.isfinite(arr)):
         bad = arr[~np.isfinite(arr)].flat[0] if arr.ndim else float(arr)
         raise InputError(name, float(bad), "a finite number (not NaN or infinity)")
+    big = np.abs(arr) > MAX_MAGNITUDE
+    if np.any(big):
+        bad = arr[big].flat[0] if arr.ndim else float(arr)
+        raise InputError(name, float(bad), f"a number of magnitude at most {MAX_MAGNITUDE:g}")
     return float(arr) if arr.ndim == 0 else arr
 
 

@@ -12,6 +12,7 @@ from costlib import enterprise as ent
 from costlib import routing
 from costlib.cli import main
 from costlib.errors import InputError
+from costlib.uncertainty import Band
 from costlib.prices import get_api_price
 
 SMALL = textwrap.dedent(
@@ -327,7 +328,7 @@ def test_cli_missing_file_exits_2(capsys):
 
 
 def test_finetune_compute_comes_from_training(small):
-    from costlib.training import estimate_finetune
+    from costlib.finetune import estimate_finetune
 
     d = yaml.safe_load(SMALL)
     d["options"][2].update(finetune_method="lora", finetune_tokens=50_000_000, finetune_gpu="a100-80gb", finetune_runs_per_year=4)
@@ -357,25 +358,49 @@ def test_invalid_finetune_fields(extra, field):
     assert info.value.field == field
 
 
-def test_serving_profile_takes_largest_batch_within_budget():
-    from costlib.errors import InputError as IE
-    from costlib.inference import estimate_inference
+def test_serving_profile_is_the_serving_model_at_each_task_target():
+    """Fleet sizing reads costlib.serving (continuous batching) at each task's TTFT/TPOT targets: the profile's
+    tokens/s = the capacity at those targets (4 significant digits) x the output tokens; the targets hold."""
+    from costlib import serving
 
     sc = ent.load_scenario("sdlc_assistant")
     o = sc.option("slm_l40s")
     prof = ent.serving_profile(o, sc.workload)
+    assert prof.source == "costlib.serving"
     for t in sc.workload.tasks:
-        b = prof.batch[t.name]
         p, out = round(t.prompt_tokens.mid), round(t.output_tokens.mid)
-        est = estimate_inference(o.model, o.gpu, o.precision, b, p, out)
-        assert est.request_latency_s.mid <= t.latency_budget_s
-        assert prof.throughput_tokens_per_s[t.name] == pytest.approx(est.throughput_tokens_per_s.mid)
-        if b < ent.BATCH_LADDER[-1]:
-            nxt = ent.BATCH_LADDER[ent.BATCH_LADDER.index(b) + 1]
-            try:
-                assert estimate_inference(o.model, o.gpu, o.precision, nxt, p, out).request_latency_s.mid > t.latency_budget_s
-            except IE:
-                pass  # the next batch does not fit in memory
+        tg = ent.task_targets(t)
+        assert (tg.ttft_s, tg.tpot_s) == (t.ttft_s, t.tpot_s)  # the scenario gives both
+        pt = serving.capacity_at_slo(o.model, o.gpu, gpus=o.gpus_per_replica, precision=o.precision, engine=o.engine,
+                                     prompt_tokens=p, output_tokens=out, ttft_s=t.ttft_s, tpot_s=t.tpot_s)
+        assert prof.throughput_tokens_per_s[t.name] == pytest.approx(pt.max_rate_per_replica.mid * out, rel=1e-3)
+        assert pt.ttft_s.mid <= t.ttft_s * (1 + 1e-6) and pt.tpot_s.mid <= t.tpot_s * (1 + 1e-6)
+        assert prof.binding[t.name] == pt.binding
+
+
+def test_task_targets_split_a_bare_latency_budget():
+    t = ent.TaskType("x", Band.point(1), Band.point(100), Band.point(50), latency_budget_s=2.0)
+    tg = ent.task_targets(t)
+    assert tg.ttft_s == pytest.approx(0.25 * 2.0)
+    assert tg.tpot_s == pytest.approx(0.75 * 2.0 / 50)
+
+
+def test_reserved_price_derives_from_the_chosen_on_demand_price():
+    """The bug of issue 14: with the price slider moved, reserved cost more than on demand. Now reserved = the
+    chosen on-demand price x the reserved-1y factor (<= 1) at every price."""
+    from costlib.planner import offer_price_factor
+
+    sc = ent.load_scenario("sdlc_assistant")
+    f = offer_price_factor("reserved-1y")
+    assert f.high <= 1.0
+    for price in (0.5, 1.0, 1.95, 4.0):
+        v = {"slm_l40s.price_usd_per_gpu_hour": price, "slm_l40s_reserved.price_usd_per_gpu_hour": price}
+        tot = ent.evaluate(sc, v)
+        od, rs = tot["slm_l40s"], tot["slm_l40s_reserved"]
+        assert float(rs["inference"]) == pytest.approx(float(od["inference"]) * f.mid)
+        assert float(rs["total"]) <= float(od["total"])
+    # the reserved factor is an uncertain input of its own (tornado, Monte Carlo)
+    assert "slm_l40s_reserved.offer_price_factor" in ent.parameters(sc)
 
 
 @pytest.mark.parametrize("written, value", [("1e1", 10.0), ("10", 10.0), ("0.01k", 10.0), ("1e8", 1e8), ("100M", 1e8),

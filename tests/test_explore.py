@@ -17,7 +17,7 @@ import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
 
 from costlib.errors import CostlibError, InputError  # noqa: E402
-from costlib.explore import (  # noqa: E402
+from costlib.present.explore import (  # noqa: E402
     explorer_grid,
     explorer_html,
     format_value,

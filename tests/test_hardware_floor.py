@@ -1,9 +1,9 @@
-"""costlib.hardware.decode_floor: the device-at-a-precision summary behind chapter 00's widget and explorer."""
+"""costlib.roofline.decode_floor: the device-at-a-precision summary behind chapter 00's widget and explorer."""
 
 import pytest
 
 from costlib.errors import InputError
-from costlib.hardware import decode_floor
+from costlib.roofline import decode_floor
 
 
 def test_a100_bf16_7b_hand_worked():
@@ -29,3 +29,35 @@ def test_bad_inputs_name_the_parameter():
         decode_floor("t4", "bf16", 7e9)  # the T4 has no BF16 tensor cores
     with pytest.raises(InputError, match="params"):
         decode_floor("a100-80gb", "bf16", -1)
+
+
+def test_fp4_floor_on_blackwell_reads_mxfp4_blocks():
+    # B200: 9,000 TFLOP/s dense FP4, 7,700 GB/s; 7e9 weights x 4.25 bits / 8 = 3.72 GB per step
+    f = decode_floor("b200", "fp4", 7e9)
+    assert f.peak_tflops == 9000
+    assert f.weight_read_ms == pytest.approx(7e9 * 4.25 / 8 / 7700e9 * 1e3)
+    with pytest.raises(InputError, match="h100-sxm has dense peaks for"):
+        decode_floor("h100-sxm", "fp4", 7e9)  # Hopper has no FP4 tensor cores
+
+
+def test_new_devices_have_a_floor_at_their_16_bit_precision():
+    from costlib.hardware import devices
+
+    for d in devices().values():
+        p = "bf16" if "bf16" in d.precisions else "fp16" if "fp16" in d.precisions else "fp32"
+        f = decode_floor(d, p, 7e9)
+        assert f.max_batch1_tokens_per_s == pytest.approx(d.bandwidth_gb_s * 1e9 / (7e9 * (4 if p == "fp32" else 2)))
+
+
+def test_roofline_at_a_compute_precision_by_hand():
+    from costlib.inference import attainable_flops
+    from costlib.roofline import roofline_flops
+
+    # A100-80GB: 2,039 GB/s, 312 TFLOP/s dense BF16: 1 FLOP/byte is bandwidth-bound, 1e4 compute-bound
+    assert roofline_flops("a100-80gb", "bf16", 1.0) == pytest.approx(2039e9)
+    assert roofline_flops("a100-80gb", "bf16", 1e4) == pytest.approx(312e12)
+    assert roofline_flops("a100-80gb", "bf16", [1.0, 1e4]).tolist() == pytest.approx([2039e9, 312e12])
+    # the two rooflines mean different things: INT8 tensor cores (624 TOPS) vs INT8 *weights*, whose matrix
+    # multiplies the inference model runs on its compute path for that weight format
+    assert roofline_flops("a100-80gb", "int8", 1e4) == pytest.approx(624e12)
+    assert attainable_flops("a100-80gb", "int8", 1e4) <= roofline_flops("a100-80gb", "int8", 1e4)

@@ -433,7 +433,7 @@ def test_importing_costlib_reads_no_catalog(tmp_path):
         "for m in pkgutil.walk_packages(costlib.__path__, 'costlib.'):\n"
         "    if m.name not in skip and '.book' not in m.name and '.present' not in m.name:\n"
         "        importlib.import_module(m.name)\n"
-        "from costlib.cli import build_parser\nbuild_parser()\nprint('ok')\n"
+        "from costlib.cli import build_parser\nbuild_parser(['gpus'])\nprint('ok')\n"
     )
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0 and proc.stdout.strip() == "ok", proc.stderr[-2000:]

@@ -5,6 +5,8 @@ import json
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from costlib import memory as mem
 from costlib.cli import main
@@ -166,7 +168,10 @@ def test_zero_stages_shard_what_they_should():
     z3 = mem.training_memory(m, gpus=8, zero=3)
     assert z1.optimizer_gb == pytest.approx(base.optimizer_gb / 8) and z1.gradients_gb == base.gradients_gb
     assert z2.gradients_gb == pytest.approx(base.gradients_gb / 8) and z2.weights_gb == base.weights_gb
-    assert z3.weights_gb == pytest.approx(base.weights_gb / 8)
+    # ZeRO-3 / FSDP: a 1/8 shard of the bf16 weights plus two gathered layers (the prefetch buffer)
+    spec = get_model(m)
+    layer = spec.attention_params_per_layer + spec.norm_params_per_layer + spec.mlp_params_per_dense_layer
+    assert z3.weights_gb == pytest.approx(base.weights_gb / 8 + 2 * layer * 2 / GB)
     assert z3.activations_gb == base.activations_gb  # data parallel: activations are not sharded
     assert base.total_gb > z1.total_gb > z2.total_gb > z3.total_gb
 
@@ -175,18 +180,38 @@ def test_korthikanti_activations_hand_worked():
     # Llama-2-7B, s=2048, b=1, h=4096, a=32, L=32: L*s*b*h*(34 + 5*a*s/h) + 4*s*b*vocab
     s, h, a, L, v = 2048, 4096, 32, 32, 32000
     none = L * s * h * (34 + 5 * a * s / h) + 4 * s * v
-    assert mem.training_activation_bytes("llama-2-7b", s, 1, "none") == pytest.approx(none)
+    assert mem.korthikanti_activation_bytes("llama-2-7b", s, 1, "none") == pytest.approx(none)
     sel = L * s * h * 34 + 4 * s * v
-    assert mem.training_activation_bytes("llama-2-7b", s, 1, "selective") == pytest.approx(sel)
+    assert mem.korthikanti_activation_bytes("llama-2-7b", s, 1, "selective") == pytest.approx(sel)
     full = L * 2 * s * h + s * h * (34 + 5 * a * s / h) + 4 * s * v
-    assert mem.training_activation_bytes("llama-2-7b", s, 1, "full") == pytest.approx(full)
+    assert mem.korthikanti_activation_bytes("llama-2-7b", s, 1, "full") == pytest.approx(full)
+
+
+def test_flash_attention_activations_hand_worked():
+    # Llama-3.1-8B block, per token: 2 bytes x (norm in 4096 + normed 4096 + Q 4096 + K 1024 + V 1024 + O 4096
+    #   + norm in 4096 + normed 4096 + gate/up/product 3 x 14336) + fp32 log-sum-exp 4 x 32 heads
+    per_token = 2 * (4096 * 2 + 4096 + 1024 + 1024 + 4096 + 4096 * 2 + 3 * 14336) + 4 * 32
+    assert per_token == 139_392 and per_token - 128 == 34 * 4096  # Korthikanti's 34·h, without the 5·a·s term
+    assert mem.layer_activation_bytes_per_token("llama-3.1-8b") == per_token
+    s, b, L, v = 2048, 2, 32, 128256
+    none = L * per_token * s * b + 4 * s * b * v
+    assert mem.training_activation_bytes("llama-3.1-8b", s, b, "none") == pytest.approx(none)
+    # full checkpointing: each layer keeps its bf16 input (4096 x 2 bytes per token) + one layer recomputed
+    full = L * 4096 * 2 * s * b + per_token * s * b + 4 * s * b * v
+    assert mem.training_activation_bytes("llama-3.1-8b", s, b, "full") == pytest.approx(full)
+    # the materialized form keeps Korthikanti's 5·a·s bytes per token per layer instead of the log-sum-exp
+    mat = mem.training_activation_bytes("llama-3.1-8b", s, b, "none", attention="materialized")
+    assert mat - none == pytest.approx(L * (5 * 32 * s - 4 * 32) * s * b)
 
 
 def test_recompute_orders_activation_memory():
-    n = mem.training_activation_bytes("llama-3.1-8b", 4096, 2, "none")
-    s = mem.training_activation_bytes("llama-3.1-8b", 4096, 2, "selective")
-    f = mem.training_activation_bytes("llama-3.1-8b", 4096, 2, "full")
-    assert n > s > f
+    for attention in ("flash", "materialized"):
+        n = mem.training_activation_bytes("llama-3.1-8b", 4096, 2, "none", attention=attention)
+        s = mem.training_activation_bytes("llama-3.1-8b", 4096, 2, "selective", attention=attention)
+        f = mem.training_activation_bytes("llama-3.1-8b", 4096, 2, "full", attention=attention)
+        assert n >= s > f
+    assert mem.training_activation_bytes("llama-3.1-8b", 4096, 2, "none", attention="materialized") > mem.training_activation_bytes(
+        "llama-3.1-8b", 4096, 2, "selective", attention="materialized")
 
 
 def test_lora_trainable_params_match_peft_count():
@@ -367,3 +392,78 @@ def test_fit_table_agrees_with_fits_and_min_gpus():
     row = t[(t.model == "llama-3.1-70b") & (t.gpu == "a100-80gb") & (t.precision == "bf16")].iloc[0]
     assert not row.fits and row.min_gpus == 2
     assert ((t.min_gpus == 1) == t.fits).all()
+
+
+# --- fine-tuning memory as practiced -----------------------------------------------------------------------------
+def test_8bit_adamw_state_bytes_by_hand():
+    m = get_model("llama-3.1-8b")
+    assert mem.optimizer_state_bytes(m, "adamw8bit") == 2 * m.total_params  # Dettmers et al. 2022: 2 x 8-bit moments
+    assert mem.optimizer_state_bytes(m, "adamw") == 8 * m.total_params
+    # pure bf16 (torchtune) + 8-bit states on the GPU: 2 + 2 + 2 bytes per parameter
+    b = mem.training_memory(m, "full", "bf16", "adamw8bit", master_weights=False, optimizer_in_backward=False)
+    assert (b.weights_gb + b.gradients_gb + b.optimizer_gb) * GB == pytest.approx(6 * m.total_params)
+    # paged: the states move to host memory and out of the GPU total
+    p = mem.training_memory(m, "full", "bf16", "adamw8bit-paged", master_weights=False, optimizer_in_backward=False)
+    assert p.optimizer_gb == 0 and p.host_gb * GB == pytest.approx(2 * m.total_params)
+
+
+def test_adafactor_factored_states_by_hand():
+    m = get_model("llama-3.2-1b")
+    shapes = mem._matrix_shapes(m, "full", 0, "all-linear")
+    assert mem.optimizer_state_bytes(m, "adafactor") == pytest.approx(sum(4 * (r + c) * n for r, c, n in shapes))
+    assert mem.optimizer_state_bytes(m, "adafactor") < 0.01 * mem.optimizer_state_bytes(m, "adamw")
+
+
+def test_optimizer_in_backward_keeps_one_gradient():
+    m = get_model("llama-3.1-8b")
+    b = mem.training_memory(m, "full", optimizer_in_backward=True)
+    assert b.gradients_gb * GB == pytest.approx(128256 * 4096 * 2)  # the largest tensor: an embedding matrix in bf16
+
+
+def test_fsdp_sharded_lora_base_by_hand():
+    # Llama-3.1-70B LoRA on 8 GPUs with FSDP: the bf16 base is sharded 8 ways, plus two gathered layers
+    m = get_model("llama-3.1-70b")
+    one = mem.training_memory(m, "lora", lora_rank=16, lora_targets="torchtune", zero=0)
+    fsdp = mem.training_memory(m, "lora", lora_rank=16, lora_targets="torchtune", zero=3, gpus=8)
+    layer = m.attention_params_per_layer + m.norm_params_per_layer + m.mlp_params_per_dense_layer
+    assert fsdp.weights_gb * GB == pytest.approx(one.weights_gb * GB / 8 + 2 * layer * 2)
+    assert fsdp.total_gb < 80 < one.total_gb  # "does not fit" on one 80 GB GPU, fits on each of 8
+
+
+def test_offload_moves_states_to_host():
+    m = "llama-3.1-8b"
+    base = mem.training_memory(m, "full")
+    off = mem.training_memory(m, "full", offload="optimizer")
+    assert off.optimizer_gb == 0 and off.host_gb == pytest.approx(base.optimizer_gb)
+    allo = mem.training_memory(m, "full", offload="all", zero=3, gpus=8)
+    assert allo.gradients_gb == 0 and allo.total_gb < off.total_gb
+
+
+@settings(max_examples=30, deadline=None)
+@given(g=st.integers(1, 63), mode=st.sampled_from(["full", "lora", "qlora"]), z=st.integers(0, 3))
+def test_more_gpus_never_raise_per_gpu_memory(g, mode, z):
+    a = mem.training_memory("llama-3.1-8b", mode, zero=z, gpus=g)
+    b = mem.training_memory("llama-3.1-8b", mode, zero=z, gpus=g + 1)
+    assert b.total_gb <= a.total_gb + 1e-12
+
+
+@settings(max_examples=30, deadline=None)
+@given(s=st.integers(128, 8192), b=st.integers(1, 8), mode=st.sampled_from(["full", "lora", "qlora"]),
+       attention=st.sampled_from(["flash", "materialized"]))
+def test_checkpointing_never_raises_memory(s, b, mode, attention):
+    none = mem.training_memory("llama-3.2-1b", mode, seq_len=s, batch=b, recompute="none", attention=attention)
+    sel = mem.training_memory("llama-3.2-1b", mode, seq_len=s, batch=b, recompute="selective", attention=attention)
+    full = mem.training_memory("llama-3.2-1b", mode, seq_len=s, batch=b, recompute="full", attention=attention)
+    assert full.total_gb <= sel.total_gb <= none.total_gb
+
+
+def test_training_memory_bad_input():
+    for call, text in [
+        (lambda: mem.training_memory("llama-3.1-8b", offload="disk"), "offload='disk'"),
+        (lambda: mem.training_memory("llama-3.1-8b", attention="sparse"), "attention='sparse'"),
+        (lambda: mem.training_memory("llama-3.1-8b", "lora", recipe="qlora-paper"), "recipe"),
+        (lambda: mem.training_memory("llama-3.1-8b", "full", recipe="nope"), "recipe='nope'"),
+        (lambda: mem.training_memory("llama-3.1-8b", "lora", lora_rank=0), "lora_rank"),
+    ]:
+        with pytest.raises(InputError, match=text):
+            call()

@@ -6,7 +6,9 @@ import math
 import numpy as np
 import pytest
 
+from costlib import optimization_costs as oc
 from costlib import optimizations as opt
+from costlib.book import techniques as tech
 from costlib.errors import InputError
 
 # --------------------------------------------------------------------------------------------
@@ -265,33 +267,33 @@ def test_quantization_quality_bands():
 
 
 def test_quantization_effect_bytes_and_compute_paths():
-    q8 = opt.quantization_effect("qwen2.5-7b", "a100-80gb", "int8", batch=16)
-    q4 = opt.quantization_effect("qwen2.5-7b", "a100-80gb", "int4", batch=16)
+    q8 = oc.quantization_effect("qwen2.5-7b", "a100-80gb", "int8", batch=16)
+    q4 = oc.quantization_effect("qwen2.5-7b", "a100-80gb", "int4", batch=16)
     assert q4.weights_gb < q8.weights_gb < q8.baseline_weights_gb
     assert q4.decode_speedup > q8.decode_speedup > 1  # decode follows the bytes
     assert q8.prefill_speedup == pytest.approx(624 / 312, rel=0.05)  # A100 INT8 tensor cores, compute-bound prefill
     assert 0.95 <= q4.prefill_speedup <= 1.1  # INT4 is weight-only: the 16-bit compute path
     with pytest.raises(InputError, match="precision='int3'"):
-        opt.quantization_effect("qwen2.5-7b", "a100-80gb", "int3")
+        oc.quantization_effect("qwen2.5-7b", "a100-80gb", "int3")
 
 
 def test_speculative_on_gpu_batch_one_matches_theorem():
-    r1 = opt.speculative_on_gpu("qwen2.5-7b", "qwen2.5-0.5b", "a100-80gb", "bf16", 1, 1650, 0.7, 4)
+    r1 = oc.speculative_on_gpu("qwen2.5-7b", "qwen2.5-0.5b", "a100-80gb", "bf16", 1, 1650, 0.7, 4)
     assert r1["verify_time_ratio"] == pytest.approx(1.0)
     assert r1["speedup"] == pytest.approx(r1["speedup_theorem_3_8"])
     assert 0 < r1["c"] < 1
-    big = opt.speculative_on_gpu("qwen2.5-7b", "qwen2.5-0.5b", "a100-80gb", "bf16", 256, 1650, 0.7, 4)
+    big = oc.speculative_on_gpu("qwen2.5-7b", "qwen2.5-0.5b", "a100-80gb", "bf16", 256, 1650, 0.7, 4)
     assert big["verify_time_ratio"] > 1 and big["speedup"] < r1["speedup"]
 
 
 def test_kv_cache_time_without_cache_is_slower():
-    with_cache = opt.kv_cache_time_s("qwen2.5-0.5b", "a100-80gb", "bf16", 200, 50, cached=True)
-    without = opt.kv_cache_time_s("qwen2.5-0.5b", "a100-80gb", "bf16", 200, 50, cached=False)
+    with_cache = oc.kv_cache_time_s("qwen2.5-0.5b", "a100-80gb", "bf16", 200, 50, cached=True)
+    without = oc.kv_cache_time_s("qwen2.5-0.5b", "a100-80gb", "bf16", 200, 50, cached=False)
     assert without > with_cache > 0
 
 
 def test_lora_saves_about_a_third_of_compute_not_90_percent():
-    df = opt.finetune_comparison("qwen2.5-7b", 10e6, "a100-80gb").set_index("method")
+    df = oc.finetune_comparison("qwen2.5-7b", 10e6, "a100-80gb").set_index("method")
     # 4N + 6A against 6N: just under one third (the seed's "90-98%" is not a compute saving)
     assert 0.30 < df.loc["lora", "flops_reduction"] < 1 / 3
     assert df.loc["lora", "trainable_params"] < 0.01 * df.loc["full", "trainable_params"]
@@ -300,13 +302,13 @@ def test_lora_saves_about_a_third_of_compute_not_90_percent():
 
 
 def test_waterfall_offline_step_and_overlap():
-    base = opt.ServingSetup("qwen2.5-7b", "a100-80gb", flash=False, online_utilization=0.5,
+    base = oc.ServingSetup("qwen2.5-7b", "a100-80gb", flash=False, online_utilization=0.5,
                             static_utilization=float(opt.static_batch_utilization(16)), price_usd_per_gpu_hour=2.0)
-    df = opt.stack_waterfall(base, [("continuous batching", dict(static_utilization=1.0)),
+    df = oc.stack_waterfall(base, [("continuous batching", dict(static_utilization=1.0)),
                                     ("offline", dict(online_utilization=1.0))])
     assert df.loc[2, "step_saving"] == pytest.approx(0.5)  # utilisation 0.5 -> 1 halves the bill
     assert np.all(np.diff(df["cumulative_saving"]) >= 0)
-    c = opt.serving_cost(base)
+    c = oc.serving_cost(base)
     assert c["usd_per_request"] == pytest.approx(c["gpu_s_per_request"] * 2.0 / 3600 / 0.5)
 
 
@@ -336,7 +338,7 @@ def test_cli_bad_alpha_exits_2(capsys):
 
 
 def test_technique_table_covers_every_seed_technique():
-    tt = opt.technique_table().set_index("technique")
+    tt = tech.technique_table().set_index("technique")
     seeds = ["LoRA / QLoRA", "Quantization INT8", "Quantization INT4", "FlashAttention", "KV cache", "KV cache reuse (prefix caching)",
              "Speculative decoding", "Distillation", "Token pruning", "Prompt compression", "RAG (to reduce tokens)",
              "Prompt routing / tiered usage", "Batch inference (offline)", "CPU inference", "Edge deployment", "Task-specific fine-tuning"]
@@ -353,16 +355,16 @@ def test_technique_table_covers_every_seed_technique():
 
 
 def test_reference_waterfall_structure():
-    wf = opt.reference_waterfall()
+    wf = tech.reference_waterfall()
     assert list(wf["step"])[0] == "baseline" and list(wf["step"])[-1] == "offline batch"
     assert np.all(np.diff(wf["usd_per_1k_requests"]) <= 0)  # every step here saves
-    assert wf["step_saving"].iloc[-1] == pytest.approx(1 - opt.REFERENCE_ONLINE_UTILIZATION)
+    assert wf["step_saving"].iloc[-1] == pytest.approx(1 - tech.REFERENCE_ONLINE_UTILIZATION)
     # FlashAttention only adds prefill time when switched off
-    on = opt.serving_cost(opt.reference_setup())
-    off = opt.serving_cost(opt.reference_setup(flash=False))
+    on = oc.serving_cost(tech.reference_setup())
+    off = oc.serving_cost(tech.reference_setup(flash=False))
     assert off["prefill_s"] > on["prefill_s"] and off["decode_s"] == pytest.approx(on["decode_s"])
-    lo = opt.flash_attention_prefill_extra_s(opt.REFERENCE_MODEL, opt.REFERENCE_GPU, 1500, 16, multiplier=1.0)
-    assert opt.flash_attention_prefill_extra_s(opt.REFERENCE_MODEL, opt.REFERENCE_GPU, 1500, 16, multiplier=2.0) == pytest.approx(2 * lo)
+    lo = oc.flash_attention_prefill_extra_s(tech.REFERENCE_MODEL, tech.REFERENCE_GPU, 1500, 16, multiplier=1.0)
+    assert oc.flash_attention_prefill_extra_s(tech.REFERENCE_MODEL, tech.REFERENCE_GPU, 1500, 16, multiplier=2.0) == pytest.approx(2 * lo)
 
 
 def test_speculative_summary_hand_worked():

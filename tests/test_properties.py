@@ -15,7 +15,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from costlib import inference, memory, optimizations, routing, training
+from costlib import finetune, inference, memory, optimizations, routing, training
 from costlib.cli import dumps, strict_data
 from costlib.errors import CostlibError
 from costlib.hardware import devices
@@ -82,11 +82,11 @@ def test_training_is_finite_and_non_negative(params, tokens, gpu, gpus, mfu, pri
 
 
 @SETTINGS
-@given(model=st.sampled_from(MODEL_IDS), method=st.sampled_from(training.FINETUNE_METHODS),
+@given(model=st.sampled_from(MODEL_IDS), method=st.sampled_from(finetune.FINETUNE_METHODS),
        tokens=st.one_of(st.floats(min_value=1e3, max_value=1e11), EDGE), gpu=st.sampled_from(GPU_IDS),
        gpus=COUNTS, rank=st.one_of(st.integers(min_value=1, max_value=512), EDGE))
 def test_finetune_is_finite_and_non_negative(model, method, tokens, gpu, gpus, rank):
-    est = _call(training.estimate_finetune, model, method, tokens, gpu, gpus=gpus, rank=rank)
+    est = _call(finetune.estimate_finetune, model, method, tokens, gpu, gpus=gpus, rank=rank)
     if est is not None:
         _finite_non_negative({k: v for k, v in est.as_dict().items() if k not in ("assumptions",)})
 

@@ -26,13 +26,13 @@ from typing import Sequence
 from ..errors import CostlibError, InputError
 from ..units import parse_quantity
 
-SUBCOMMANDS = ["catalog", "train", "infer", "memory", "optimize", "enterprise", "audit"]
+SUBCOMMANDS = ["catalog", "train", "infer", "serve", "memory", "optimize", "enterprise", "plan", "audit"]
 """Modules of :mod:`costlib.cli` that register subcommands, in help order."""
 
 COMMAND_MODULES = {
     "gpus": "catalog", "models": "catalog", "train": "train", "finetune": "train", "infer": "infer",
     "memory": "memory", "speculative": "optimize", "quantize": "optimize", "enterprise": "enterprise", "audit": "audit",
-    "serve": "serve",
+    "serve": "serve", "plan": "plan",
 }
 """Subcommand -> the module of this package that registers it. A one-shot run imports only that module
 (and so only the catalogs it uses); a subcommand not listed here makes the CLI import every module."""
@@ -220,7 +220,7 @@ def emit(args, payload: dict, render_text) -> None:
     """
     basis = None
     if getattr(args, "explain", False):
-        from ..explain import basis as make_basis
+        from ..present.explain import basis as make_basis  # only with --explain: keeps start-up light
 
         basis = make_basis(args, payload, _SUBPARSERS.get(getattr(args, "command", None)))
     if getattr(args, "json", False):
@@ -229,7 +229,7 @@ def emit(args, payload: dict, render_text) -> None:
     else:
         print(finite_text(render_text(payload)))
         if basis is not None:
-            from ..explain import render as render_basis
+            from ..present.explain import render as render_basis  # only with --explain
 
             print(finite_text(render_basis(basis)))
 

@@ -1,7 +1,7 @@
 """``costlib audit``: the seed claims with costlib's value and a verdict (one claim, or all)."""
 from __future__ import annotations
 
-from .. import audit
+from ..book import audit
 from ..errors import InputError
 from . import emit
 

@@ -23,7 +23,9 @@ def gpus_payload() -> dict:
                 "id": d.id,
                 "name": d.name,
                 "kind": d.kind,
-                "memory_gb": d.memory_gb,
+                "memory_gib": d.memory_gib,
+                "memory_bytes": int(d.memory_bytes),
+                "memory_gb": round(d.memory_gb, 3),
                 "bandwidth_gb_s": d.bandwidth_gb_s,
                 "dense_peak_tflops": dict(d.peak_tflops_by_precision),
                 "tdp_w": d.tdp_w,
@@ -33,7 +35,7 @@ def gpus_payload() -> dict:
                 "notes": d.notes,
             }
         )
-    return {"gpus": out, "units": {"memory_gb": "1e9 bytes", "bandwidth_gb_s": "1e9 bytes/s", "dense_peak_tflops": "1e12 FLOP/s, dense (int8: TOPS)"}}
+    return {"gpus": out, "units": {"memory_gib": "2^30 bytes (the vendor's capacity: an '80 GB' HBM part is 80 GiB)", "memory_bytes": "bytes", "memory_gb": "1e9 bytes (derived)", "bandwidth_gb_s": "1e9 bytes/s", "dense_peak_tflops": "1e12 FLOP/s, dense (int8: TOPS)"}}
 
 
 def models_payload() -> dict:
@@ -46,7 +48,13 @@ def models_payload() -> dict:
                 "total_params": m.total_params,
                 "active_params": m.active_params,
                 "published_params": m.published_params,
-                "published_active_params": m.published_active_params or m.published_params,
+                "published_active_params": m.published_active_params or (None if m.vision_params else m.published_params),
+                "active_params_published_basis": m.active_params_published_basis,
+                "vision_params": m.vision_params,
+                "windowed_layers": m.windowed_layers,
+                "window_tokens": m.sliding_window if m.windowed_layers else None,
+                "window_kind": (m.window_kind or "sliding") if m.windowed_layers else None,
+                "weight_format": m.weight_format or "bf16",
                 "layers": m.layers,
                 "d_model": m.d_model,
                 "heads": m.heads,
@@ -62,26 +70,29 @@ def models_payload() -> dict:
                 "as_of": m.as_of,
             }
         )
-    return {"models": out}
+    return {"models": out, "notes": {
+        "active_params": "parameters used per text token, both embedding matrices counted, no vision encoder",
+        "active_params_published_basis": "active_params counted the maker's way (gpt-oss: without the input embedding); compare this with published_active_params",
+        "total_params": "every stored parameter, all experts and any vision encoder"}}
 
 
 def _gpus_text(payload: dict) -> str:
     precs = list(COMPUTE_COLUMNS)
-    head = f"{'id':<11} {'memory GB':>9} {'GB/s':>7} " + " ".join(f"{p:>7}" for p in precs) + "  as_of"
+    head = f"{'id':<13} {'mem GiB':>8} {'GB/s':>7} " + " ".join(f"{p:>7}" for p in precs) + "  as_of"
     lines = [head, "-" * len(head)]
     for g in payload["gpus"]:
         peaks = " ".join(f"{g['dense_peak_tflops'].get(p, ''):>7}" for p in precs)
-        lines.append(f"{g['id']:<11} {g['memory_gb']:>9g} {g['bandwidth_gb_s']:>7g} {peaks}  {g['as_of']}")
-    lines.append("dense peaks in TFLOP/s (int8: TOPS); GB = 1e9 bytes. Sources: costlib gpus --json")
+        lines.append(f"{g['id']:<13} {g['memory_gib']:>8g} {g['bandwidth_gb_s']:>7g} {peaks}  {g['as_of']}")
+    lines.append("dense peaks in TFLOP/s (int8: TOPS); memory in GiB = 2^30 bytes as vendors mean it; GB/s = 1e9 bytes/s. Sources: costlib gpus --json")
     return "\n".join(lines)
 
 
 def _models_text(payload: dict) -> str:
-    head = f"{'id':<16} {'total (B)':>10} {'active (B)':>10} {'published (B)':>13} {'layers':>6} {'d_model':>7} {'heads/kv':>8}"
+    head = f"{'id':<28} {'total (B)':>10} {'active (B)':>10} {'published (B)':>13} {'layers':>6} {'d_model':>7} {'heads/kv':>8}"
     lines = [head, "-" * len(head)]
     for m in payload["models"]:
         lines.append(
-            f"{m['id']:<16} {m['total_params'] / 1e9:>10.3f} {m['active_params'] / 1e9:>10.3f} "
+            f"{m['id']:<28} {m['total_params'] / 1e9:>10.3f} {m['active_params'] / 1e9:>10.3f} "
             f"{m['published_params'] / 1e9:>13.3f} {m['layers']:>6} {m['d_model']:>7} {m['heads']:>4}/{m['kv_heads']:<3}"
         )
     return "\n".join(lines)

@@ -2,7 +2,7 @@
 (costlib.optimizations)."""
 from __future__ import annotations
 
-from .. import optimizations as opt
+from .. import optimization_costs, optimizations as opt
 from . import add_model_arguments, emit, quantity, resolve_model, whole_number
 
 
@@ -46,7 +46,7 @@ def run_speculative(args) -> None:
 
 
 def run_quantize(args) -> None:
-    q = opt.quantization_effect(resolve_model(args), args.gpu, args.precision, batch=whole_number("batch", args.batch),
+    q = optimization_costs.quantization_effect(resolve_model(args), args.gpu, args.precision, batch=whole_number("batch", args.batch),
                                 prompt_tokens=whole_number("prompt_tokens", args.prompt_tokens),
                                 output_tokens=whole_number("output_tokens", args.output_tokens))
     band = q.quality_ppl_ratio

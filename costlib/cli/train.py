@@ -1,9 +1,14 @@
 """``costlib train`` and ``costlib finetune``: GPU-hours, dollars, energy and CO2 with their assumptions."""
 from __future__ import annotations
 
+import argparse
+
 from ..errors import InputError
+from .. import finetune as ft
+from .memory import add_training_flags, training_kwargs, zero_stage
 from ..models import get_model
-from ..training import FINETUNE_METHODS, LORA_RANK_DEFAULT, PUE_DEFAULT, estimate_finetune, estimate_training
+from ..finetune import estimate_finetune
+from ..training import FINETUNE_METHODS, LORA_RANK_DEFAULT, PUE_DEFAULT, estimate_training
 from . import emit, quantity
 
 
@@ -24,15 +29,28 @@ def register(subparsers) -> None:
     p.add_argument("--json", action="store_true", help="machine-readable output")
     p.set_defaults(handler=run_train)
 
-    f = subparsers.add_parser("finetune", help="fine-tuning GPU-hours, dollars and memory (full, LoRA, QLoRA)")
+    f = subparsers.add_parser(
+        "finetune",
+        help="fine-tuning tokens/s, hours, dollars and memory (full, LoRA, QLoRA), with a fits verdict",
+        description="Fine-tuning throughput (calibrated on published measurements), time and dollars for a dataset, and "
+        "memory per GPU from the same model as `costlib memory`. Settings not given copy the method's named recipe.",
+    )
     f.add_argument("--model", required=True, help="a model id from `costlib models`")
     f.add_argument("--method", required=True, help="full | lora | qlora")
-    f.add_argument("--tokens", type=quantity("tokens"), required=True, help="fine-tuning tokens (epochs x dataset tokens)")
     f.add_argument("--gpu", required=True, help="a GPU id from `costlib gpus`")
-    f.add_argument("--gpus", type=quantity("gpus"), default=1, help="GPU count (default 1)")
-    f.add_argument("--mfu", type=quantity("mfu"), help="pin MFU (0-1)")
+    f.add_argument("--gpus", type=quantity("gpus"), default=1, help="GPU count (default 1; > 1 shards with FSDP unless --zero)")
+    data = f.add_argument_group("dataset (give --tokens, or --examples and --tokens-per-example; none = per million tokens)")
+    data.add_argument("--tokens", type=quantity("tokens"), help="fine-tuning tokens per epoch (e.g. 50M)")
+    data.add_argument("--examples", type=quantity("examples"), help="examples in the dataset")
+    data.add_argument("--tokens-per-example", type=quantity("tokens_per_example"), help="mean tokens per example")
+    data.add_argument("--epochs", type=quantity("epochs"), default=1, help="passes over the dataset (default 1)")
+    f.add_argument("--packed", dest="packed", action="store_true", default=True, help="pack sequences (default)")
+    f.add_argument("--no-packing", dest="packed", action="store_false", help="pad each micro-batch to its longest example")
+    f.add_argument("--efficiency", type=quantity("efficiency"), help="pin the efficiency (0-1) instead of the calibrated band")
+    f.add_argument("--mfu", dest="efficiency", type=quantity("mfu"), help=argparse.SUPPRESS)
     f.add_argument("--price", type=quantity("price"), help="US$ per GPU-hour")
-    f.add_argument("--rank", type=quantity("rank"), default=LORA_RANK_DEFAULT, help=f"LoRA rank (default {LORA_RANK_DEFAULT})")
+    f.add_argument("--rank", dest="lora_rank", type=quantity("rank"), default=None, help="alias of --lora-rank")
+    add_training_flags(f, seq_len_flag=True)
     f.add_argument("--json", action="store_true", help="machine-readable output")
     f.set_defaults(handler=run_finetune)
 
@@ -68,13 +86,28 @@ def train_payload(args) -> dict:
 def finetune_payload(args) -> dict:
     if args.method not in FINETUNE_METHODS:
         raise InputError("method", args.method, "one of " + ", ".join(FINETUNE_METHODS))
-    est = estimate_finetune(
-        args.model, args.method, args.tokens, args.gpu, gpus=_whole("gpus", args.gpus), mfu=args.mfu,
-        price_usd_per_gpu_hour=args.price, rank=_whole("rank", args.rank),
+    per_million = args.tokens is None and args.examples is None and args.tokens_per_example is None
+    tokens = 1e6 if per_million else ft.dataset_tokens(
+        tokens=args.tokens, examples=args.examples, tokens_per_example=args.tokens_per_example, epochs=args.epochs)
+    kw = training_kwargs(args, args.method)
+    est = ft.estimate(
+        args.model, args.method, args.gpu, tokens=tokens, gpus=_whole("gpus", args.gpus),
+        seq_len=None if args.seq_len is None else _whole("seq_len", args.seq_len),
+        micro_batch=None if args.micro_batch is None else _whole("micro_batch", args.micro_batch),
+        packed=args.packed, optimizer=kw.get("optimizer"), checkpointing=kw.get("recompute"),
+        optimizer_in_backward=kw.get("optimizer_in_backward"), offload=kw["offload"],
+        zero=None if (args.zero is None and not args.fsdp) else zero_stage(args),
+        lora_rank=kw.get("lora_rank"), lora_targets=kw.get("lora_targets"), attention=kw["attention"],
+        recipe_name=kw["recipe"], efficiency=args.efficiency, price_usd_per_gpu_hour=args.price,
+        tokens_per_example=args.tokens_per_example,
     )
     payload = est.as_dict()
-    payload["gpu"] = est.gpu
-    payload["gpus"] = est.gpus
+    # keys costlib.explain's finetune basis reads (total executed FLOPs; the efficiency band as "mfu"; the rank)
+    payload["flops"] = float(f"{est.flops_per_token * est.computed_tokens:.4g}")
+    payload["assumptions"]["mfu"] = {**est.efficiency.as_dict(4), "source": payload["assumptions"]["efficiency"]["source"]}
+    payload["assumptions"]["rank"] = payload["assumptions"]["settings"]["lora_rank"]
+    payload["dataset"] = {"tokens": tokens, "basis": "per million tokens (no dataset given)" if per_million else
+                          ("--tokens x --epochs" if args.tokens is not None else "--examples x --tokens-per-example x --epochs")}
     return payload
 
 
@@ -103,13 +136,19 @@ def _train_text(p: dict) -> str:
 
 
 def _finetune_text(p: dict) -> str:
+    st = p["assumptions"]["settings"]
     lines = [
-        f"{p['method']} fine-tune of {p['model']} on {p['tokens']:.3g} tokens, {p['gpus']} x {p['gpu']}",
+        f"{p['method']} fine-tune of {p['model']}, {p['gpus']} x {p['gpu']}; {p['dataset']['tokens']:.3g} tokens ({p['dataset']['basis']})",
+        f"settings         seq {st['seq_len']} x micro-batch {st['micro_batch']}, {'packed' if st['packed'] else 'padded'}, "
+        f"optimizer {st['optimizer']}, checkpointing {st['checkpointing']}, ZeRO {st['zero']}, offload {st['offload']}",
         f"FLOPs per token  {p['flops_per_token']:.3g}  ({p['assumptions']['flops_per_token_rule']})",
+        f"tokens/s         {_band(p['tokens_per_s'])}  (all GPUs)",
+        f"wall-clock hours {_band(p['wall_hours'], '{:,.2f}')}",
         f"GPU-hours        {_band(p['gpu_hours'], '{:,.2f}')}",
         f"cost (US$)       {_band(p['cost_usd'], '{:,.2f}')}",
-        f"memory per GPU   {p['memory_gb']:.1f} GB  -> {'fits' if p['fits'] else 'does NOT fit'} on {p['gpu']}",
-        f"fits alone on    {', '.join(p['fits_on']) or 'no single catalog GPU'}",
+        f"memory per GPU   {p['memory_gb']:.1f} GB (+ {p['memory']['host_gb']:.1f} GB host RAM)  -> "
+        f"{'fits' if p['fits'] else 'does NOT fit'} on {p['gpu']}",
+        f"recipe           {p['assumptions']['recipe'].split(':')[0]} (--json lists every setting and source)",
     ]
     return "\n".join(lines)
 

@@ -19,7 +19,7 @@ import pytest
 from conftest import MISSING, SITE_DIR, built_pages, serve
 from pageprobe import open_page
 
-from costlib.explore import explorer_grid, explorer_html, format_value
+from costlib.present.explore import explorer_grid, explorer_html, format_value
 from costlib.hardware import get_device
 
 EXPLORER = ".costlib-explorer"

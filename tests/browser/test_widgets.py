@@ -30,6 +30,7 @@ from pathlib import Path
 import pytest
 from conftest import ROOT
 from conftest import CHROMIUM
+from test_widget_callbacks import DRIVER, kernel_report_from_text, problems_in
 from widgets_voila import (
     VoilaServer,
     WidgetDriver,
@@ -68,8 +69,35 @@ def voila():
         root = Path(tmp) / "notebooks"
         shutil.copytree(NOTEBOOKS, root, ignore=shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__"))
         write_canary(root / CANARY)
+        for name in WIDGET_NOTEBOOKS:  # the kernel-side driver (test_widget_callbacks.DRIVER) as the last cell
+            append_driver(root / name)
         with VoilaServer(root) as server:
             yield server
+
+
+def append_driver(path: Path) -> None:
+    """Append the kernel-side widget driver as the last cell of a served copy: Voilà runs it after the chapter's cells,
+    in the same kernel, and shows its one-line report (read back by `kernel_report`)."""
+    import nbformat
+
+    nb = nbformat.read(str(path), as_version=4)
+    cell = nbformat.v4.new_code_cell(DRIVER)
+    cell.metadata["tags"] = ["costlib-widget-driver"]
+    nb.cells.append(cell)
+    nbformat.write(nb, str(path))
+
+
+KERNEL_REPORT_JS = """() => {
+    const areas = Array.from(document.querySelectorAll('.jp-OutputArea'));
+    const mine = areas.filter(a => a.innerText.includes('@@WIDGET-DRIVE@@'));
+    const area = mine.length ? mine[mine.length - 1] : null;
+    return area ? area.innerText : '';
+}"""
+KERNEL_REPORTS: dict[str, dict | str] = {}
+
+
+def kernel_report(page) -> dict:
+    return kernel_report_from_text(page.evaluate(KERNEL_REPORT_JS))
 
 
 def write_canary(path: Path) -> None:
@@ -165,6 +193,10 @@ def test_every_widget_control_changes_the_result(notebook, voila, chapters):
 
 def _exercise(notebook, voila, page, report, t_open):
     wait_rendered(page)
+    try:
+        KERNEL_REPORTS[notebook] = kernel_report(page)
+    except AssertionError as exc:
+        KERNEL_REPORTS[notebook] = str(exc)
     t0 = time.monotonic()
     t_render = t0 - t_open
     problems = rendered_errors(page)
@@ -185,6 +217,19 @@ def _exercise(notebook, voila, page, report, t_open):
           + ", ".join(f"{o.control['kind']} {o.control['label']!r} ({'; '.join(o.attempts + [o.detail])})"
                       for o in outcomes if o.ok))
     assert not failures, f"{notebook}: {len(failures)} problem(s):\n  " + "\n  ".join(failures)
+
+
+@pytest.mark.parametrize("notebook", WIDGET_NOTEBOOKS)
+def test_every_widget_control_responds_in_the_kernel(notebook):
+    """test_widget_callbacks' check (every control set to several values through the kernel-side API: no raise, some
+    displayed result changes, no traceback, nothing printed), from the driver cell Voilà ran in the chapter's kernel."""
+    report = KERNEL_REPORTS.get(notebook)
+    if report is None:
+        pytest.fail(f"{notebook}: no kernel-side report (the Voilà test of this chapter did not run)", pytrace=False)
+    if isinstance(report, str):
+        pytest.fail(f"{notebook}: {report}", pytrace=False)
+    problems = problems_in(report)
+    assert not problems, f"{notebook}:\n  " + "\n  ".join(problems)
 
 
 def test_a_raising_callback_fails_the_check(voila, chapters):

@@ -241,6 +241,7 @@ class VoilaServer:
             "--show_tracebacks=True",
             "--template=lab",
             "--theme=light",
+            "--VoilaExecutor.timeout=600",  # the last cell drives every widget in the kernel (test_widget_callbacks)
         ]
         self._log = open(self.log_path, "w")
         self.proc = subprocess.Popen(cmd, cwd=str(self.folder), env=env, stdout=self._log,
@@ -363,16 +364,17 @@ def wait_rendered(page, timeout_s: float = 240.0) -> None:
     """Wait until Voilà ran every cell and the widget views are drawn."""
     # Voilà streams the cells as the kernel runs them and shows #rendered_cells when the last one finished.
     page.wait_for_selector("#rendered_cells", state="visible", timeout=timeout_s * 1000)
-    # The widget views are drawn by the lab extensions once the page has loaded: wait until their count is stable.
-    deadline = time.monotonic() + 60
-    last, stable_since = -1, time.monotonic()
-    while time.monotonic() < deadline:
-        n = page.evaluate("() => document.querySelectorAll('.jupyter-widgets').length")
-        if n != last:
-            last, stable_since = n, time.monotonic()
-        elif n > 0 and time.monotonic() - stable_since > 1.5:
-            break
-        time.sleep(0.25)
+    # The widget views are drawn by the lab extensions once the page has loaded: wait (in the page) until their count
+    # is positive and has not changed for half a second, the sign that the widget manager has drawn every view.
+    page.wait_for_function(
+        """() => {
+            const n = document.querySelectorAll('.jupyter-widgets').length, now = performance.now();
+            if (n !== window.__wtCount) { window.__wtCount = n; window.__wtSince = now; return false; }
+            return n > 0 && now - window.__wtSince > 500;
+        }""",
+        timeout=60_000,
+        polling=100,
+    )
 
 
 def open_voila_page(page, url: str, render_timeout_s: float = 240.0) -> VoilaPage:
@@ -420,7 +422,7 @@ def reveal_next_section(page) -> bool:
     if marker is None:
         return False
     page.locator(f'[data-wt-opened="{marker}"]').click(timeout=10_000)
-    time.sleep(0.3)
+    page.evaluate("() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))")  # drawn
     return True
 
 
@@ -485,6 +487,17 @@ class WidgetDriver:
         self.kernel_errors = report.kernel_errors if report is not None else []
         self.change_timeout_s = change_timeout_s
         self.max_attempts = max_attempts
+
+    def _wait_idle(self, since: float, timeout_s: float = 2.0) -> None:
+        """Wait until the kernel reported idle after `since` (without a kernel listener: a short fixed grace)."""
+        r = self.report
+        if r is None:
+            time.sleep(0.3)
+            return
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline and not (r.kernel_state == "idle" and r.kernel_idle_at > since):
+            self.page.wait_for_timeout(20)  # lets Playwright deliver the websocket frames that update `r`
+        self.page.evaluate("() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))")
 
     def _target(self, cid: str):
         return self.page.locator(f'[data-wt-id="{cid}"]')
@@ -564,7 +577,7 @@ class WidgetDriver:
                         break
                 after = result_text(self.page, c["id"])
                 if after != before:
-                    time.sleep(0.3)  # let a multi-part update finish
+                    self._wait_idle(acted_at)  # let a multi-part update finish: the kernel went idle after the change
                     after = result_text(self.page, c["id"])
                     break
                 time.sleep(0.1)

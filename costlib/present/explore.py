@@ -8,20 +8,21 @@ the current combination up. No formula is written twice (every number comes from
 (no external JavaScript), and nbval compares the block's HTML, so every precomputed number is checked like
 any other output. Without JavaScript the block still shows the default combination's results.
 
-Usage in a chapter (a `remove-input` cell right after the widget)::
+Usage in a chapter (a `remove-input` cell right after the widget; this example is run by the test suite)::
 
-    from costlib.explore import static_explorer
-    from costlib.inference import cost_per_million_tokens
-
-    static_explorer(
-        "Cost per million output tokens",
-        inputs={"model": ["llama-3.1-8b", "llama-3.1-70b"], "gpu": ["l4", "a100-80gb", "h100-sxm"],
-                "batch": [1, 4, 16, 64]},
-        compute=lambda model, gpu, batch: {"usd_per_m": cost_per_million_tokens(model, gpu, batch=batch)},
-        fmt={"usd_per_m": "$,.2f"},
-        labels={"batch": "concurrent requests", "usd_per_m": "$ per 1M tokens"},
-        default={"model": "llama-3.1-8b", "gpu": "a100-80gb", "batch": 16},
-    )
+    >>> from costlib.present.explore import static_explorer
+    >>> from costlib.inference import estimate_inference
+    >>> block = static_explorer(
+    ...     "Cost per million output tokens",
+    ...     inputs={"model": ["llama-3.1-8b", "llama-3.1-70b"], "gpu": ["a100-80gb", "h100-sxm"], "batch": [1, 16]},
+    ...     compute=lambda model, gpu, batch: {
+    ...         "usd_per_m": estimate_inference(model, gpu, "bf16", batch, 1000, 200).cost_per_1m_output_tokens_usd},
+    ...     fmt={"usd_per_m": "$,.2f"},
+    ...     labels={"batch": "concurrent requests", "usd_per_m": "$ per 1M tokens"},
+    ...     default={"model": "llama-3.1-8b", "gpu": "a100-80gb", "batch": 16},
+    ... )
+    >>> "Cost per million output tokens" in block.data and "concurrent requests" in block.data
+    True
 
 `compute` returns a dict of named results (floats, ints, strings or ``Band``); a ``CostlibError`` it raises
 for one combination is shown as that combination's message (like the widget callbacks), anything else
@@ -33,7 +34,7 @@ the product of the input list lengths is capped by ``max_cells``.
 ``IPython.display.Markdown(...)`` of it renders, in the book, as Sphinx download links::
 
     from IPython.display import Markdown
-    from costlib.explore import save_figure, save_table
+    from costlib.present.explore import save_figure, save_table
     Markdown(save_figure(fig, "fig-roofline") + " · " + save_table(df, "tbl-hardware"))
 
 The files are written byte-for-byte reproducibly (no dates in the SVG/PNG metadata, fixed SVG ids), so
@@ -167,7 +168,7 @@ def static_explorer(
     input values shown next to sliders. ``note``: a sentence under the results (for example the fixed
     assumptions). The block's HTML is deterministic for given inputs and results.
     """
-    from IPython.display import HTML
+    from IPython.display import HTML  # notebook display only: the library imports without IPython
 
     return HTML(explorer_html(title, inputs, compute, fmt, labels=labels, default=default,
                               input_fmt=input_fmt, note=note, max_cells=max_cells))
@@ -334,7 +335,7 @@ def save_figure(fig, name: str, *, folder: Path | str = DOWNLOADS, dpi: int = 15
     Reproducible bytes: no date or software version in the metadata, SVG element ids salted with ``name``.
     The links are relative to the notebook (``_downloads/name.svg``), which Sphinx turns into downloads.
     """
-    import matplotlib
+    import matplotlib  # on demand: only figure downloads need it
 
     _check_name(name)
     if not hasattr(fig, "savefig"):
@@ -353,7 +354,7 @@ def save_figure(fig, name: str, *, folder: Path | str = DOWNLOADS, dpi: int = 15
 
 def save_table(table, name: str, *, folder: Path | str = DOWNLOADS, index: bool = False) -> str:
     """Save a DataFrame (or a pandas Styler: its data) as ``folder/name.csv``; return a Markdown download link."""
-    import pandas as pd
+    import pandas as pd  # on demand: the CLI must start fast
 
     _check_name(name)
     data = getattr(table, "data", table) if not isinstance(table, pd.DataFrame) else table

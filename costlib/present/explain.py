@@ -25,6 +25,11 @@ import re
 import shlex
 from functools import lru_cache
 
+from .. import training
+from ..hardware import get_device
+from ..models import get_model
+from ..prices import gpu_price_band, prices_for
+
 PROG = "python -m costlib"
 # Options that change the output format, not the answer: left out of the reproducing command.
 FORMAT_OPTIONS = {"json", "explain", "help"}
@@ -117,8 +122,6 @@ def _typed(name: str, value, unit: str, option: str) -> dict:
 
 
 def _model_input(model_id: str) -> dict:
-    from .models import get_model
-
     m = get_model(model_id)
     return {"name": f"model {m.id}: total / active parameters", "value": [m.total_params, m.active_params],
             "unit": "parameters", "as_of": m.as_of or None,
@@ -126,8 +129,6 @@ def _model_input(model_id: str) -> dict:
 
 
 def _device(gpu_id: str):
-    from .hardware import get_device
-
     return get_device(gpu_id)
 
 
@@ -147,8 +148,6 @@ def _price_inputs(price: dict | None) -> list[dict]:
 
 
 def _mfu_input(mfu: dict) -> dict:
-    from . import training
-
     value = {k: mfu[k] for k in ("low", "mid", "high") if k in mfu}
     if not mfu.get("runs_in_fit") and "calibrated" not in str(mfu.get("source", "")):
         return {"name": "MFU (pinned)", "value": value, "unit": "fraction of dense peak",
@@ -168,8 +167,6 @@ def _mfu_input(mfu: dict) -> dict:
 # Builders
 # ---------------------------------------------------------------------------------------------------------------
 def _train(args, payload: dict) -> tuple[list[str], list[dict]]:
-    from . import training
-
     a = payload["assumptions"]
     inp = payload.get("inputs", {})
     dev = _device(a["peak_tflops"]["gpu"])
@@ -267,7 +264,6 @@ def _generic(args, payload: dict, subparser=None) -> tuple[list[str], list[dict]
                                      "dense_peak_tflops": dict(dev.peak_tflops_by_precision), "tdp_w": dev.tdp_w},
                            "unit": "", "source": f"hardware.csv: {dev.source}", "as_of": dev.as_of})
             if "price" in vars(args) and args.price is None:
-                from .prices import gpu_price_band, prices_for
 
                 offers = [{"provider": o.provider, "usd_per_gpu_hour": o.price_usd_per_gpu_hour, "source": o.source,
                            "as_of": o.as_of} for o in prices_for(dev.id)]

@@ -29,10 +29,17 @@ from typing import Any
 
 import numpy as np
 
-from .catalog import AS_OF, NOTES, SOURCE, Column, Schema, load_csv
-from .errors import CostlibError, InputError, UnknownIdError
-from .uncertainty import Band
-from .units import HOURS_PER_DAY, HOURS_PER_YEAR, parse_quantity
+from ..catalog import AS_OF, NOTES, SOURCE, Column, Schema, load_csv
+from ..errors import CostlibError, InputError, UnknownIdError
+from ..fx import fx_band
+from ..hardware import get_device
+from ..inference import decode_step, estimate_inference, flops_per_token
+from ..memory import inference_memory, min_gpus, training_memory, weight_bytes
+from ..models import custom_model, get_model
+from ..prices import gpu_price_band
+from ..training import chinchilla_tokens, estimate_training, finetune_flops_per_token, gpu_hours, implied_mfu, lora_adapter_params, mfu_band, qlora_dequant_seconds, training_flops
+from ..uncertainty import Band
+from ..units import HOURS_PER_DAY, HOURS_PER_MONTH, parse_quantity
 
 HOLD_TOLERANCE = 1.15
 """A claim within 15 % of costlib's band still holds: the seeds print one or two significant figures
@@ -48,8 +55,6 @@ METHODS = (
     "class_train_gpus", "class_train_days", "class_train_cost", "class_vram", "class_decode_speed",
     "class_latency", "class_cost_per_1m", "sum_of_claims", "saving_of_claims", "zero",
 )
-HOURS_PER_MONTH = HOURS_PER_YEAR / 12.0
-"""730 hours: a month of round-the-clock rental (8,760 h / 12)."""
 TRAIN_SEQ_LEN = 2048
 """Sequence length assumed for the memory minimum of pre-training (Llama 2 used 4,096; many small runs 2,048)."""
 
@@ -83,11 +88,6 @@ CLAIM_SCHEMA = Schema(
     ),
     row_checks=(_range_in_order,),
 )
-
-FX_SCHEMA = Schema(
-    columns=(Column("id"), Column("currency"), Column("per_usd", "float", positive=True), SOURCE, AS_OF, NOTES)
-)
-
 
 @dataclass(frozen=True)
 class Claim:
@@ -151,6 +151,19 @@ def seed_claims() -> tuple[Claim, ...]:
             )
         )
     return tuple(out)
+
+
+def seed_memory_claims() -> list[dict]:
+    """Seed 000's weights-only memory table (chapter 03), from the claim list (``data/seed_claims.csv``, rows
+    checked by the ``memory_footprint`` method): one dict per cell with params, precision and claimed_gb."""
+    out = []
+    for c in seed_claims():
+        if c.method == "memory_footprint":
+            out.append(
+                {"id": c.id, "params": float(c.params["params"]), "precision": c.params["precision"],
+                 "claimed_gb": c.claimed_low, "source": f"seed {c.seed_file}, line {c.line}", "notes": c.interpretation}
+            )
+    return out
 
 
 def get_claim(claim_id: str | Claim) -> Claim:
@@ -274,18 +287,17 @@ def _class_band(lo_end: float, hi_end: float) -> Band:
 
 
 def _tokens(params: dict, n: float) -> float:
-    from .training import chinchilla_tokens
-
     t = params["tokens"]
     return float(chinchilla_tokens(n)) if t == "chinchilla" else float(t)
 
 
 def _fmt(x: float, unit: str = "") -> str:
-    return format_value(x, unit)
+    return claim_number_text(x, unit)
 
 
-def format_value(x: float | None, unit: str = "") -> str:
-    """A number the way the audit table prints it: 2-3 significant figures, with its unit."""
+def claim_number_text(x: float | None, unit: str = "") -> str:
+    """A number in a claim's unit the way the audit prints it: 2-3 significant figures, with its unit
+    (not :func:`costlib.present.explore.format_value`, which applies a format spec for the explorers)."""
     if x is None:
         return ""
     if isinstance(x, float) and math.isinf(x):
@@ -349,15 +361,11 @@ def _m_zero(c: Claim) -> _Result:
 
 
 def _m_flops_rule(c: Claim) -> _Result:
-    from .training import training_flops
-
     p = c.params
     if p.get("kind") == "training":
         six = float(training_flops(1.0, 1.0))
         eight = float(training_flops(1.0, 1.0, recompute=True))
         return _Result(Band(six, six, eight), f"{six:g}·N·D is the standard count (Kaplan et al. 2020); full activation recompute makes it {eight:g}·N·D")
-    from .inference import flops_per_token
-    from .models import custom_model, get_model
 
     two = float(flops_per_token(custom_model(1e9), 0)) / 1e9
     m = get_model(p["model"])
@@ -366,8 +374,6 @@ def _m_flops_rule(c: Claim) -> _Result:
 
 
 def _m_training_flops(c: Claim) -> _Result:
-    from .training import training_flops
-
     n = float(c.params["params"])
     d = _tokens(c.params, n)
     f6, f8 = float(training_flops(n, d)), float(training_flops(n, d, recompute=True))
@@ -375,9 +381,6 @@ def _m_training_flops(c: Claim) -> _Result:
 
 
 def _m_training_time(c: Claim) -> _Result:
-    from .hardware import get_device
-    from .training import estimate_training, gpu_hours, implied_mfu, training_flops
-
     p = c.params
     n = float(p["params"])
     d = _tokens(p, n)
@@ -400,8 +403,6 @@ def _m_training_time(c: Claim) -> _Result:
 
 
 def _m_training_cost(c: Claim) -> _Result:
-    from .training import estimate_training
-
     p = c.params
     n = float(p["params"])
     d = _tokens(p, n)
@@ -414,18 +415,12 @@ def _m_training_cost(c: Claim) -> _Result:
 
 
 def _finetune_flops(model, mode: str, tokens) -> float:
-    from .models import get_model
-    from .training import finetune_flops_per_token, lora_adapter_params
-
     m = get_model(model)
     adapters = 0.0 if mode == "full" else float(lora_adapter_params(m))
     return float(finetune_flops_per_token(float(m.active_params), mode, adapters)) * tokens
 
 
 def _m_finetune_share(c: Claim) -> _Result:
-    from .models import get_model
-    from .training import training_flops
-
     p = c.params
     m = get_model(p["model"])
     pt = float(training_flops(float(m.active_params), float(p["pretrain_tokens"])))
@@ -437,9 +432,6 @@ def _m_finetune_share(c: Claim) -> _Result:
 
 
 def _m_finetune_fit(c: Claim) -> _Result:
-    from .hardware import get_device
-    from .memory import min_gpus, training_memory
-
     p = c.params
     dev = get_device(p["gpu"])
     kw = dict(batch=int(p["batch"]), recompute=p.get("recompute", "none"))
@@ -447,12 +439,10 @@ def _m_finetune_fit(c: Claim) -> _Result:
     one = training_memory(p["model"], p["mode"], p["precision"], seq_len=int(p["seq_len"]), **kw)
     if n is None:
         return _Result(None, f"does not fit on any number of {dev.name}")
-    return _Result(Band.point(float(n)), f"{_MODE_NAMES[p['mode']]} needs {one.total_gb:.1f} GB on one GPU; the {dev.name} has {dev.memory_gb:g} GB")
+    return _Result(Band.point(float(n)), f"{_MODE_NAMES[p['mode']]} needs {one.total_gb:.1f} GB on one GPU; the {dev.name} has {dev.memory_gib:g} GiB")
 
 
 def _lora_hours_per_token(model, gpu, precision="bf16", mfu=None):
-    from .training import gpu_hours
-
     ref_tokens = 1e6
     return gpu_hours(_finetune_flops(model, "lora", ref_tokens), gpu, precision, mfu), ref_tokens
 
@@ -467,10 +457,6 @@ def _m_finetune_tokens(c: Claim) -> _Result:
 
 
 def _m_finetune_relative_time(c: Claim) -> _Result:
-    from .hardware import get_device
-    from .models import get_model
-    from .training import gpu_hours, mfu_band, qlora_dequant_seconds
-
     p = c.params
     m = get_model(p["model"])
     dev = get_device(p["gpu"])
@@ -490,8 +476,6 @@ def _m_finetune_relative_time(c: Claim) -> _Result:
 
 
 def _m_rental_cost(c: Claim) -> _Result:
-    from .prices import gpu_price_band
-
     p = c.params
     price = gpu_price_band(p["gpu"])
     k = float(p.get("gpus", 1))
@@ -501,9 +485,6 @@ def _m_rental_cost(c: Claim) -> _Result:
 
 
 def _m_finetune_cost(c: Claim) -> _Result:
-    from .prices import gpu_price_band
-    from .training import gpu_hours
-
     p = c.params
     price = gpu_price_band(p["gpu"])
     vals = []
@@ -515,17 +496,12 @@ def _m_finetune_cost(c: Claim) -> _Result:
 
 
 def _m_inference_flops(c: Claim) -> _Result:
-    from .inference import flops_per_token
-    from .models import custom_model
-
     n = float(c.params["params"])
     f = float(flops_per_token(custom_model(n), 0)) * float(c.params["tokens"])
     return _Result(Band.point(f), f"2 × {n:g} × {c.params['tokens']:g} = {f:.3g}")
 
 
 def _fit_gpus(model, gpu, precision, context, batch=1) -> int:
-    from .memory import min_gpus
-
     n = min_gpus(model, gpu, precision, context=context, batch=batch)
     if n is None:
         raise InputError("model", model, f"a model that fits on at most 1024 x {gpu}")
@@ -533,8 +509,6 @@ def _fit_gpus(model, gpu, precision, context, batch=1) -> int:
 
 
 def _m_request_latency(c: Claim) -> _Result:
-    from .inference import decode_step, estimate_inference
-
     p = c.params
     prompt, output, b = int(p["prompt"]), int(p["output"]), int(p.get("batch", 1))
     k = _fit_gpus(p["model"], p["gpu"], p["precision"], prompt + output, b)
@@ -555,8 +529,6 @@ def _m_request_latency(c: Claim) -> _Result:
 
 
 def _cost_over_batches(model, gpu, precision, prompt, output, batches, attr) -> list[Band]:
-    from .inference import estimate_inference
-
     out = []
     for b in batches:
         k = _fit_gpus(model, gpu, precision, prompt + output, b)
@@ -575,8 +547,6 @@ def _m_request_cost(c: Claim) -> _Result:
 
 
 def _m_memory_footprint(c: Claim) -> _Result:
-    from .memory import inference_memory, weight_bytes
-
     p = c.params
     w = float(weight_bytes(float(p["params"]), p["precision"])) / 1e9
     bare = inference_memory(p["model"], p["precision"], 0).total_gb
@@ -586,40 +556,21 @@ def _m_memory_footprint(c: Claim) -> _Result:
 
 
 def _m_min_devices(c: Claim) -> _Result:
-    from .hardware import get_device
-
     p = c.params
     dev = get_device(p["gpu"])
     precs = p["precisions"] if isinstance(p["precisions"], list) else [p["precisions"]]
     counts = {q: _fit_gpus(p["model"], dev.id, q, int(p["context"])) for q in precs}
     band = _sorted_band(list(counts.values()))
-    return _Result(band, f"{dev.name}, {dev.memory_gb:g} GB each; units needed: " + ", ".join(f"{q.upper()} {n}" for q, n in counts.items()),
+    return _Result(band, f"{dev.name}, {dev.memory_gib:g} GiB each; units needed: " + ", ".join(f"{q.upper()} {n}" for q, n in counts.items()),
                    details={"counts": counts})
 
 
-@lru_cache(maxsize=1)
-def fx_rates() -> tuple[dict, ...]:
-    """Exchange rates (units per US dollar) from ``data/fx_rates.csv``."""
-    return tuple(load_csv("fx_rates.csv", FX_SCHEMA))
-
-
-def fx_band(currency: str) -> Band:
-    """Units of ``currency`` per US dollar over the catalog's dated rates: lowest, median, highest."""
-    vals = [r["per_usd"] for r in fx_rates() if r["currency"] == currency]
-    if not vals:
-        raise InputError("currency", currency, "one of " + ", ".join(sorted({r["currency"] for r in fx_rates()})))
-    v = sorted(vals)
-    return Band(v[0], float(np.median(v)), v[-1])
-
-
 def _m_monthly_rental(c: Claim) -> _Result:
-    from .prices import gpu_price_band
-
     p = c.params
     price = gpu_price_band(p["gpu"])
     fx = fx_band(p["currency"])
     k = float(p.get("gpus", 1))
-    band = Band(price.low * HOURS_PER_MONTH * k * fx.low, price.mid * HOURS_PER_MONTH * k * fx.mid, price.high * HOURS_PER_MONTH * k * fx.high)
+    band = price.scale(HOURS_PER_MONTH * k) * fx
     usd = price.mid * HOURS_PER_MONTH * k
     return _Result(band, f"{HOURS_PER_MONTH:.0f} h × {_price_text(price)}/h = ${usd:,.0f} a month at {fx.low:.1f}–{fx.high:.1f} {p['currency']}/USD; "
                    f"the CPU option is not priced")
@@ -631,8 +582,6 @@ def _ends(c: Claim, key: str) -> list:
 
 
 def _m_class_train_gpus(c: Claim) -> _Result:
-    from .memory import min_gpus
-
     vals = []
     for m in _ends(c, "models"):
         n = min_gpus(m, c.params["gpu"], "bf16", context=TRAIN_SEQ_LEN, batch=1, mode="full", recompute="full")
@@ -642,8 +591,6 @@ def _m_class_train_gpus(c: Claim) -> _Result:
 
 
 def _class_training(c: Claim):
-    from .training import chinchilla_tokens, estimate_training
-
     out = []
     ns = _ends(c, "params")
     gpus = _ends(c, "gpus") if "gpus" in c.params else [None] * len(ns)
@@ -668,8 +615,6 @@ def _m_class_train_cost(c: Claim) -> _Result:
 
 
 def _m_class_vram(c: Claim) -> _Result:
-    from .memory import inference_memory
-
     p = c.params
     vals = [inference_memory(m, p["precision"], int(p["context"])).total_gb for m in _ends(c, "models")]
     band = _class_band(*vals)
@@ -677,8 +622,6 @@ def _m_class_vram(c: Claim) -> _Result:
 
 
 def _class_inference(c: Claim, batch: int = 1):
-    from .inference import estimate_inference
-
     p = c.params
     prompt, output = int(p["prompt"]), int(p["output"])
     out = []
@@ -729,14 +672,14 @@ def _m_sum_of_claims(c: Claim) -> _Result:
     terms = _ends(c, "terms")
     rng = [_claim_range(t) for t in terms]
     lo, hi = sum(r[0] for r in rng), sum(r[1] for r in rng)
-    return _Result(Band(lo, (lo + hi) / 2, hi), "the seed's own column adds up to " + format_value(lo, c.unit))
+    return _Result(Band(lo, (lo + hi) / 2, hi), "the seed's own column adds up to " + claim_number_text(lo, c.unit))
 
 
 def _m_saving_of_claims(c: Claim) -> _Result:
     n_lo, n_hi = _claim_range(c.params["numerator"])
     d_lo, d_hi = _claim_range(c.params["denominator"])
     band = _sorted_band([1 - n_hi / d_lo, 1 - (n_lo + n_hi) / (d_lo + d_hi), 1 - n_lo / d_hi])
-    return _Result(band, f"1 − {format_value(n_lo, 'usd')} / {format_value(d_lo, 'usd')} = {band.mid:.1%} from the seed's own totals")
+    return _Result(band, f"1 − {claim_number_text(n_lo, 'usd')} / {claim_number_text(d_lo, 'usd')} = {band.mid:.1%} from the seed's own totals")
 
 
 _METHODS = {name: globals()[f"_m_{name}"] for name in METHODS}
@@ -764,12 +707,12 @@ def evaluate_claim(claim: Claim | str) -> tuple[Band | None, str, str]:
 def claimed_text(c: Claim) -> str:
     lo, hi = c.claimed_low, c.claimed_high
     if lo is None:
-        return "< " + format_value(hi, c.unit)
+        return "< " + claim_number_text(hi, c.unit)
     if hi is None:
-        return "≥ " + format_value(lo, c.unit)
+        return "≥ " + claim_number_text(lo, c.unit)
     if lo == hi:
-        return format_value(lo, c.unit)
-    return f"{format_value(lo, c.unit)} – {format_value(hi, c.unit)}"
+        return claim_number_text(lo, c.unit)
+    return f"{claim_number_text(lo, c.unit)} – {claim_number_text(hi, c.unit)}"
 
 
 @lru_cache(maxsize=1)
@@ -784,7 +727,7 @@ def evaluations() -> tuple[Evaluation, ...]:
 
 def audit_table():
     """One row per claim: seed, section, claim, interpretation, claimed range, computed band, verdict, reason."""
-    import pandas as pd
+    import pandas as pd  # on demand: the CLI imports costlib.book modules and must start fast
 
     rows = []
     for e in evaluations():
@@ -823,7 +766,7 @@ def _round(x: float, digits: int = 4) -> float:
 
 
 def _band_text(b: Band, unit: str) -> str:
-    lo, mid, hi = (format_value(v, unit) for v in b)
+    lo, mid, hi = (claim_number_text(v, unit) for v in b)
     if lo == hi:
         return lo
     return f"{lo} – {hi} (mid {mid})"
@@ -841,279 +784,6 @@ def summary(table=None) -> dict:
         "checkable": int(len(t) - counts["not checkable"]),
         "largest": wrong[["id", "claim", "verdict_text", "factor"]].head(5).to_dict("records"),
     }
-
-
-# --------------------------------------------------------------------------------------------
-# Chapter 05: named small / large pairs, capability next to cost, latency meanings, deployment
-# --------------------------------------------------------------------------------------------
-BENCHMARK_SCHEMA = Schema(
-    columns=(
-        Column("id"),
-        Column("model_id"),
-        Column("benchmark", choices=("MMLU", "HumanEval")),
-        Column("variant", choices=("base", "instruct")),
-        Column("shots", "int", non_negative=True),
-        Column("metric"),
-        Column("score", "float", non_negative=True, unit="percent"),
-        Column("level", choices=("P", "S")),
-        SOURCE,
-        AS_OF,
-        NOTES,
-    ),
-    row_checks=(lambda r: None if r["score"] <= 100 else f"score: {r['score']} is above 100 percent",),
-)
-
-PAIRS = (("llama-3.2-3b", "llama-3.1-70b"), ("qwen2.5-3b", "qwen2.5-72b"), ("llama-3.1-8b", "llama-3.1-405b"))
-"""The small / large pairs chapter 05 compares (same maker, same generation)."""
-
-PRETRAIN_TOKENS = {
-    "llama-3.2-3b": ("run", "llama3.2-3b"),
-    "llama-3.1-8b": ("run", "llama3.1-8b"),
-    "llama-3.1-70b": ("run", "llama3.1-70b"),
-    "llama-3.1-405b": ("run", "llama3.1-405b"),
-    "qwen2.5-3b": ("tokens", 18e12),
-    "qwen2.5-72b": ("tokens", 18e12),
-}
-"""Pre-training tokens of the pair models: Meta's from ``published_runs.csv``; Qwen2.5 "18 trillion tokens"
-(Qwen2.5 Technical Report, arXiv 2412.15115, abstract). Llama 3.2 1B/3B were partly distilled, so 6·N·D is
-an approximation for them (published_runs.csv notes the trap)."""
-
-SEED_TRAINING_GPUS = {"slm": 8, "llm": 2048}
-"""GPU counts the durations are computed on: the top of seed 001's 'GPUs Required' cells (1-8 and 64-2048+)."""
-
-PROFILE = {"prompt": 1000, "output": 250, "batch": 16, "context": 4096}
-"""The request profile of the inference comparison (book assumption, stated in chapter 05): a 1,000-token
-prompt, a 250-token answer, 16 requests batched for cost, one 4,096-token sequence for memory."""
-
-HARDWARE_CLASSES = (("laptop", "m1-max", 1), ("one L4", "l4", 1), ("one A100", "a100-80gb", 1), ("one 8-GPU node", "a100-80gb", 8))
-"""Deployment classes, smallest first: a 64 GB Apple M1 Max laptop, one 24 GB L4, one A100-80GB, one node of
-eight A100-80GB (hardware.csv)."""
-
-
-@lru_cache(maxsize=1)
-def benchmark_scores():
-    """Published MMLU / HumanEval scores per catalog model (``data/benchmark_scores.csv``) as a DataFrame."""
-    import pandas as pd
-
-    from .models import models
-
-    rows = load_csv("benchmark_scores.csv", BENCHMARK_SCHEMA)
-    known = models()
-    for r in rows:
-        if r["model_id"] not in known:
-            raise UnknownIdError("model_id", r["model_id"], sorted(known))
-    df = pd.DataFrame([{k: v for k, v in r.items() if not k.startswith("_")} for r in rows])
-    df["as_of"] = df["as_of"].astype(str)
-    return df
-
-
-def score(model_id: str, benchmark: str = "MMLU", variant: str | None = "base") -> float | None:
-    """A model's published score (percent); ``variant=None`` takes base, else instruct; None if unpublished."""
-    df = benchmark_scores()
-    sel = df[(df.model_id == model_id) & (df.benchmark == benchmark)]
-    if variant is not None:
-        sel = sel[sel.variant == variant]
-    if sel.empty:
-        return None
-    sel = sel.sort_values("variant")  # base before instruct
-    return float(sel.iloc[0]["score"])
-
-
-def pareto_frontier(cost, quality) -> np.ndarray:
-    """True for points no other point beats: none is at most as costly and at least as good, and better in one."""
-    c = np.asarray(cost, dtype=float)
-    q = np.asarray(quality, dtype=float)
-    if c.shape != q.shape or c.ndim != 1:
-        raise InputError("cost", c.shape, "two 1-D arrays of the same length")
-    out = np.ones(len(c), dtype=bool)
-    for i in range(len(c)):
-        dominated = (c <= c[i]) & (q >= q[i]) & ((c < c[i]) | (q > q[i]))
-        out[i] = not dominated.any()
-    return out
-
-
-def pretrain_tokens(model_id: str) -> float:
-    kind, value = PRETRAIN_TOKENS[model_id]
-    if kind == "run":
-        from .training import get_run
-
-        return float(get_run(value).tokens)
-    return float(value)
-
-
-def serving_estimate(model_id: str, gpu: str = "a100-80gb", precision: str = "bf16", batch: int = 1,
-                     prompt: int = PROFILE["prompt"], output: int = PROFILE["output"]):
-    """``inference.estimate_inference`` on the fewest GPUs that hold the model (tensor parallel)."""
-    from .inference import estimate_inference
-
-    k = _fit_gpus(model_id, gpu, precision, prompt + output, batch)
-    return k, estimate_inference(model_id, gpu, precision, batch, prompt, output, gpus=k)
-
-
-def cost_per_1m_output(model_id: str, gpu: str = "a100-80gb", precision: str = "bf16", batch: int = PROFILE["batch"]) -> Band:
-    return serving_estimate(model_id, gpu, precision, batch)[1].cost_per_1m_output_tokens_usd
-
-
-def _cell(claim_id: str | None, band: Band | None, unit: str, *, claimed=None) -> dict:
-    """One cell of a pair table: the seed's claim (a claim id, or ``claimed`` = (text, low, high, better)),
-    costlib's band and the verdict for this one named model."""
-    c = get_claim(claim_id) if claim_id else None
-    if c is not None:
-        j = judge(c.claimed_low, c.claimed_high, band, better=c.better, scope="point")
-        text = claimed_text(c)
-    elif claimed is not None:
-        text, lo, hi, better = claimed
-        j = judge(lo, hi, band, better=better, scope="point")
-    else:
-        j, text = Judgement("not checkable"), "(no number)"
-    return {"claim": text, "costlib": "" if band is None else _band_text(band, unit),
-            "verdict": str(j), "label": j.label, "band": band}
-
-
-def pair_training_rows(pairs=PAIRS, gpu: str = "a100-80gb") -> list[dict]:
-    """Seed 001's training table (GPUs, duration, cost, energy) recomputed for named pairs on ``gpu``."""
-    from .memory import min_gpus
-    from .training import estimate_training
-    from .models import get_model
-
-    rows = []
-    for small, large in pairs:
-        for side, mid in (("slm", small), ("llm", large)):
-            m = get_model(mid)
-            n, d = float(m.active_params), pretrain_tokens(mid)
-            k = SEED_TRAINING_GPUS[side]  # the duration metric's name states these counts
-            est = estimate_training(float(m.total_params), d, gpu, gpus=k, active_params=n)
-            need = min_gpus(mid, gpu, "bf16", context=TRAIN_SEQ_LEN, batch=1, mode="full", recompute="full")
-            cells = {
-                "GPUs to hold the training state": _cell(f"s1-train-gpus-{side}", Band.point(float(need)), "gpus"),
-                "duration (days) on 8 (SLM) or 2,048 (LLM) GPUs": _cell(f"s1-train-days-{side}", est.wall_days, "days"),
-                "cost (USD)": _cell(f"s1-train-cost-{side}", est.cost_usd, "usd"),
-                "energy (MWh)": _cell(None, est.energy_kwh.scale(1e-3), "MWh"),
-            }
-            for metric, cell in cells.items():
-                rows.append({"pair": f"{small} vs {large}", "side": side.upper(), "model": mid, "tokens": d, "metric": metric, **cell})
-    return rows
-
-
-def pair_inference_rows(pairs=PAIRS, gpu: str = "a100-80gb", precision: str = "bf16") -> list[dict]:
-    """Seed 001's inference table (VRAM, tokens/s, latency, cost per 1M, edge) for named pairs."""
-    from .memory import inference_memory
-
-    rows = []
-    for small, large in pairs:
-        for side, mid in (("slm", small), ("llm", large)):
-            mem = inference_memory(mid, precision, PROFILE["context"]).total_gb
-            k1, one = serving_estimate(mid, gpu, precision, 1)
-            kb, many = serving_estimate(mid, gpu, precision, PROFILE["batch"])
-            laptops = _fit_gpus(mid, "m1-max", "int4", PROFILE["context"]) if _fits_at_all(mid, "m1-max", "int4") else 2
-            cells = {
-                "memory to serve (GB)": _cell(f"s1-vram-{side}", Band.point(mem), "gb"),
-                "tokens/s, one stream": _cell(f"s1-tps-{side}", one.tokens_per_s_per_sequence, "tokens/s"),
-                f"latency, {PROFILE['output']}-token answer (ms)": _cell(f"s1-latency-{side}", one.request_latency_s.scale(1000.0), "ms"),
-                "cost per 1M output tokens": _cell(f"s1-cost1m-{side}", many.cost_per_1m_output_tokens_usd, "usd/1M tokens"),
-                "laptops needed (INT4)": _cell("s1-edge-slm", Band.point(float(laptops)), "devices") if side == "slm" else
-                _cell(None, Band.point(float(laptops)), "devices", claimed=("No (mostly): ≥ 2", 2.0, None, "lower")),
-            }
-            for metric, cell in cells.items():
-                rows.append({"pair": f"{small} vs {large}", "side": side.upper(), "model": mid, "metric": metric, **cell})
-    return rows
-
-
-def _fits_at_all(model_id: str, device: str, precision: str) -> bool:
-    from .memory import inference_memory
-    from .hardware import get_device
-
-    return inference_memory(model_id, precision, PROFILE["context"]).total_gb <= get_device(device).memory_gb
-
-
-def pair_table(rows: list[dict]):
-    """Wide table: one row per pair and metric, the SLM and LLM cells side by side."""
-    import pandas as pd
-
-    out = []
-    for (pair, metric), group in pd.DataFrame(rows).groupby(["pair", "metric"], sort=False):
-        s = group[group.side == "SLM"].iloc[0]
-        l = group[group.side == "LLM"].iloc[0]
-        out.append({"pair": pair, "metric": metric, "seed SLM": s["claim"], "SLM (costlib)": s["costlib"],
-                    "SLM verdict": s["verdict"], "seed LLM": l["claim"], "LLM (costlib)": l["costlib"], "LLM verdict": l["verdict"]})
-    return pd.DataFrame(out)
-
-
-def deployment_class(model_id: str, precision: str, context: int = PROFILE["context"]) -> str:
-    """The smallest of :data:`HARDWARE_CLASSES` that holds the model at ``precision`` with one ``context`` sequence."""
-    from .memory import inference_memory
-    from .hardware import get_device
-
-    for label, dev, k in HARDWARE_CLASSES:
-        d = get_device(dev)
-        if k == 1:
-            ok = inference_memory(model_id, precision, context).total_gb <= d.memory_gb
-        else:
-            need = _fit_gpus(model_id, dev, precision, context)
-            ok = need <= k
-        if ok:
-            return label
-    return "more than one node"
-
-
-def latency_meanings(models_ids, gpu: str = "a100-80gb", precision: str = "bf16", prompt: int = PROFILE["prompt"], output: int = 500):
-    """Time to first token, time per output token and time to a whole answer (ms) at batch 1."""
-    import pandas as pd
-
-    rows = []
-    for mid in models_ids:
-        k, e = serving_estimate(mid, gpu, precision, 1, prompt, output)
-        rows.append({"model": mid, "gpus": k, "ttft_ms": e.ttft_s.scale(1000.0), "tpot_ms": e.tpot_s.scale(1000.0),
-                     "answer_ms": e.request_latency_s.scale(1000.0)})
-    return pd.DataFrame(rows)
-
-
-def smallest_fitting_model(task, candidates, gpu: str = "l4", precision: str = "int4", batch: int = 1):
-    """The first of ``candidates`` (smallest first) whose whole answer to ``task`` (prompt and output at their
-    high values) arrives within the task's latency budget at mid efficiency, with the latencies tried."""
-    from .inference import estimate_inference
-
-    tried = []
-    p, o = int(task.prompt_tokens.high), int(task.output_tokens.high)
-    for mid in candidates:
-        try:
-            k = _fit_gpus(mid, gpu, precision, p + o, batch)
-            e = estimate_inference(mid, gpu, precision, batch, p, o, gpus=k)
-        except CostlibError:
-            tried.append((mid, None, None))
-            continue
-        t = float(e.request_latency_s.mid)
-        tried.append((mid, k, t))
-        if t <= task.latency_budget_s:
-            return mid, tried
-    return None, tried
-
-
-def best_precision(model_id: str, device: str, gpus: int = 1, precisions=("bf16", "int8", "int4"),
-                   context: int = PROFILE["context"]) -> str | None:
-    """The widest of ``precisions`` at which ``model_id`` with one ``context`` sequence fits on ``gpus`` x
-    ``device`` (tensor parallel when ``gpus`` > 1), or None."""
-    from .memory import min_gpus
-
-    for p in precisions:
-        need = min_gpus(model_id, device, p, context=context, max_gpus=gpus)
-        if need is not None and need <= gpus:
-            return p
-    return None
-
-
-def deployment_table(model_ids, context: int = PROFILE["context"]):
-    """One row per model, one column per :data:`HARDWARE_CLASSES` entry: the widest format that fits there."""
-    import pandas as pd
-
-    rows = []
-    for m in model_ids:
-        row = {"model": m}
-        for label, dev, k in HARDWARE_CLASSES:
-            p = best_precision(m, dev, k, context=context)
-            row[label] = p.upper() if p else "does not fit"
-        rows.append(row)
-    return pd.DataFrame(rows)
 
 
 band_text = _band_text

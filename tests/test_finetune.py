@@ -1,0 +1,148 @@
+"""Fine-tuning: hand-worked terms, the calibrated efficiency band, the back-test, the Done-when CLI cases, bad input."""
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from costlib import finetune as ft
+from costlib import memory as mem
+from costlib.cli import main
+from costlib.errors import InputError
+from costlib.hardware import get_device
+from costlib.models import get_model
+
+GB = 1e9
+
+
+def test_executed_flops_per_token_by_hand():
+    m = get_model("llama-3.1-8b")
+    n = m.active_params
+    a = mem.lora_trainable_params(m, 8, "torchtune")
+    # 32 layers x (q 4096+4096, v 4096+1024, o 4096+4096, gate/up 4096+14336, down 14336+4096) x rank 8
+    assert a == 32 * 8 * ((4096 + 4096) + (4096 + 1024) + (4096 + 4096) + 3 * (4096 + 14336))
+    attn = 3 * 4 * 32 * (2048 + 1) / 2 * 4096  # forward 4·L·ctx·d_attn, causal mean ctx, x3 for training
+    assert ft.executed_flops_per_token(m, "lora", 2048, "full", 8, "torchtune") == pytest.approx(6 * n + 8 * a + attn * 4 / 3)
+    assert ft.executed_flops_per_token(m, "lora", 2048, "none", 8, "torchtune") == pytest.approx(4 * n + 6 * a + attn)
+    assert ft.executed_flops_per_token(m, "full", 2048, "full") == pytest.approx(8 * n + attn * 4 / 3)
+
+
+def test_qlora_dequantization_time_by_hand():
+    # Llama-3.1-8B QLoRA on an RTX 4090 with checkpointing: 3 passes x quantized params x (4.127/8 + 2) B / 1008 GB/s
+    m = get_model("llama-3.1-8b")
+    br = mem.training_memory(m, "qlora", lora_rank=8, lora_targets="torchtune", seq_len=2048, batch=2)
+    over = ft.step_overheads_s(m, "qlora", "rtx-4090", gpus=1, memory=br, checkpointing="full", offload="none", optimizer="adamw")
+    q = m.total_params - m.embedding_params - m.layers * m.norm_params_per_layer - m.d_model
+    assert over["dequant"] == pytest.approx(3 * q * (4.127 / 8 + 2) / 1008e9, rel=1e-3)
+    assert over["paging"] == 0 and over["offload"] == 0
+
+
+def test_padding_factor():
+    assert ft.padding_factor(1, False) == 1.0 and ft.padding_factor(8, True) == 1.0
+    assert ft.padding_factor(2, False) == pytest.approx(4 / 3)  # mean of the max of 2 uniforms on [0, 2m]
+    assert ft.padding_factor(4, False) == pytest.approx(8 / 5)
+
+
+def test_efficiency_band_is_calibrated_on_its_own_measurements():
+    vals = [ft.implied_efficiency(b) for b in ft.fit_benchmarks()]
+    band = ft.efficiency_band()
+    assert band.mid == pytest.approx(np.median(vals))
+    assert 0 < band.low < band.mid <= band.high <= 1.0
+    assert all(0 < v < 1 for v in vals)  # every calibrating measurement is physically possible
+    assert all(ft.implied_efficiency(b) > 1 for b in ft.load_finetune_benchmarks() if not b.use_in_fit)
+
+
+def test_finetune_backtest_goals():
+    s = ft.backtest_summary()
+    assert s["measurements"] >= 7
+    assert s["loo_median_abs_error"] <= 0.25
+    assert s["loo_coverage"] >= s["nominal_coverage"] - 0.10
+    assert s["memory_median_abs_error"] <= 0.15 and s["memory_max_abs_error"] <= 0.30
+
+
+def test_more_tokens_take_longer_and_packing_helps():
+    a = ft.estimate("llama-3.1-8b", "lora", "a100-80gb", tokens=1e7)
+    b = ft.estimate("llama-3.1-8b", "lora", "a100-80gb", tokens=2e7)
+    assert b.wall_hours.mid == pytest.approx(2 * a.wall_hours.mid)
+    padded = ft.estimate("llama-3.1-8b", "lora", "a100-80gb", tokens=1e7, packed=False, tokens_per_example=300, micro_batch=4, seq_len=2048)
+    packed = ft.estimate("llama-3.1-8b", "lora", "a100-80gb", tokens=1e7, packed=True, micro_batch=4, seq_len=2048)
+    assert padded.wall_hours.mid > packed.wall_hours.mid
+    for band in (a.tokens_per_s, a.wall_hours, a.gpu_hours):
+        assert band.low <= band.mid <= band.high
+
+
+def test_checkpointing_costs_time_and_saves_memory():
+    on = ft.estimate("llama-3.1-8b", "full", "h100-sxm", tokens=1e7, checkpointing="full")
+    off = ft.estimate("llama-3.1-8b", "full", "h100-sxm", tokens=1e7, checkpointing="none")
+    assert on.wall_hours.mid > off.wall_hours.mid and on.memory.total_gb < off.memory.total_gb
+
+
+def test_dataset_tokens_and_bad_input():
+    assert ft.dataset_tokens(examples=52_002, tokens_per_example=300, epochs=3) == 52_002 * 300 * 3
+    assert ft.dataset_tokens(tokens=1e6, epochs=2) == 2e6
+    with pytest.raises(InputError, match="tokens"):
+        ft.dataset_tokens(examples=10)
+    with pytest.raises(InputError, match="method"):
+        ft.estimate("llama-3.1-8b", "adapter", "a100-80gb", tokens=1e6)
+    with pytest.raises(InputError, match="micro_batch"):
+        ft.estimate("llama-3.1-8b", "lora", "a100-80gb", tokens=1e6, micro_batch=0)
+    with pytest.raises(InputError, match="recipe"):
+        ft.estimate("llama-3.1-8b", "lora", "a100-80gb", tokens=1e6, recipe_name="qlora-paper")
+
+
+# --- the Done-when cases ----------------------------------------------------------------------------------------
+def test_cli_full_finetune_of_8b_fits_one_24_gb_card(capsys):
+    argv = ["finetune", "--model", "llama-3.1-8b", "--method", "full", "--gpu", "rtx-4090", "--optimizer", "adamw8bit-paged",
+            "--checkpointing", "--micro-batch", "2", "--seq-len", "2048", "--json"]
+    assert main(argv) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["fits"] is True
+    assert out["memory_gb"] * GB <= get_device("rtx-4090").memory_bytes
+    assert out["assumptions"]["recipe"].startswith("torchtune llama3_1/8B_full_single_device")
+    assert out["tokens_per_s"]["low"] < 1650 < out["tokens_per_s"]["high"]  # torchtune README measurement
+
+
+def test_cli_qlora_65b_under_48_gb_with_named_defaults(capsys):
+    assert main(["memory", "--model", "llama-65b", "--precision", "int4", "--mode", "qlora", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["total_gb"] < 48
+    a = out["assumptions"]
+    assert "QLoRA paper" in a["recipe"] and "finetune_guanaco_65b.sh" in a["recipe"]
+    for key in ("optimizer", "checkpointing", "micro_batch", "seq_len", "lora_rank", "lora_targets", "attention", "sharding"):
+        assert key in a
+    assert main(["memory", "--model", "llama-65b", "--precision", "bf16", "--mode", "full", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["total_gb"] > 780
+
+
+@pytest.mark.parametrize("argv, flag", [
+    (["--optimizer", "adagrad"], "optimizer"),
+    (["--micro-batch", "0"], "micro_batch"),
+    (["--lora-targets", "qkv"], "lora_targets"),
+    (["--recipe", "nope"], "recipe"),
+    (["--examples", "100"], "tokens"),
+])
+def test_cli_finetune_bad_input_is_one_line_naming_the_flag(capsys, argv, flag):
+    base = ["finetune", "--model", "llama-3.1-8b", "--method", "lora", "--gpu", "a100-80gb"]
+    assert main(base + argv) == 2
+    err = capsys.readouterr().err.strip()
+    assert "\n" not in err and flag in err
+
+
+def test_cli_finetune_json_is_strict(capsys):
+    assert main(["finetune", "--model", "llama-3.1-70b", "--method", "lora", "--gpu", "a100-80gb", "--gpus", "8",
+                 "--tokens", "50M", "--json"]) == 0
+    raw = capsys.readouterr().out
+    json.loads(raw, parse_constant=lambda c: (_ for _ in ()).throw(ValueError(c)))
+    out = json.loads(raw)
+    assert out["fits"] is True and out["assumptions"]["settings"]["zero"] == 3  # FSDP-sharded base on 8 GPUs
+
+
+@settings(max_examples=25, deadline=None)
+@given(k=st.integers(1, 7), mode=st.sampled_from(["full", "lora", "qlora"]))
+def test_throughput_never_falls_with_more_gpus_per_token_budget(k, mode):
+    a = ft.estimate("llama-3.1-8b", mode, "a100-80gb", tokens=1e7, gpus=k, zero=3)
+    b = ft.estimate("llama-3.1-8b", mode, "a100-80gb", tokens=1e7, gpus=k + 1, zero=3)
+    assert b.tokens_per_s.mid >= a.tokens_per_s.mid
