@@ -313,6 +313,8 @@ CONFIG_EQUALS = [
     ("quantize", ["--gpu", "l4", "--precision", "int4"]),
     ("finetune", ["--method", "qlora", "--tokens", "1e8", "--gpu", "a100-80gb"]),
     ("train", ["--tokens", "1T", "--gpu", "h100-sxm"]),
+    ("serve", ["--gpu", "h100-sxm", "--gpus", "2", "--prompt-tokens", "1000", "--output-tokens", "200",
+               "--ttft-ms", "2000", "--tpot-ms", "100"]),
 ]
 
 
