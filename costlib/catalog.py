@@ -11,13 +11,12 @@ import csv
 import datetime as dt
 import math
 from dataclasses import dataclass, field
-from importlib import resources
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
 from .errors import CatalogError
 
-DATA_DIR = Path(str(resources.files("costlib") / "data"))
+DATA_DIR = Path(__file__).resolve().parent / "data"  # the package directory (importlib.resources costs ~10 ms at import)
 
 
 @dataclass(frozen=True)

@@ -190,15 +190,99 @@ class Scenario:
 # YAML: node tree with line numbers -> plain data + a map from field path to line
 
 
+MAX_SCENARIO_BYTES = 256 * 1024
+"""Largest scenario file read (the shipped examples are under 10 KB; a bigger file is refused before parsing)."""
+MAX_TASK_TYPES = 64
+"""Most task types a scenario may declare (each costs a serving search per self-hosted option)."""
+MAX_OPTIONS = 64
+"""Most options a scenario may declare."""
+MAX_USERS = 1e10
+"""Upper bound on workload.users (more than the world's population: a unit slip, not a workload)."""
+MAX_REQUESTS_PER_USER_PER_DAY = 1e6
+"""Upper bound on requests per user per working day (one every 0.1 s for 24 hours)."""
+MAX_TOKENS_PER_REQUEST = 1e8
+"""Upper bound on prompt or output tokens per request (a hundred times the longest context in the catalog)."""
+MAX_YAML_DEPTH = 32
+"""Deepest nesting of YAML mappings and lists read (a scenario needs 5)."""
+_PLAIN_TAGS = {"tag:yaml.org,2002:" + t for t in ("str", "int", "float", "bool", "null", "timestamp", "map", "seq")}
+
+
+MAX_YAML_NODES = 20_000
+"""Most YAML values (scalars, lists, mappings) read; a shipped scenario has a few hundred."""
+_COUNTED = {("workload", "tasks"): (MAX_TASK_TYPES, "task types", "merge similar tasks"), ("options",): (MAX_OPTIONS, "options", "")}
+
+
+def _refuse_expansion(loader, file: str) -> None:
+    """Walk the YAML events (no nodes built, nothing expanded) and refuse anchors, aliases, deep nesting,
+    more than :data:`MAX_YAML_NODES` values and more task types or options than allowed, at the line where it happens."""
+    from yaml.events import AliasEvent, CollectionEndEvent, CollectionStartEvent, MappingStartEvent, ScalarEvent
+
+    stack: list[list] = []  # per open collection: [is_mapping, next_is_key, last_key, children, path]
+    nodes = 0
+    while loader.check_event():
+        event = loader.get_event()
+        line = event.start_mark.line + 1 if event.start_mark is not None else None
+        if isinstance(event, AliasEvent):
+            raise ScenarioError(file, line, "yaml", f"an alias (*{event.anchor})",
+                                "plain YAML without anchors (&name) or aliases (*name): write each value out")
+        if isinstance(event, CollectionEndEvent):
+            stack.pop()
+            continue
+        if not isinstance(event, (ScalarEvent, CollectionStartEvent)):
+            continue
+        if event.anchor is not None:
+            raise ScenarioError(file, line, "yaml", f"an anchor (&{event.anchor})",
+                                "plain YAML without anchors (&name) or aliases (*name): write each value out")
+        nodes += 1
+        if nodes > MAX_YAML_NODES:
+            raise ScenarioError(file, line, "yaml", f"more than {MAX_YAML_NODES:,} values", f"at most {MAX_YAML_NODES:,} values")
+        parent = stack[-1] if stack else None
+        is_key = bool(parent and parent[0] and parent[1])
+        if parent is not None:
+            if is_key or not parent[0]:
+                parent[3] += 1
+                limit = _COUNTED.get(parent[4])
+                if limit and parent[3] > limit[0]:
+                    what = ".".join(parent[4])
+                    raise ScenarioError(file, line, what, f"more than {limit[0]} {limit[1]}",
+                                        f"at most {limit[0]} {limit[1]}" + (f" ({limit[2]})" if limit[2] else ""))
+            if parent[0]:
+                parent[1] = not parent[1]
+                if is_key:
+                    parent[2] = event.value if isinstance(event, ScalarEvent) else None
+        if isinstance(event, CollectionStartEvent):
+            if len(stack) >= MAX_YAML_DEPTH:
+                raise ScenarioError(file, line, "yaml", f"nesting deeper than {MAX_YAML_DEPTH} levels",
+                                    f"at most {MAX_YAML_DEPTH} levels of mappings and lists")
+            path = () if parent is None else parent[4] + ((parent[2] if parent[0] else "[]"),)
+            stack.append([isinstance(event, MappingStartEvent), True, None, 0, tuple(str(k) for k in path)])
+
+
 def _compose(text: str, file: str):
+    """The YAML node tree of ``text`` (safe loader, libyaml when available) after :func:`_refuse_expansion`."""
     import yaml
 
+    Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    loader = None
     try:
-        return yaml.compose(text, Loader=yaml.SafeLoader)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
+        loader = Loader(text)
+        _refuse_expansion(loader, file)
+        loader.dispose()
+        loader = Loader(text)
+        return loader.get_single_node()
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark is not None else None
-        raise ScenarioError(file, line, "yaml", getattr(exc, "problem", str(exc)), "valid YAML") from None
+        raise ScenarioError(file, line, "yaml", " ".join(str(exc.problem or exc).split()), "valid YAML") from None
+    except yaml.reader.ReaderError as exc:  # a control character or bad byte in the text
+        line = text.count("\n", 0, exc.position) + 1 if isinstance(text, str) and isinstance(exc.position, int) else None
+        char = f"the character U+{exc.character:04X}" if isinstance(exc.character, int) else f"the byte {exc.character!r}"
+        raise ScenarioError(file, line, "yaml", char, "printable UTF-8 text") from None
+    except yaml.YAMLError as exc:
+        raise ScenarioError(file, None, "yaml", " ".join(str(exc).split()), "valid YAML") from None
+    finally:
+        if loader is not None:
+            loader.dispose()
 
 
 def _to_data(node, path: str, lines: dict[str, int], file: str):
@@ -206,11 +290,14 @@ def _to_data(node, path: str, lines: dict[str, int], file: str):
     from yaml.constructor import SafeConstructor
 
     lines[path] = node.start_mark.line + 1
+    if node.tag not in _PLAIN_TAGS:
+        raise ScenarioError(file, node.start_mark.line + 1, path or "<top>", f"the tag {node.tag}",
+                            "plain YAML values (strings, numbers, booleans, lists, mappings) without tags")
     if isinstance(node, yaml.MappingNode):
         out: dict[str, Any] = {}
         for key_node, value_node in node.value:
-            if not isinstance(key_node, yaml.ScalarNode):
-                raise ScenarioError(file, key_node.start_mark.line + 1, path or "<top>", "a complex key", "plain keys")
+            if not isinstance(key_node, yaml.ScalarNode) or key_node.tag not in _PLAIN_TAGS:
+                raise ScenarioError(file, key_node.start_mark.line + 1, path or "<top>", "a complex or tagged key", "plain keys")
             key = str(key_node.value)
             sub = f"{path}.{key}" if path else key
             if key in out:
@@ -221,7 +308,11 @@ def _to_data(node, path: str, lines: dict[str, int], file: str):
         return out
     if isinstance(node, yaml.SequenceNode):
         return [_to_data(item, f"{path}[{i}]", lines, file) for i, item in enumerate(node.value)]
-    return SafeConstructor().construct_object(node)
+    try:
+        return SafeConstructor().construct_object(node)
+    except (yaml.YAMLError, ValueError, OverflowError) as exc:  # e.g. a timestamp like 2024-13-45
+        raise ScenarioError(file, node.start_mark.line + 1, path or "<top>", node.value,
+                            f"a valid value ({' '.join(str(exc).split())[:80]})") from None
 
 
 class _Reader:
@@ -263,8 +354,14 @@ class _Reader:
                 data = parse_quantity(data, path)
             except InputError:
                 self.fail(path, data, "a number (7e9, 100M, 2.5k are accepted)")
-        if isinstance(data, bool) or not isinstance(data, (int, float)) or not math.isfinite(data):
+        if isinstance(data, bool) or not isinstance(data, (int, float)):
             self.fail(path, data, "a number")
+        try:
+            finite = math.isfinite(data)
+        except OverflowError:  # an integer beyond float range
+            finite = False
+        if not finite:
+            self.fail(path, data, "a finite number")
         v = float(data)
         if (v <= minimum) if strict else (v < minimum):
             what = {0.0: "volume, price, count or share"}.get(minimum, "value")
@@ -299,11 +396,40 @@ class _Reader:
 SHARE = {"maximum": 1.0}
 
 
+def _check_replica_fits(rd: _Reader, p: str, model_id: str, device, precision: str, gpus: int, tasks) -> None:
+    """A self-hosted replica must hold the model at batch 1 and the longest task's mid context (as
+    :func:`serving_profile` sizes it), and every task's high prompt + output must be within the model's maximum
+    context; else a one-line error naming the field (reason ``does-not-fit``), not a "latency budget" message."""
+    from .memory import inference_memory
+    from .models import get_model
+    from .validate import context_within
+
+    model = get_model(model_id)
+    context = max(int(round(t.prompt_tokens.high + t.output_tokens.high)) for t in tasks)
+    longest = max(tasks, key=lambda t: t.prompt_tokens.high + t.output_tokens.high)
+    try:
+        context_within(model, context, f"workload.tasks.{longest.name} (prompt_tokens + output_tokens)")
+    except InputError as exc:
+        rd.fail(f"workload.tasks.{longest.name}.prompt_tokens", f"{context} tokens of prompt + output (high)",
+                f"{exc.allowed} for option {p} ({model.id})")
+    fit_context = max(max(1, round(t.prompt_tokens.mid)) + max(1, round(t.output_tokens.mid)) for t in tasks)  # as serving_profile sizes
+    try:
+        need = inference_memory(model, precision, fit_context, 1, gpus=gpus).total_gb
+    except InputError as exc:
+        rd.fail(f"{p}.gpus_per_replica", gpus, exc.allowed)
+    if need > device.memory_gb:
+        rd.fail(f"{p}.gpus_per_replica", gpus,
+                f"enough GPUs to hold {model.id} ({precision}, {fit_context:,}-token context, batch 1): needs {need:,.1f} GB per GPU "
+                f"on {gpus} x {device.id} with {device.memory_gb:,.1f} GB each (reason: does-not-fit; more GPUs per replica, "
+                "a smaller precision or a larger GPU)")
+
+
 def scenario_from_dict(data: Mapping, *, file: str = "<scenario>", lines: Mapping[str, int] | None = None) -> Scenario:
     """Validate plain data (as from YAML) into a :class:`Scenario`; errors name the field (and line)."""
     from .hardware import get_device
     from .models import get_model
     from .prices import get_api_price
+    from .inference import PRECISIONS as SERVING_PRECISIONS
     from .units import PRECISIONS
 
     rd = _Reader(file, lines)
@@ -317,6 +443,8 @@ def scenario_from_dict(data: Mapping, *, file: str = "<scenario>", lines: Mappin
     tasks_data = w["tasks"]
     if not isinstance(tasks_data, dict) or not tasks_data:
         rd.fail("workload.tasks", tasks_data, "a mapping of task name -> {requests_per_user_per_day, prompt_tokens, output_tokens}")
+    if len(tasks_data) > MAX_TASK_TYPES:
+        rd.fail("workload.tasks", f"{len(tasks_data)} task types", f"at most {MAX_TASK_TYPES} task types (merge similar tasks)")
     tasks = []
     for tname, t in tasks_data.items():
         p = f"workload.tasks.{tname}"
@@ -326,15 +454,16 @@ def scenario_from_dict(data: Mapping, *, file: str = "<scenario>", lines: Mappin
             raise ScenarioError(file, rd.line(p), f"{p}.latency_budget_s", "missing", "a latency budget per task or workload.latency_budget_s")
         tasks.append(TaskType(
             name=str(tname),
-            requests_per_user_per_day=rd.band(t["requests_per_user_per_day"], f"{p}.requests_per_user_per_day"),
-            prompt_tokens=rd.band(t["prompt_tokens"], f"{p}.prompt_tokens"),
-            output_tokens=rd.band(t["output_tokens"], f"{p}.output_tokens", strict=True),
+            requests_per_user_per_day=rd.band(t["requests_per_user_per_day"], f"{p}.requests_per_user_per_day",
+                                              maximum=MAX_REQUESTS_PER_USER_PER_DAY),
+            prompt_tokens=rd.band(t["prompt_tokens"], f"{p}.prompt_tokens", maximum=MAX_TOKENS_PER_REQUEST),
+            output_tokens=rd.band(t["output_tokens"], f"{p}.output_tokens", strict=True, maximum=MAX_TOKENS_PER_REQUEST),
             latency_budget_s=rd.number(budget, f"{p}.latency_budget_s", strict=True) if "latency_budget_s" in t else float(budget),
             ttft_s=rd.number(t["ttft_s"], f"{p}.ttft_s", strict=True) if "ttft_s" in t else None,
             tpot_s=rd.number(t["tpot_s"], f"{p}.tpot_s", strict=True) if "tpot_s" in t else None,
         ))
     workload = Workload(
-        users=rd.band(w["users"], "workload.users"),
+        users=rd.band(w["users"], "workload.users", maximum=MAX_USERS),
         tasks=tuple(tasks),
         working_days_per_year=rd.number(w.get("working_days_per_year", 250), "workload.working_days_per_year", strict=True, maximum=366),
         active_hours_per_day=rd.number(w.get("active_hours_per_day", 10), "workload.active_hours_per_day", strict=True, maximum=24),
@@ -345,6 +474,8 @@ def scenario_from_dict(data: Mapping, *, file: str = "<scenario>", lines: Mappin
     opts_data = top["options"]
     if not isinstance(opts_data, list) or not opts_data:
         rd.fail("options", opts_data, "a list of options (kind: api | self_hosted | hybrid)")
+    if len(opts_data) > MAX_OPTIONS:
+        rd.fail("options", f"{len(opts_data)} options", f"at most {MAX_OPTIONS} options")
     options: list[Option] = []
     names: list[str] = []
     for i, o in enumerate(opts_data):
@@ -380,8 +511,9 @@ def scenario_from_dict(data: Mapping, *, file: str = "<scenario>", lines: Mappin
             except InputError as exc:
                 rd.fail(f"{p}.gpu", o["gpu"], exc.allowed)
             precision = str(o.get("precision", "bf16"))
-            if precision not in PRECISIONS:
-                rd.fail(f"{p}.precision", precision, "one of " + ", ".join(PRECISIONS))
+            if precision not in SERVING_PRECISIONS:
+                extra = " (fp32 is a training precision; serve in bf16)" if precision in PRECISIONS else ""
+                rd.fail(f"{p}.precision", precision, "a serving precision, one of " + ", ".join(SERVING_PRECISIONS) + extra)
             offer = str(o.get("offer", "on-demand"))
             from .planner import _engine, catalog_on_demand_price, offer_factors
 
@@ -420,12 +552,15 @@ def scenario_from_dict(data: Mapping, *, file: str = "<scenario>", lines: Mappin
                     finetune_gpu=ft_gpu,
                     finetune_runs_per_year=rd.number(o.get("finetune_runs_per_year", 1.0), f"{p}.finetune_runs_per_year"),
                 )
+            gpus_per_replica = int(rd.number(o.get("gpus_per_replica", 1), f"{p}.gpus_per_replica", minimum=1, whole=True))
+            if thr is None:  # the serving model sizes this option: it must fit, else say so here (not "latency budget")
+                _check_replica_fits(rd, p, str(o["model"]), device, precision, gpus_per_replica, tasks)
             opt = SelfHostedOption(
                 name=rd.text(o["name"], f"{p}.name"), model=str(o["model"]), gpu=device.id, precision=precision,
                 engine=engine, offer=offer, price_usd_per_gpu_hour=price, label=str(o.get("label", "")),
                 utilization=rd.band(o.get("utilization", 0.5), f"{p}.utilization", strict=True, **SHARE),
                 throughput_tokens_per_s=None if thr is None else rd.band(thr, f"{p}.throughput_tokens_per_s", strict=True),
-                gpus_per_replica=int(rd.number(o.get("gpus_per_replica", 1), f"{p}.gpus_per_replica", minimum=1, whole=True)),
+                gpus_per_replica=gpus_per_replica,
                 min_replicas=int(rd.number(o.get("min_replicas", 1), f"{p}.min_replicas", minimum=1, whole=True)),
                 hours_per_day=rd.number(o.get("hours_per_day", 24), f"{p}.hours_per_day", strict=True, maximum=24),
                 finetune_usd=rd.band(o.get("finetune_usd", 0.0), f"{p}.finetune_usd"),
@@ -464,7 +599,15 @@ def scenario_from_dict(data: Mapping, *, file: str = "<scenario>", lines: Mappin
 
 
 def parse_scenario(text: str, file: str = "<scenario>") -> Scenario:
-    """Parse and validate YAML text; errors name the file, line and field."""
+    """Parse and validate YAML text; errors name the file, line and field.
+
+    Refused with one line: text over :data:`MAX_SCENARIO_BYTES`, anchors and aliases, nesting deeper than
+    :data:`MAX_YAML_DEPTH`, tags, more than :data:`MAX_TASK_TYPES` task types or :data:`MAX_OPTIONS` options.
+    """
+    if not isinstance(text, str):
+        raise ScenarioError(file, None, "scenario", type(text).__name__, "YAML text (a str)")
+    if len(text) > MAX_SCENARIO_BYTES:
+        raise ScenarioError(file, None, "scenario", f"{len(text):,} characters", f"at most {MAX_SCENARIO_BYTES:,} characters")
     node = _compose(text, file)
     if node is None:
         raise ScenarioError(file, 1, "name", "an empty file", "a scenario with name, workload and options")
@@ -473,14 +616,49 @@ def parse_scenario(text: str, file: str = "<scenario>") -> Scenario:
     return scenario_from_dict(data, file=file, lines=lines)
 
 
+def _scenario_path(path: str | Path) -> Path:
+    """The file behind ``path`` (a path or the name of a shipped example); one-line errors for the rest."""
+    known = "an existing YAML file or one of " + ", ".join(example_scenarios())
+    if isinstance(path, Path):
+        text = str(path)
+    elif isinstance(path, str):
+        text = path
+    else:
+        raise InputError("scenario", path, known)
+    if not text.strip():
+        raise InputError("scenario", text, "a scenario name or path, not an empty string: " + known)
+    p = Path(text)
+    try:
+        if not p.exists() and not p.suffix and "/" not in text and (SCENARIO_DIR / f"{p.name}.yaml").is_file():
+            p = SCENARIO_DIR / f"{p.name}.yaml"
+        if p.is_dir():
+            raise InputError("scenario", text, "a YAML file, not a directory: " + known)
+        if not p.is_file():
+            raise InputError("scenario", text, known)
+    except OSError as exc:  # a name too long, a permission problem
+        raise InputError("scenario", text, f"a readable file ({exc.strerror or exc})") from None
+    return p
+
+
 def load_scenario(path: str | Path) -> Scenario:
-    """Load a scenario YAML file (a path, or the name of a shipped example such as ``sdlc_assistant``)."""
-    p = Path(path)
-    if not p.exists() and not p.suffix and (SCENARIO_DIR / f"{p.name}.yaml").exists():
-        p = SCENARIO_DIR / f"{p.name}.yaml"
-    if not p.exists():
-        raise InputError("scenario", str(path), "an existing YAML file or one of " + ", ".join(example_scenarios()))
-    return parse_scenario(p.read_text(encoding="utf-8"), file=p.name)
+    """Load a scenario YAML file (a path, or the name of a shipped example such as ``sdlc_assistant``).
+
+    The file must be UTF-8 and at most :data:`MAX_SCENARIO_BYTES`; see :func:`parse_scenario` for what else is refused.
+    """
+    p = _scenario_path(path)
+    try:
+        size = p.stat().st_size
+        if size > MAX_SCENARIO_BYTES:
+            raise ScenarioError(p.name, None, "scenario", f"a file of {size:,} bytes", f"at most {MAX_SCENARIO_BYTES:,} bytes")
+        raw = p.read_bytes()
+    except OSError as exc:
+        raise InputError("scenario", str(path), f"a readable file ({exc.strerror or exc})") from None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw.count(b"\n", 0, exc.start) + 1
+        raise ScenarioError(p.name, line, "encoding", f"the byte 0x{raw[exc.start]:02x}", "UTF-8 text") from None
+    return parse_scenario(text.removeprefix("\ufeff"), file=p.name)
 
 
 def example_scenarios() -> list[str]:

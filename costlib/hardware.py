@@ -143,7 +143,8 @@ class Device:
     def tdp(self) -> float:
         """Board power in W; an error when the vendor publishes none."""
         if self.tdp_w is None:
-            raise InputError("gpu", self.id, "a device with a published TDP (this one has none; pass a power)")
+            raise InputError("gpu", self.id, ("a device with a published board power (TDP) for the energy estimate; this one has none: "
+                                          "choose another GPU, or give power_w= in Python"))
         return self.tdp_w
 
 

@@ -681,6 +681,8 @@ def lora_trainable_params(model, rank: int = 16, targets="all-linear") -> int:
     m = _spec(model)
     _need_arch(m, "counting LoRA parameters")
     r = int(whole("lora_rank", rank))
+    if r > m.d_model:  # a rank above the matrix width adds nothing (and 1e300 would overflow)
+        raise InputError("lora_rank", r if r < 10**12 else float(rank), f"a whole number from 1 to {m.d_model} (the model width of {m.id})")
     dims = _module_dims(m)
     total = 0
     for t in _targets(targets):
@@ -1075,8 +1077,13 @@ __all__ = [
 
 # --- validation against published figures -------------------------------------------------------
 
-LLAMA_65B = get_model("llama-65b")
-"""LLaMA-65B, the QLoRA paper's model (catalog row llama-65b)."""
+def __getattr__(name):  # LLAMA_65B is read from the catalog on first use, not at import
+    if name == "LLAMA_65B":
+        return get_model("llama-65b")
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+# LLAMA_65B: LLaMA-65B, the QLoRA paper's model (catalog row llama-65b).
 
 _PUBLISHED_SCHEMA = None
 

@@ -334,71 +334,174 @@ def _window_layout(cfg: dict, layers: int) -> tuple[int | None, float | None, st
 
 
 _ACT_TO_KIND = {"silu": "swiglu", "swish": "swiglu", "gelu_pytorch_tanh": "geglu", "gelu": "gelu", "gelu_new": "gelu", "relu": "relu"}
+MAX_CONFIG_BYTES = 1_000_000
+"""Largest config.json read (a Hugging Face config is a few KB)."""
+
+
+class _Config:
+    """Reads one key of a config.json at a time; every error names the key, its value and what is allowed."""
+
+    def __init__(self, cfg: dict, path: Path):
+        self.cfg, self.path = cfg, path
+
+    def fail(self, key: str, value, allowed: str):
+        raise InputError(key, value, f"{allowed} (in {self.path})")
+
+    def has(self, *keys: str) -> str | None:
+        return next((k for k in keys if self.cfg.get(k) is not None), None)
+
+    def int(self, *keys: str, minimum: int = 1, default=None, required: bool = False):
+        """The first of ``keys`` present and not null, as a whole number >= ``minimum``."""
+        key = self.has(*keys)
+        if key is None:
+            if required:
+                raise InputError("config", str(self.path), f"a config.json with '{keys[0]}' (a whole number >= {minimum})")
+            return default
+        value = self.cfg[key]
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or (isinstance(value, float) and not value.is_integer()):
+            self.fail(key, value, f"a whole number >= {minimum}")
+        if value < minimum:
+            self.fail(key, value, f"a whole number >= {minimum}")
+        return int(value)
+
+    def bool(self, key: str, default: bool) -> bool:
+        value = self.cfg.get(key, default)
+        if value is None:
+            return default
+        if not isinstance(value, bool):
+            self.fail(key, value, "true or false")
+        return value
+
+    def str(self, key: str, default: str = "") -> str:
+        value = self.cfg.get(key, default)
+        if value is None:
+            return default
+        if not isinstance(value, str):
+            self.fail(key, value, "a string")
+        return value
+
+
+def _read_config(path: str | Path) -> tuple[dict, Path]:
+    if not isinstance(path, (str, Path)) or not str(path).strip():
+        raise InputError("config", path, "a path to a local config.json")
+    p = Path(path)
+    try:
+        if p.is_dir():
+            raise InputError("config", str(p), "a config.json file, not a directory" + (
+                f" (did you mean {p / 'config.json'}?)" if (p / "config.json").is_file() else ""))
+        if not p.is_file():
+            raise InputError("config", str(p), "a path to an existing config.json")
+        if p.stat().st_size > MAX_CONFIG_BYTES:
+            raise InputError("config", str(p), f"a config.json of at most {MAX_CONFIG_BYTES:,} bytes")
+        raw = p.read_bytes()
+    except OSError as exc:
+        raise InputError("config", str(p), f"a readable file ({exc.strerror or exc})") from None
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = raw.count(b"\n", 0, exc.start) + 1
+        raise InputError("config", str(p), f"UTF-8 text (byte 0x{raw[exc.start]:02x} at line {line})") from None
+    try:
+        cfg = json.loads(text, parse_constant=lambda c: (_ for _ in ()).throw(ValueError(f"{c} is not JSON")))
+    except json.JSONDecodeError as exc:
+        raise InputError("config", str(p), f"valid JSON ({exc.msg} at line {exc.lineno})") from None
+    except (ValueError, RecursionError) as exc:
+        raise InputError("config", str(p), f"valid JSON ({' '.join(str(exc).split())[:60]})") from None
+    if not isinstance(cfg, dict):
+        raise InputError("config", str(p), f"a JSON object of model settings, not a {type(cfg).__name__}")
+    return cfg, p
 
 
 def from_hf_config(path: str | Path, model_id: str | None = None) -> ModelSpec:
     """Build a :class:`ModelSpec` from a local Hugging Face ``config.json`` (no hub access).
 
-    Understands Llama/Mistral/Qwen2/Gemma2/Phi-3/Mixtral/DeepSeek-V3 style keys.
+    Understands Llama/Mistral/Qwen2/Gemma2/Phi-3/Mixtral/DeepSeek-V3 style keys. Every key it reads is checked
+    and an error names it: sizes and counts are whole numbers >= 1, experts per token at most the experts,
+    windows positive, attention heads divisible by the KV heads, a known activation.
     """
-    p = Path(path)
-    try:
-        cfg = json.loads(p.read_text())
-    except FileNotFoundError:
-        raise InputError("config", str(p), "a path to an existing config.json") from None
-    except json.JSONDecodeError as exc:
-        raise InputError("config", str(p), f"valid JSON ({exc.msg} at line {exc.lineno})") from None
-
+    cfg, p = _read_config(path)
     if isinstance(cfg.get("text_config"), dict):  # multimodal wrappers (Gemma 3, Llama 4, Mistral 3.1): the language model
         cfg = {**cfg["text_config"], "model_type": cfg["text_config"].get("model_type", cfg.get("model_type", ""))}
-
-    def need(key):
-        if key not in cfg:
-            raise InputError("config", str(p), f"a config with '{key}'")
-        return cfg[key]
-
-    d, heads = int(need("hidden_size")), int(need("num_attention_heads"))
-    model_type = cfg.get("model_type", "")
-    act = cfg.get("hidden_act") or cfg.get("hidden_activation") or cfg.get("activation_function") or "silu"
-    kind = _ACT_TO_KIND.get(act, "swiglu")
+    if cfg.get("sliding_window") is False:  # some configs write false for "no window"
+        cfg = {**cfg, "sliding_window": None}
+    c = _Config(cfg, p)
+    d = c.int("hidden_size", required=True)
+    heads = c.int("num_attention_heads", required=True)
+    layers = c.int("num_hidden_layers", required=True)
+    ffn = c.int("intermediate_size_mlp", "intermediate_size", required=True)
+    vocab = c.int("vocab_size", required=True)
+    kv_heads = c.int("num_key_value_heads", default=heads)
+    if kv_heads > heads or heads % kv_heads:
+        c.fail("num_key_value_heads", kv_heads, f"a divisor of num_attention_heads ({heads})")
+    model_type = c.str("model_type")
+    act_key = c.has("hidden_act", "hidden_activation", "activation_function")
+    act = c.str(act_key) if act_key else "silu"
+    if act not in _ACT_TO_KIND:
+        c.fail(act_key, act, "one of " + ", ".join(_ACT_TO_KIND))
+    kind = _ACT_TO_KIND[act]
     if model_type.startswith("gemma") and kind == "gelu":
         kind = "geglu"
-    experts = int(cfg.get("num_local_experts") or cfg.get("n_routed_experts") or cfg.get("num_experts") or 1)
-    mla = "kv_lora_rank" in cfg and cfg.get("kv_lora_rank")
-    n_layers = int(need("num_hidden_layers"))
-    window, window_share, window_kind = _window_layout(cfg, n_layers)
-    if experts > 1 and cfg.get("interleave_moe_layer_step"):  # Llama 4 Maverick: MoE on every Nth layer
-        dense = n_layers - n_layers // int(cfg["interleave_moe_layer_step"])
+    experts = c.int("num_local_experts", "n_routed_experts", "num_experts", default=1)
+    per_token = c.int("num_experts_per_tok", default=1)
+    if per_token > experts:
+        c.fail("num_experts_per_tok", per_token, f"at most the number of experts ({experts})")
+    shared = c.int("n_shared_experts", minimum=0, default=1 if model_type.startswith("llama4") and experts > 1 else 0)
+    moe_ffn = c.int("moe_intermediate_size", "intermediate_size", default=ffn) if experts > 1 else None
+    step = c.int("interleave_moe_layer_step") if experts > 1 else None
+    if step is not None:  # Llama 4 Maverick: MoE on every Nth layer
+        dense_layers = layers - layers // step
     else:
-        dense = int(cfg.get("first_k_dense_replace") or 0)
-    shared = int(cfg.get("n_shared_experts") or (1 if str(cfg.get("model_type", "")).startswith("llama4") and experts > 1 else 0))
+        dense_layers = c.int("first_k_dense_replace", minimum=0, default=0) if experts > 1 else 0
+    if dense_layers > layers:
+        c.fail("first_k_dense_replace", dense_layers, f"at most num_hidden_layers ({layers})")
+    mla = c.has("kv_lora_rank") is not None
+    if mla:
+        kv_rank, rope, v_dim = c.int("kv_lora_rank"), c.int("qk_rope_head_dim", required=True), c.int("v_head_dim", required=True)
+        head_dim = c.int("qk_nope_head_dim", "head_dim", required=True)
+        q_rank = c.int("q_lora_rank")
+    else:
+        kv_rank = rope = v_dim = q_rank = None
+        head_dim = c.int("head_dim")
+        if head_dim is None:
+            if d % heads:
+                c.fail("num_attention_heads", heads, f"a divisor of hidden_size ({d}), or give head_dim")
+            head_dim = d // heads
+    for key in ("sliding_window", "attention_chunk_size", "no_rope_layer_interval", "sliding_window_pattern"):
+        c.int(key)  # positive whole numbers when given (a negative window would shrink memory)
+    c.bool("use_sliding_window", True)
+    types = cfg.get("layer_types")
+    if types is not None and (not isinstance(types, list) or len(types) != layers or not all(isinstance(t, str) for t in types)):
+        c.fail("layer_types", types, f"a list of {layers} layer-type names, one per layer")
+    window, window_share, window_kind = _window_layout(cfg, layers)
+    max_context = c.int("max_position_embeddings", default=4096)
+    name_or_path = c.str("_name_or_path")
     spec = ModelSpec(
-        id=model_id or cfg.get("_name_or_path") or p.parent.name or "custom",
+        id=model_id or name_or_path or p.parent.name or "custom",
         name=model_id or p.parent.name or "custom",
-        layers=n_layers,
+        layers=layers,
         d_model=d,
         heads=heads,
-        kv_heads=int(cfg.get("num_key_value_heads") or heads),
-        head_dim=int(cfg.get("qk_nope_head_dim") or cfg.get("head_dim") or d // heads),
-        ffn_dim=int(cfg.get("intermediate_size_mlp") or need("intermediate_size")),
+        kv_heads=kv_heads,
+        head_dim=head_dim,
+        ffn_dim=ffn,
         ffn_kind=kind,
-        vocab=int(need("vocab_size")),
-        tied_embeddings=bool(cfg.get("tie_word_embeddings", False)),
-        bias="qkv" if (model_type == "qwen2" or cfg.get("attention_bias")) else "none",
-        attention="mla" if mla else ("gqa" if cfg.get("num_key_value_heads", heads) != heads else "mha"),
+        vocab=vocab,
+        tied_embeddings=c.bool("tie_word_embeddings", model_type.startswith("gemma")),  # transformers' per-class default
+        bias="qkv" if (model_type == "qwen2" or c.bool("attention_bias", False)) else "none",
+        attention="mla" if mla else ("gqa" if kv_heads != heads else "mha"),
         experts_total=experts,
-        experts_active=int(cfg.get("num_experts_per_tok") or 1),
-        shared_experts=shared,
-        moe_ffn_dim=int(cfg.get("moe_intermediate_size") or cfg["intermediate_size"]) if experts > 1 else None,
-        dense_layers=dense if experts > 1 else 0,
-        q_lora_rank=cfg.get("q_lora_rank"),
-        kv_lora_rank=cfg.get("kv_lora_rank"),
-        qk_rope_head_dim=cfg.get("qk_rope_head_dim"),
-        v_head_dim=cfg.get("v_head_dim"),
+        experts_active=per_token if experts > 1 else 1,
+        shared_experts=shared if experts > 1 else 0,
+        moe_ffn_dim=moe_ffn,
+        dense_layers=dense_layers,
+        q_lora_rank=q_rank,
+        kv_lora_rank=kv_rank,
+        qk_rope_head_dim=rope,
+        v_head_dim=v_dim,
         sliding_window=window,
         sliding_layers=window_share,
         window_kind=window_kind,
-        max_context=int(cfg.get("max_position_embeddings") or 4096),
+        max_context=max_context,
         source=str(p),
     )
     return spec

@@ -39,12 +39,20 @@ import numpy as np
 from .catalog import AS_OF, NOTES, SOURCE, Column, Schema, load_csv
 from .errors import InputError, UnknownIdError
 from .hardware import Device, devices, get_device
-from .memory import LLAMA_65B, lora_trainable_params  # LLAMA_65B: the QLoRA paper's model, defined once in memory
+from .memory import lora_trainable_params
 from .models import ModelSpec, get_model
 from .prices import gpu_price_band, prices_for
 from .uncertainty import Band, band_from_samples
 from .units import HOURS_PER_DAY, KWH_PER_WH, SECONDS_PER_HOUR
 from .validate import choice, fraction, non_negative, positive, whole
+
+
+def __getattr__(name):  # LLAMA_65B (the QLoRA paper's model, defined once in memory) is read on first use, not at import
+    if name == "LLAMA_65B":
+        from . import memory
+
+        return memory.LLAMA_65B
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 # --------------------------------------------------------------------------------------
 # Named constants (each with its source and date)

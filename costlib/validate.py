@@ -14,6 +14,10 @@ from .errors import InputError
 
 ArrayLike = float | np.ndarray
 
+MAX_MAGNITUDE = 1e30
+"""Largest magnitude any checked input may have: above every real count (the largest training runs are ~1e26 FLOP),
+and far enough below float's 1.8e308 that products of a few inputs cannot overflow to infinity."""
+
 
 def _as_float(name: str, value) -> ArrayLike:
     if isinstance(value, bool):
@@ -25,6 +29,10 @@ def _as_float(name: str, value) -> ArrayLike:
     if not np.all(np.isfinite(arr)):
         bad = arr[~np.isfinite(arr)].flat[0] if arr.ndim else float(arr)
         raise InputError(name, float(bad), "a finite number (not NaN or infinity)")
+    big = np.abs(arr) > MAX_MAGNITUDE
+    if np.any(big):
+        bad = arr[big].flat[0] if arr.ndim else float(arr)
+        raise InputError(name, float(bad), f"a number of magnitude at most {MAX_MAGNITUDE:g}")
     return float(arr) if arr.ndim == 0 else arr
 
 
@@ -86,4 +94,45 @@ def choice(name: str, value: str, options: Iterable[str]) -> str:
     options = list(options)
     if value not in options:
         raise InputError(name, value, "one of " + ", ".join(options))
+    return value
+
+
+def context_within(model, tokens, parameter: str = "context", *, allow_longer: bool = False) -> ArrayLike:
+    """Tokens per sequence (prompt + output, or a KV-cache length) within ``model.max_context``.
+
+    A model known only by its parameter count has no maximum and passes. ``allow_longer=True`` admits a longer
+    context; the caller should then warn that the model was not trained on it (RoPE scaling or a sliding window
+    is the user's claim, not the catalog's). On the CLI a longer context comes from ``--config`` with a
+    config.json whose ``max_position_embeddings`` states it.
+    Shared by the memory, inference, serving and training paths so the rule and the message are one.
+    """
+    arr = non_negative(parameter, tokens)
+    limit = getattr(model, "max_context", None) if not type(model).__name__ == "_ParamsOnly" else None
+    if limit and not allow_longer:
+        ok = np.asarray(arr) <= limit
+        if not np.all(ok):
+            raise InputError(parameter, _first_bad(arr, ok),
+                             f"at most {limit:,} tokens, the maximum context of {getattr(model, 'id', 'the model')} "
+                             "(its max_position_embeddings)")
+    return arr
+
+
+def count(name: str, value, minimum: int = 1) -> int:
+    """A single whole count (samples, replicas, batch) as an int: 1.9, 0 or -5 is an error, never truncated."""
+    if isinstance(value, bool) or value is None:
+        raise InputError(name, value, f"a whole number >= {minimum}")
+    try:
+        x = float(value)
+    except (TypeError, ValueError):
+        raise InputError(name, value, f"a whole number >= {minimum}") from None
+    if not np.isfinite(x) or x != int(x) or x < minimum:
+        shown = int(x) if np.isfinite(x) and x == int(x) else value
+        raise InputError(name, shown, f"a whole number >= {minimum}")
+    return int(x)
+
+
+def identifier(name: str, value, hint: str = "") -> str:
+    """A non-empty id (model, GPU, claim): ``''`` or blanks is an error, not "everything"."""
+    if not isinstance(value, str) or not value.strip():
+        raise InputError(name, value, "a non-empty id" + (f" ({hint})" if hint else ""))
     return value

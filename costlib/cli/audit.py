@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from ..book import audit
+from ..errors import InputError
 from . import emit
 
 
@@ -13,7 +14,10 @@ def register(subparsers) -> None:
 
 
 def payload(claim_id: str | None = None) -> dict:
-    claims = [audit.get_claim(claim_id)] if claim_id else list(audit.seed_claims())
+    if claim_id is not None and not claim_id.strip():
+        raise InputError("claim", claim_id, "a claim id (omit --claim for every claim); known ids are "
+                         + ", ".join(c.id for c in audit.seed_claims()))
+    claims = [audit.get_claim(claim_id)] if claim_id is not None else list(audit.seed_claims())
     rows = []
     for c in claims:
         e = audit.evaluate(c)

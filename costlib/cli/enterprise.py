@@ -1,54 +1,107 @@
-"""``costlib enterprise SCENARIO.yaml``: annual cost of every option in a scenario, with break-evens and uncertainty."""
+"""``costlib enterprise SCENARIO.yaml``: annual cost of every option in a scenario, with break-evens and uncertainty.
+
+The JSON is strict: a quantity with no value (a break-even never reached, a cost per request when there are no
+requests) is ``null`` with a ``reason`` in the same object.
+"""
 from __future__ import annotations
+
+import math
 
 from . import emit
 
+MAX_SAMPLES = 1_000_000
+"""Most Monte Carlo samples one run draws (20,000 give P10/P50/P90 stable to well under 1%)."""
+NEVER_REASON = "never reached: {h} costs more than {a} at every volume up to {x:g}x this scenario's"
+NO_REQUESTS_REASON = "no requests in this scenario: a cost per request is undefined"
+NO_SHARE_REASON = "no small-model share in [0, 1] makes the hybrid cheaper than its large API alone"
+
+
+def _samples(text: str) -> int:
+    from ..errors import InputError
+
+    try:
+        value = float(text)
+    except ValueError:
+        raise InputError("samples", text, f"a whole number of Monte Carlo samples, 100 to {MAX_SAMPLES:,}") from None
+    if not math.isfinite(value) or value != int(value) or not 100 <= value <= MAX_SAMPLES:
+        shown = int(value) if math.isfinite(value) and value == int(value) else text
+        raise InputError("samples", shown, f"a whole number of Monte Carlo samples, 100 to {MAX_SAMPLES:,} (default 20,000)")
+    return int(value)
+
 
 def register(subparsers) -> None:
+    import argparse
+
+    class Samples(argparse.Action):
+        def __call__(self, parser, namespace, values, option_string=None):
+            setattr(namespace, self.dest, _samples(values))
+
     p = subparsers.add_parser(
         "enterprise",
         help="annual cost per option for a workload scenario (YAML), break-evens, Monte Carlo P10/P50/P90",
     )
     p.add_argument("scenario", help="a scenario YAML file, or the name of a shipped example (e.g. sdlc_assistant)")
-    p.add_argument("--samples", type=int, default=None, help="Monte Carlo samples (default 20000, seed 0)")
+    p.add_argument("--samples", action=Samples, default=None,
+                   help=f"Monte Carlo samples, a whole number 100 to {MAX_SAMPLES:,} (default 20000, seed 0)")
     p.add_argument("--json", action="store_true", help="machine-readable output")
     p.set_defaults(handler=run)
+
+
+def _finite(x) -> float | None:
+    x = float(x)
+    return x if math.isfinite(x) else None
 
 
 def payload(path: str, samples: int | None = None) -> dict:
     from .. import enterprise as ent
 
+    if samples is not None:
+        samples = _samples(str(samples))
     sc = ent.load_scenario(path)
     res = ent.annual_cost(sc)
-    mc = ent.monte_carlo(sc, samples or ent.MC_SAMPLES)
+    mc = ent.monte_carlo(sc, ent.MC_SAMPLES if samples is None else samples)
     options = {}
     for name, o in res.options.items():
-        options[name] = {
+        per_request = _finite(o.usd_per_request)
+        by_task = {k: _finite(v) for k, v in o.usd_per_request_by_task.items()}
+        entry = {
             "label": o.label,
             "kind": o.kind,
             "annual_usd": o.annual_usd,
             "monthly_usd": o.monthly_usd,
             "components_usd": dict(o.components_usd),
-            "usd_per_request": o.usd_per_request,
-            "usd_per_request_by_task": dict(o.usd_per_request_by_task),
+            "usd_per_request": per_request,
+            "usd_per_request_by_task": by_task,
             "gpus": o.gpus,
             "detail": dict(o.detail),
             "monte_carlo_usd": {"p10": mc.p10[name], "p50": mc.p50[name], "p90": mc.p90[name]},
             "probability_cheapest": mc.probability_cheapest[name],
         }
+        reasons = {}
+        if per_request is None:
+            reasons["usd_per_request"] = NO_REQUESTS_REASON
+        if any(v is None for v in by_task.values()):
+            reasons["usd_per_request_by_task"] = "a task with no requests has no cost per request (null)"
+        if reasons:
+            entry["null_reasons"] = reasons
+        options[name] = entry
     names = list(res.options)
     api = [n for n in names if res.options[n].kind == "api"]
     hosted = [n for n in names if res.options[n].kind == "self_hosted"]
     break_even_volume = []
+    max_scale = 100.0
     for h in hosted:
         for a in api:
-            x = ent.break_even_volume(sc, h, a)
-            break_even_volume.append({
+            x = _finite(ent.break_even_volume(sc, h, a, max_scale=max_scale))
+            row = {
                 "self_hosted": h, "api": a, "volume_multiple": x,
-                "requests_per_month": x * res.annual_requests / 12.0 if x == x else None,
-            })
-    break_even_share = {n: ent.break_even_share(sc, n) for n in names if res.options[n].kind == "hybrid"}
-    return {
+                "requests_per_month": None if x is None else x * res.annual_requests / 12.0,
+            }
+            if x is None:
+                row["reason"] = NEVER_REASON.format(h=h, a=a, x=max_scale)
+            break_even_volume.append(row)
+    shares = {n: _finite(ent.break_even_share(sc, n)) for n in names if res.options[n].kind == "hybrid"}
+    out = {
         "scenario": sc.name,
         "as_of": sc.as_of,
         "annual_requests": res.annual_requests,
@@ -57,9 +110,16 @@ def payload(path: str, samples: int | None = None) -> dict:
         "cheapest_at_mid": res.cheapest,
         "options": options,
         "break_even_volume": break_even_volume,
-        "break_even_small_share": {k: (v if v == v else None) for k, v in break_even_share.items()},
+        "break_even_small_share": shares,
         "monte_carlo": {"samples": mc.n, "seed": mc.seed, "distribution": "independent triangular(low, mid, high) per input"},
     }
+    if any(v is None for v in shares.values()):
+        out["null_reasons"] = {"break_even_small_share": NO_SHARE_REASON}
+    return out
+
+
+def _money(x, fmt: str) -> str:
+    return "n/a" if x is None else format(x, fmt)
 
 
 def _text(p: dict) -> str:
@@ -69,7 +129,7 @@ def _text(p: dict) -> str:
     for o in p["options"].values():
         mc = o["monte_carlo_usd"]
         lines.append(
-            f"{o['label'][:46]:<46} {o['annual_usd']:>11,.0f} {o['monthly_usd']:>10,.0f} {o['usd_per_request']:>10.5f} "
+            f"{o['label'][:46]:<46} {o['annual_usd']:>11,.0f} {o['monthly_usd']:>10,.0f} {_money(o['usd_per_request'], '.5f'):>10} "
             f"{mc['p10']:>10,.0f}-{mc['p90']:<10,.0f} {o['probability_cheapest']:>11.0%}"
         )
     lines.append(f"cheapest at mid inputs: {p['cheapest_at_mid']}")

@@ -8,7 +8,7 @@ from ..errors import InputError
 from ..inference import FORMAT_ALIASES, engine_names, estimate_inference, get_engine, weight_formats
 from ..serving import DEFAULT_ENGINE, MODES, estimate_continuous, layout_warnings
 from ..models import custom_model, get_model
-from . import emit, quantity
+from . import add_config_argument, emit, quantity
 
 
 
@@ -19,6 +19,7 @@ def register(subparsers) -> None:
     who = p.add_mutually_exclusive_group(required=True)
     who.add_argument("--model", help="a model id from `costlib models`")
     who.add_argument("--params", type=quantity("params"), help="total parameters (7e9, 7B); no KV cache then")
+    add_config_argument(who)  # --config PATH: a local config.json instead of --model
     p.add_argument("--active-params", type=quantity("active_params"), help="active parameters per token (with --params)")
     p.add_argument("--gpu", required=True, help="a device id from `costlib gpus`")
     p.add_argument("--gpus", type=quantity("gpus"), default=1, help="devices with tensor parallelism (default 1)")

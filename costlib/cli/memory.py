@@ -21,7 +21,7 @@ from ..memory import LORA_MODULES, LORA_TARGET_SETS, OFFLOAD, OPTIMIZERS, RECIPE
 from ..models import custom_model, get_model
 
 CLI_PRECISIONS = ("fp32", "bf16", "fp16", "fp8", "int8", "int4")
-from . import emit, quantity
+from . import add_config_argument, emit, quantity
 
 MODE_ALIASES = {"inference": "inference", "train": "full", "full": "full", "lora": "lora", "qlora": "qlora"}
 PARAMS_ONLY_NOTE = (
@@ -40,6 +40,7 @@ def register(subparsers) -> None:
     who = p.add_mutually_exclusive_group(required=True)
     who.add_argument("--model", help="catalog model id (see `costlib models`)")
     who.add_argument("--params", type=quantity("params"), help="parameter count only, e.g. 7B (no KV cache)")
+    add_config_argument(who)  # --config PATH: a local config.json instead of --model
     p.add_argument("--precision", required=True, choices=CLI_PRECISIONS, help="weights precision (training: fp32|bf16|fp16)")
     p.add_argument("--context", "--seq-len", dest="context", type=quantity("context"), default=None,
                    help="tokens per sequence (inference: KV cache length, default 2048 with --model, 0 with --params; "

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from .. import optimization_costs, optimizations as opt
-from . import emit, quantity
+from . import add_model_arguments, emit, quantity, resolve_model, whole_number
 
 
 def register(subparsers) -> None:
@@ -15,7 +15,7 @@ def register(subparsers) -> None:
     p.set_defaults(handler=run_speculative)
 
     q = subparsers.add_parser("quantize", help="memory, decode and prefill speed-up and quality cost of a weight format")
-    q.add_argument("--model", required=True, help="a model id from the catalog")
+    add_model_arguments(q)  # --model ID or --config PATH
     q.add_argument("--gpu", required=True, help="a device id from the catalog")
     q.add_argument("--precision", required=True, help="fp8 | int8 | int4 (or fp16/bf16)")
     q.add_argument("--batch", type=quantity("batch"), default=1, help="sequences served together (default 1)")
@@ -39,15 +39,16 @@ def speculative_payload(alpha, gamma, c) -> dict:
 
 
 def run_speculative(args) -> None:
-    payload = speculative_payload(args.alpha, args.gamma, args.c)
+    payload = speculative_payload(args.alpha, whole_number("gamma", args.gamma), args.c)
     emit(args, payload, lambda p: (
         f"{p['expected_tokens_per_call']:.4f} tokens per target call; speed-up {p['speedup']:.3f}x; "
         f"arithmetic x{p['ops_factor']:.3f}; best gamma {p['optimal_gamma']} ({p['optimal_speedup']:.3f}x)"))
 
 
 def run_quantize(args) -> None:
-    q = optimization_costs.quantization_effect(args.model, args.gpu, args.precision, batch=int(args.batch),
-                                prompt_tokens=int(args.prompt_tokens), output_tokens=int(args.output_tokens))
+    q = optimization_costs.quantization_effect(resolve_model(args), args.gpu, args.precision, batch=whole_number("batch", args.batch),
+                                prompt_tokens=whole_number("prompt_tokens", args.prompt_tokens),
+                                output_tokens=whole_number("output_tokens", args.output_tokens))
     band = q.quality_ppl_ratio
     payload = {
         "model": q.model, "gpu": q.gpu, "precision": q.precision, "baseline": q.baseline,

@@ -9,14 +9,14 @@ from ..inference import _price_band, _resolve_device, engine_names, weight_forma
 from ..models import get_model
 from ..serving import DEFAULT_ENGINE, capacity_at_slo, costs, replicas_for_rate
 from ..uncertainty import Band
-from . import emit, quantity
+from . import add_model_arguments, emit, quantity
 
 
 def register(subparsers) -> None:
     p = subparsers.add_parser(
         "serve", help="requests/s per replica at a TTFT/TPOT target, replicas for a peak rate, $ per 1K requests "
                       "(continuous batching)")
-    p.add_argument("--model", required=True, help="a model id from `costlib models`")
+    add_model_arguments(p)  # --model ID or --config PATH
     p.add_argument("--gpu", required=True, help="a device id from `costlib gpus`")
     p.add_argument("--gpus", type=quantity("gpus"), default=1, help="GPUs per replica, tensor parallel (default 1)")
     p.add_argument("--precision", default="bf16",

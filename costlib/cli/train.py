@@ -9,7 +9,7 @@ from .memory import add_training_flags, training_kwargs, zero_stage
 from ..models import get_model
 from ..finetune import estimate_finetune
 from ..training import FINETUNE_METHODS, LORA_RANK_DEFAULT, PUE_DEFAULT, estimate_training
-from . import emit, quantity
+from . import add_config_argument, add_model_arguments, emit, quantity
 
 
 def register(subparsers) -> None:
@@ -17,6 +17,7 @@ def register(subparsers) -> None:
     who = p.add_mutually_exclusive_group(required=True)
     who.add_argument("--model", help="a model id from `costlib models`")
     who.add_argument("--params", type=quantity("params"), help="total parameters (7e9, 7B)")
+    add_config_argument(who)  # --config PATH: a local config.json instead of --model
     p.add_argument("--active-params", type=quantity("active_params"), help="active parameters per token (mixture of experts)")
     p.add_argument("--tokens", type=quantity("tokens"), required=True, help="training tokens (2e12, 2T)")
     p.add_argument("--gpu", required=True, help="a GPU id from `costlib gpus`")
@@ -35,7 +36,7 @@ def register(subparsers) -> None:
         description="Fine-tuning throughput (calibrated on published measurements), time and dollars for a dataset, and "
         "memory per GPU from the same model as `costlib memory`. Settings not given copy the method's named recipe.",
     )
-    f.add_argument("--model", required=True, help="a model id from `costlib models`")
+    add_model_arguments(f)  # --model ID or --config PATH
     f.add_argument("--method", required=True, help="full | lora | qlora")
     f.add_argument("--gpu", required=True, help="a GPU id from `costlib gpus`")
     f.add_argument("--gpus", type=quantity("gpus"), default=1, help="GPU count (default 1; > 1 shards with FSDP unless --zero)")

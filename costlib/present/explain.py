@@ -93,6 +93,8 @@ def command_line(subparser: argparse.ArgumentParser, args: argparse.Namespace, n
         if dest in FORMAT_OPTIONS or isinstance(action, argparse._HelpAction) or dest == argparse.SUPPRESS:
             continue
         value = getattr(args, dest, None)
+        if hasattr(value, "total_params"):  # --model resolved from --config PATH: the path is written instead
+            continue
         if not action.option_strings:
             if value is not None:
                 positionals.append(_fmt_number(value))
@@ -122,7 +124,8 @@ def _typed(name: str, value, unit: str, option: str) -> dict:
 def _model_input(model_id: str) -> dict:
     m = get_model(model_id)
     return {"name": f"model {m.id}: total / active parameters", "value": [m.total_params, m.active_params],
-            "unit": "parameters", "source": f"models.csv: {m.source}", "as_of": m.as_of}
+            "unit": "parameters", "as_of": m.as_of or None,
+            "source": f"models.csv: {m.source}" if m.as_of else f"your config.json (--config): {m.source}"}
 
 
 def _device(gpu_id: str):
@@ -223,7 +226,7 @@ def _finetune(args, payload: dict) -> tuple[list[str], list[dict]]:
         f"memory per GPU: {a['memory']}",
     ]
     inputs = [
-        _model_input(payload["model"]),
+        _model_input(args.model if hasattr(args.model, "total_params") else payload["model"]),  # --config: the spec
         _typed("method", payload["method"], "", "--method"),
         _typed("fine-tuning tokens", payload["tokens"], "tokens", "--tokens"),
         {"name": f"dense bf16 peak of {dev.name}", "value": dev.peak_tflops_by_precision.get("bf16"), "unit": "TFLOP/s",
