@@ -8,6 +8,7 @@ and :mod:`costlib.prices` (current hosts of the same open model, from genai-pric
 from __future__ import annotations
 
 from .errors import InputError
+from .serving import estimate_continuous, min_gpus_for
 from .uncertainty import Band
 
 NEW_MOE_MODELS = ("gpt-oss-20b", "qwen3-30b-a3b", "gpt-oss-120b", "llama-4-scout", "qwen3-235b-a22b", "llama-4-maverick", "deepseek-v3.1")
@@ -29,12 +30,12 @@ def self_hosted_vs_api(model_ids=NEW_MOE_MODELS, gpu: str = "h100-sxm", precisio
                        prompt_tokens: int = REQUEST["prompt_tokens"], output_tokens: int = REQUEST["output_tokens"]):
     """One row per model: GPUs that hold it at ``batch`` requests, self-hosted $/1M output tokens (a band from
     the serving efficiency band and the GPU's on-demand price band, 100% busy), and the same request's cost on
-    the model's current API hosts (cheapest, median, dearest host)."""
+    the model's current API hosts (cheapest, median, dearest host). Serving is continuous batching with ``batch``
+    requests in flight (:func:`costlib.serving.estimate_continuous`) on the fewest GPUs that hold them at a valid
+    tensor-parallel degree (:func:`costlib.serving.min_gpus_for`)."""
     import numpy as np
     import pandas as pd
 
-    from .inference import estimate_inference
-    from .memory import min_gpus
     from .models import get_model
     from .prices import current_api_prices
 
@@ -44,10 +45,11 @@ def self_hosted_vs_api(model_ids=NEW_MOE_MODELS, gpu: str = "h100-sxm", precisio
         hosts = [p for p in current_api_prices().values() if p.open_model == mid]
         if not hosts:
             raise InputError("model_ids", mid, "open models with a current hosted price")
-        k = min_gpus(mid, gpu, precision, context=prompt_tokens + output_tokens, batch=batch)
+        k = min_gpus_for(mid, gpu, precision=precision, prompt_tokens=prompt_tokens, output_tokens=output_tokens,
+                         min_concurrency=batch)
         if k is None:
             raise InputError("model_ids", mid, f"models that fit on some number of {gpu} at {precision}")
-        est = estimate_inference(mid, gpu, precision, batch, prompt_tokens, output_tokens, gpus=k)
+        est = estimate_continuous(mid, gpu, precision, batch, prompt_tokens, output_tokens, gpus=k)
         api = np.array([api_cost_per_1m_output(p, prompt_tokens, output_tokens) for p in hosts])
         sh = est.cost_per_1m_output_tokens_usd
         rows.append({

@@ -33,7 +33,8 @@ from ..catalog import AS_OF, NOTES, SOURCE, Column, Schema, load_csv
 from ..errors import CostlibError, InputError, UnknownIdError
 from ..fx import fx_band
 from ..hardware import get_device
-from ..inference import decode_step, estimate_inference, flops_per_token
+from ..inference import decode_step, flops_per_token
+from ..serving import estimate_continuous, min_gpus_for
 from ..memory import inference_memory, min_gpus, training_memory, weight_bytes
 from ..models import custom_model, get_model
 from ..prices import gpu_price_band
@@ -502,9 +503,12 @@ def _m_inference_flops(c: Claim) -> _Result:
 
 
 def _fit_gpus(model, gpu, precision, context, batch=1) -> int:
-    n = min_gpus(model, gpu, precision, context=context, batch=batch)
+    """Fewest GPUs at a valid tensor-parallel degree whose KV pool holds ``batch`` sequences of ``context`` tokens
+    (:func:`costlib.serving.min_gpus_for`: one rule for serving and the audit)."""
+    n = min_gpus_for(model, gpu, precision=precision, prompt_tokens=max(int(context) - 1, 1), output_tokens=1,
+                     min_concurrency=batch)
     if n is None:
-        raise InputError("model", model, f"a model that fits on at most 1024 x {gpu}")
+        raise InputError("model", model, f"a model that fits on at most 64 x {gpu} at a valid tensor-parallel degree")
     return int(n)
 
 
@@ -512,7 +516,7 @@ def _m_request_latency(c: Claim) -> _Result:
     p = c.params
     prompt, output, b = int(p["prompt"]), int(p["output"]), int(p.get("batch", 1))
     k = _fit_gpus(p["model"], p["gpu"], p["precision"], prompt + output, b)
-    est = estimate_inference(p["model"], p["gpu"], p["precision"], b, prompt, output, gpus=k)
+    est = estimate_continuous(p["model"], p["gpu"], p["precision"], b, prompt, output, gpus=k)
     lat = est.request_latency_s.scale(1000.0)
     step = decode_step(p["model"], p["gpu"], p["precision"], b, prompt, k, bandwidth_utilization=1.0, compute_utilization=1.0)
     floor_ms = float(step.total_s) * output * 1000.0
@@ -532,7 +536,7 @@ def _cost_over_batches(model, gpu, precision, prompt, output, batches, attr) -> 
     out = []
     for b in batches:
         k = _fit_gpus(model, gpu, precision, prompt + output, b)
-        est = estimate_inference(model, gpu, precision, b, prompt, output, gpus=k)
+        est = estimate_continuous(model, gpu, precision, b, prompt, output, gpus=k)
         out.append(getattr(est, attr))
     return out
 
@@ -627,7 +631,7 @@ def _class_inference(c: Claim, batch: int = 1):
     out = []
     for m in _ends(c, "models"):
         k = _fit_gpus(m, p["gpu"], p["precision"], prompt + output, batch)
-        out.append((m, k, estimate_inference(m, p["gpu"], p["precision"], batch, prompt, output, gpus=k)))
+        out.append((m, k, estimate_continuous(m, p["gpu"], p["precision"], batch, prompt, output, gpus=k)))
     return out
 
 

@@ -12,7 +12,7 @@ import numpy as np
 from ..catalog import AS_OF, NOTES, SOURCE, Column, Schema, load_csv
 from ..errors import CostlibError, InputError, UnknownIdError
 from ..hardware import get_device
-from ..inference import estimate_inference
+from ..serving import estimate_continuous
 from ..memory import inference_memory, min_gpus
 from ..models import get_model, models
 from ..training import estimate_training, get_run
@@ -114,10 +114,11 @@ def pretrain_tokens(model_id: str) -> float:
 
 def serving_estimate(model_id: str, gpu: str = "a100-80gb", precision: str = "bf16", batch: int = 1,
                      prompt: int = PROFILE["prompt"], output: int = PROFILE["output"]):
-    """``inference.estimate_inference`` on the fewest GPUs that hold the model (tensor parallel)."""
+    """Continuous batching (:func:`costlib.serving.estimate_continuous`, ``batch`` requests in flight) on the fewest GPUs
+    that hold the model at a valid tensor-parallel degree."""
 
     k = _fit_gpus(model_id, gpu, precision, prompt + output, batch)
-    return k, estimate_inference(model_id, gpu, precision, batch, prompt, output, gpus=k)
+    return k, estimate_continuous(model_id, gpu, precision, batch, prompt, output, gpus=k)
 
 
 def cost_per_1m_output(model_id: str, gpu: str = "a100-80gb", precision: str = "bf16", batch: int = PROFILE["batch"]) -> Band:
@@ -238,7 +239,7 @@ def smallest_fitting_model(task, candidates, gpu: str = "l4", precision: str = "
     for mid in candidates:
         try:
             k = _fit_gpus(mid, gpu, precision, p + o, batch)
-            e = estimate_inference(mid, gpu, precision, batch, p, o, gpus=k)
+            e = estimate_continuous(mid, gpu, precision, batch, p, o, gpus=k)
         except CostlibError:
             tried.append((mid, None, None))
             continue
