@@ -110,3 +110,15 @@ def test_seed_arrows():
     assert seed_arrows(None) is None
     assert arrows_in_words("Seed 000's 🔻🔻 for inference") == "Seed 000's two down-arrows (↓↓) for inference"
     assert not any(ord(ch) > 0xFFFF for ch in seed_arrows("🔻🔺 (2)"))
+
+
+def test_table_shows_words_for_identifiers_and_yes_no_for_booleans():
+    import pandas as pd
+
+    from costlib.present.report import table
+
+    df = pd.DataFrame({"peak_tflops": [1.25], "fits": [True], "model": ["llama-3.1-8b"]})
+    html = table(df, "tbl-t", {"peak_tflops": "{:.1f}"}).to_html()
+    assert ">dense peak (TFLOP/s)</th>" in html and ">peak_tflops<" not in html
+    assert ">yes</td>" in html and ">True<" not in html
+    assert ">1.2</td>" in html or ">1.3</td>" in html  # the format is still keyed by the frame's own column name

@@ -268,13 +268,30 @@ def table(df: pd.DataFrame, label: str, formats: dict | str | None = None, *, pr
     """A pandas Styler with a stable id (from ``label``), no index column, and optional number formats.
 
     Glue it (``glue(label, table(df, label), display=False)``) and show it with a ``{glue:figure}`` directive that
-    carries the caption and ``:name: label``. For labels and number formats in the book's style use
+    carries the caption and ``:name: label``. For number formats in the book's style and split tables use
     :func:`exhibit_table`.
+
+    Headers are shown through the label map (:func:`label`: words with units, never a snake_case id) and Python
+    booleans as "yes" / "no"; ``formats`` stays keyed by the DataFrame's own column names.
     """
     styler = df.style.hide(axis="index").set_uuid(_uuid(label))
     if formats is not None or precision is not None:
         styler = styler.format(formats, precision=precision, na_rep="")
+    bools = [c for c in df.columns if any(isinstance(v, (bool, np.bool_)) for v in df[c].tolist())]
+    if bools:
+        styler = styler.format(_yes_no, subset=bools, na_rep="")
+    if not isinstance(df.columns, pd.MultiIndex):
+        shown = [_label(c) for c in df.columns]
+        if shown != list(df.columns):
+            styler = styler.relabel_index(shown, axis="columns")
     return styler
+
+
+def _yes_no(value: Any) -> Any:
+    return ("yes" if value else "no") if isinstance(value, (bool, np.bool_)) else value
+
+
+_label = label
 
 
 # ------------------------------------------------------------------------------------------------ figures
