@@ -328,12 +328,14 @@ def state_at_rate(c: StepCoefficients, rate, u_b, u_c):
     own = chunks * step_time_s(c, others, p / chunks, u_b, u_c)
     rho = rate * p * t / room_pos
     slack = _max(1.0 - rho, 1e-300)
-    wait = rho * own / (2.0 * slack)
-    ttft = own + wait
-    held = rate * (own + d * t)
+    with np.errstate(over="ignore", invalid="ignore"):  # past saturation the wait is inf by design (stable False)
+        wait = rho * own / (2.0 * slack)
+        ttft = own + wait
+        held = rate * (own + d * t)
+        concurrency = rate * (ttft + d * t)
     stable = (rate < throughput_limit(c, u_b, u_c)) & (room > 1.0) & (rho < 1.0)
     return {"tpot_s": t, "ttft_s": ttft, "own_prefill_s": own, "queue_s": wait, "held": held,
-            "concurrency": rate * (ttft + d * t), "prefill_load": rho, "stable": stable}
+            "concurrency": concurrency, "prefill_load": rho, "stable": stable}
 
 
 # --------------------------------------------------------------------------------------------

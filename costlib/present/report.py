@@ -275,8 +275,16 @@ def table(df: pd.DataFrame, label: str, formats: dict | str | None = None, *, pr
     booleans as "yes" / "no"; ``formats`` stays keyed by the DataFrame's own column names.
     """
     styler = df.style.hide(axis="index").set_uuid(_uuid(label))
-    if formats is not None or precision is not None:
-        styler = styler.format(formats, precision=precision, na_rep="")
+    styler = styler.format(formats, precision=precision, na_rep="")
+    return readable(styler)
+
+
+def readable(styler):
+    """A Styler whose column headers read as words (:func:`label`) and whose Python booleans show as "yes" / "no".
+
+    :func:`table` applies it; a chapter that builds its own Styler passes it through this function before gluing.
+    """
+    df = styler.data
     bools = [c for c in df.columns if any(isinstance(v, (bool, np.bool_)) for v in df[c].tolist())]
     if bools:
         styler = styler.format(_yes_no, subset=bools, na_rep="")
