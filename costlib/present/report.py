@@ -42,6 +42,10 @@ LABELS: dict[str, str] = {
     "engine": "engine", "seed": "seed", "section": "section", "claim": "claim", "verdict": "verdict",
     "verdict_text": "verdict", "reason": "reason", "interpretation": "reading used", "claimed": "claimed",
     "computed": "costlib", "technique": "technique", "step": "step", "task": "task", "draft": "draft model",
+    # serving and back-tests
+    "rate_per_s": "request rate (requests/s)", "throughput_tokens_per_s_per_gpu": "throughput per GPU (output tokens/s)",
+    "median_abs_error": "median absolute error", "median_width": "median band width (high / low)",
+    "band_from": "band from", "nominal_coverage": "nominal coverage",
     # model geometry
     "params_b": "parameters (billions)", "total_params_b": "total parameters (billions)",
     "active_params_b": "active parameters (billions)", "published_b": "published parameters (billions)",
