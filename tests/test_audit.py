@@ -269,3 +269,20 @@ def test_cli_unknown_claim_exits_2(capsys):
     assert main(["audit", "--claim", "s9-nothing"]) == 2
     err = capsys.readouterr().err
     assert "claim='s9-nothing'" in err and "s0-train-7b-time" in err
+
+
+def test_seed_001_saving_at_the_memo_workload_is_one_figure(evaluations):
+    # the memo chapter and the audit read the same function: 1 - cheapest self-hosted / dearest large API
+    from costlib.book import memo
+    from costlib.planner import plan
+
+    case = memo.memo_case()
+    p = plan(case.workload, list(case.options.values()), case.targets)
+    self_keys = [k for k in case.self_hosted_keys if p.option(case.options[k].name).feasible]
+    best = min(self_keys, key=lambda k: p.option(case.options[k].name).monthly_usd.mid)
+    expected = 1 - p.option(case.options[best].name).annual_usd.mid / p.option(case.options["frontier API"].name).annual_usd.mid
+    e = evaluations["s1-ent-reduction-memo"]
+    assert e.computed.mid == pytest.approx(expected, rel=1e-12)
+    assert e.computed.low <= e.computed.mid <= e.computed.high
+    # the book's rule: a range claim holds when it reaches the band within the 15% tolerance
+    assert e.judgement.label == ("holds" if 0.80 * 1.15 >= e.computed.low else "pessimistic")

@@ -35,6 +35,7 @@ from ..fx import fx_band
 from ..hardware import get_device
 from ..inference import decode_step, flops_per_token
 from ..serving import estimate_continuous, min_gpus_for
+from .memo import seed001_saving
 from ..memory import inference_memory, min_gpus, training_memory, weight_bytes
 from ..models import custom_model, get_model
 from ..prices import gpu_price_band
@@ -54,7 +55,7 @@ METHODS = (
     "finetune_fit", "finetune_tokens", "finetune_relative_time", "finetune_cost", "rental_cost",
     "inference_flops", "request_latency", "request_cost", "memory_footprint", "min_devices", "monthly_rental",
     "class_train_gpus", "class_train_days", "class_train_cost", "class_vram", "class_decode_speed",
-    "class_latency", "class_cost_per_1m", "sum_of_claims", "saving_of_claims", "zero",
+    "class_latency", "class_cost_per_1m", "sum_of_claims", "saving_of_claims", "planner_saving", "zero",
 )
 TRAIN_SEQ_LEN = 2048
 """Sequence length assumed for the memory minimum of pre-training (Llama 2 used 4,096; many small runs 2,048)."""
@@ -684,6 +685,12 @@ def _m_saving_of_claims(c: Claim) -> _Result:
     d_lo, d_hi = _claim_range(c.params["denominator"])
     band = _sorted_band([1 - n_hi / d_lo, 1 - (n_lo + n_hi) / (d_lo + d_hi), 1 - n_lo / d_hi])
     return _Result(band, f"1 − {claim_number_text(n_lo, 'usd')} / {claim_number_text(d_lo, 'usd')} = {band.mid:.1%} from the seed's own totals")
+
+
+def _m_planner_saving(c: Claim) -> _Result:
+    r = seed001_saving()
+    return _Result(r.saving, f"1 − {claim_number_text(r.self_hosted_annual_usd, 'usd')} a year ({r.self_hosted}) / "
+                   f"{claim_number_text(r.api_annual_usd, 'usd')} ({r.api}) = {r.saving.mid:.1%} at the budget memo's workload")
 
 
 _METHODS = {name: globals()[f"_m_{name}"] for name in METHODS}
