@@ -67,7 +67,7 @@ from .training import (
 )
 from .uncertainty import Band
 from .units import GB, SECONDS_PER_HOUR
-from .validate import choice, positive, whole
+from .validate import choice, fraction, positive, whole
 
 # --------------------------------------------------------------------------------------
 # Named constants
@@ -449,7 +449,7 @@ def estimate(
     elif isinstance(efficiency, Band):
         eff, eff_src = efficiency, "user input (pinned)"
     else:
-        eff, eff_src = Band.point(float(positive("efficiency", efficiency))), "user input (pinned)"
+        eff, eff_src = Band.point(float(fraction("efficiency", efficiency))), "user input (pinned)"
     overlapped = over["paging"]
     extra = over["dequant"] + over["offload"]
 

@@ -196,15 +196,12 @@ TP = [
     (["infer", *BASE["infer"], "--gpus", "64"], "gpus"),
     (["infer", *BASE["infer"], "--gpus", "1024"], "gpus"),
 ]
-# finetune's --mfu is checked as "efficiency": the message does not name the flag (the fine-tuning CLI's to fix).
-MFU_PENDING = pytest.mark.xfail(reason="finetune --mfu errors name 'efficiency', not mfu", strict=False)
 
 
 def _bad_cases():
     for sub, option, values, name in FLAGS:
         for v in values:
-            marks = MFU_PENDING if (sub, option) == ("finetune", "--mfu") and v in NOT_POSITIVE + ["1.5"] else ()
-            yield pytest.param(_with(sub, option, v), name, id=f"{sub} {option}={v[:12]!r}", marks=marks)
+            yield pytest.param(_with(sub, option, v), name, id=f"{sub} {option}={v[:12]!r}")
     for argv, name in LINES:
         yield pytest.param(argv, name, id=" ".join(a[:16] for a in argv)[:60] or "empty")
     for argv, name in TP:

@@ -8,6 +8,7 @@ from .. import finetune as ft
 from .memory import add_training_flags, training_kwargs, zero_stage
 from ..models import get_model
 from ..finetune import estimate_finetune
+from ..validate import fraction
 from ..training import FINETUNE_METHODS, LORA_RANK_DEFAULT, PUE_DEFAULT, estimate_training
 from . import add_config_argument, add_model_arguments, emit, quantity
 
@@ -48,7 +49,7 @@ def register(subparsers) -> None:
     f.add_argument("--packed", dest="packed", action="store_true", default=True, help="pack sequences (default)")
     f.add_argument("--no-packing", dest="packed", action="store_false", help="pad each micro-batch to its longest example")
     f.add_argument("--efficiency", type=quantity("efficiency"), help="pin the efficiency (0-1) instead of the calibrated band")
-    f.add_argument("--mfu", dest="efficiency", type=quantity("mfu"), help=argparse.SUPPRESS)
+    f.add_argument("--mfu", dest="mfu_alias", type=quantity("mfu"), help=argparse.SUPPRESS)  # older name of --efficiency
     f.add_argument("--price", type=quantity("price"), help="US$ per GPU-hour")
     f.add_argument("--rank", dest="lora_rank", type=quantity("rank"), default=None, help="alias of --lora-rank")
     add_training_flags(f, seq_len_flag=True)
@@ -99,7 +100,7 @@ def finetune_payload(args) -> dict:
         optimizer_in_backward=kw.get("optimizer_in_backward"), offload=kw["offload"],
         zero=None if (args.zero is None and not args.fsdp) else zero_stage(args),
         lora_rank=kw.get("lora_rank"), lora_targets=kw.get("lora_targets"), attention=kw["attention"],
-        recipe_name=kw["recipe"], efficiency=args.efficiency, price_usd_per_gpu_hour=args.price,
+        recipe_name=kw["recipe"], efficiency=_pinned_efficiency(args), price_usd_per_gpu_hour=args.price,
         tokens_per_example=args.tokens_per_example,
     )
     payload = est.as_dict()
@@ -160,3 +161,11 @@ def run_train(args) -> None:
 
 def run_finetune(args) -> None:
     emit(args, finetune_payload(args), _finetune_text)
+
+
+def _pinned_efficiency(args):
+    """--efficiency (or its older name --mfu), checked under the flag the user typed: a share of peak in (0, 1]."""
+    for name, value in (("efficiency", args.efficiency), ("mfu", getattr(args, "mfu_alias", None))):
+        if value is not None:
+            return float(fraction(name, value))
+    return None
