@@ -154,6 +154,20 @@ def load_csv(name: str | Path, schema: Schema, *, directory: Path | None = None)
     return rows
 
 
+
+def records(name: str, schema: Schema, cls, *, text_fields: tuple[str, ...] = ("notes",)) -> tuple:
+    """A catalog's rows as ``cls`` instances (frozen dataclasses): columns starting with ``_`` dropped, ``as_of``
+    as an ISO date string, and the optional text columns in ``text_fields`` as "" where empty."""
+    out = []
+    for row in load_csv(name, schema):
+        fields = {k: v for k, v in row.items() if not k.startswith("_")}
+        fields["as_of"] = row["as_of"].isoformat()
+        for k in text_fields:
+            fields[k] = row[k] or ""
+        out.append(cls(**fields))
+    return tuple(out)
+
+
 def provenance(row: dict) -> dict[str, str]:
     """The source and as-of date of a catalog row, as strings for JSON and tables."""
     return {"source": row["source"], "as_of": row["as_of"].isoformat()}

@@ -32,7 +32,7 @@ from functools import lru_cache
 
 import numpy as np
 
-from .catalog import AS_OF, NOTES, SOURCE, Column, Schema, load_csv
+from .catalog import AS_OF, NOTES, SOURCE, Column, Schema, records
 from .errors import InputError, UnknownIdError
 from .hardware import Device, devices, get_device
 from .memory import (
@@ -256,14 +256,7 @@ class FinetuneBenchmark:
 @lru_cache(maxsize=1)
 def load_finetune_benchmarks() -> tuple[FinetuneBenchmark, ...]:
     """The measurements in ``data/finetune_benchmarks.csv``, validated."""
-    out = []
-    for row in load_csv("finetune_benchmarks.csv", BENCH_SCHEMA):
-        f = {k: v for k, v in row.items() if not k.startswith("_")}
-        f["as_of"] = row["as_of"].isoformat()
-        f["notes"] = row["notes"] or ""
-        f["exclude_reason"] = row["exclude_reason"] or ""
-        out.append(FinetuneBenchmark(**f))
-    return tuple(out)
+    return records("finetune_benchmarks.csv", BENCH_SCHEMA, FinetuneBenchmark, text_fields=("notes", "exclude_reason"))
 
 
 def get_benchmark(bench_id: str) -> FinetuneBenchmark:

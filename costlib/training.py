@@ -36,7 +36,7 @@ from functools import lru_cache
 
 import numpy as np
 
-from .catalog import AS_OF, NOTES, SOURCE, Column, Schema, load_csv
+from .catalog import AS_OF, NOTES, SOURCE, Column, Schema, records
 from .errors import InputError, UnknownIdError
 from .hardware import Device, devices, get_device
 from .memory import lora_trainable_params
@@ -267,14 +267,7 @@ class PublishedRun:
 @lru_cache(maxsize=1)
 def load_published_runs() -> tuple[PublishedRun, ...]:
     """The runs in ``data/published_runs.csv``, validated (sources, dates, GPUs in the catalog)."""
-    out = []
-    for row in load_csv("published_runs.csv", RUNS_SCHEMA):
-        fields = {k: v for k, v in row.items() if not k.startswith("_")}
-        fields["as_of"] = row["as_of"].isoformat()
-        fields["notes"] = row["notes"] or ""
-        fields["exclude_reason"] = row["exclude_reason"] or ""
-        out.append(PublishedRun(**fields))
-    return tuple(out)
+    return records("published_runs.csv", RUNS_SCHEMA, PublishedRun, text_fields=("notes", "exclude_reason"))
 
 
 def get_run(run_id: str) -> PublishedRun:
