@@ -110,7 +110,10 @@ def section_weight(html: str | None) -> dict:
             "heaviest": (heaviest.relative_to(root).as_posix(), heaviest.stat().st_size) if heaviest else None,
             "biggest_file": (biggest.relative_to(root).as_posix(), biggest.stat().st_size) if biggest else None,
             "pages_over_goal": over,
-            "page_sizes": {p.relative_to(root).as_posix(): p.stat().st_size for p in pages}}
+            "page_sizes": {p.relative_to(root).as_posix(): p.stat().st_size for p in pages},
+            # pages that carry the published planner (costlib.present.explore_planner's container class)
+            "planner_pages": [p.relative_to(root).as_posix() for p in pages
+                              if 'class="costlib-planner' in p.read_text(encoding="utf-8", errors="replace")]}
 
 
 def section_planner() -> dict:

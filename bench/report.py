@@ -100,7 +100,7 @@ def goals(R: dict) -> list[list]:
                 out.append(["serving-capacity sweep ≥ 1e6 scenarios/s at 1e6", "not available", "n/a", row.get("na", "")])
     w = R.get("weight", {})
     if w.get("heaviest"):
-        planner = [p for p in w.get("page_sizes", {}) if "plan" in p.lower()]
+        planner = w.get("planner_pages", [])
         sizes = w.get("page_sizes", {})
         pl = ("; planner page " + ", ".join(f"`{p}` {fmt_bytes(sizes[p])}" for p in planner) if planner
               else "; no planner page on this commit")
