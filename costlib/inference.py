@@ -44,7 +44,7 @@ from typing import Mapping
 
 import numpy as np
 
-from .catalog import AS_OF, NOTES, SOURCE, Column, Schema, load_csv
+from .catalog import AS_OF, NOTES, SOURCE, Column, Schema, load_csv, records
 from .errors import CostlibError, InputError
 from .hardware import Device, devices, get_device
 from .models import ModelSpec, get_model, models
@@ -1066,12 +1066,7 @@ def weight_formats() -> Mapping[str, WeightFormat]:
     """All served weight formats by id (the legacy precisions fp16, bf16, fp8, int8, int4 included)."""
     from types import MappingProxyType
 
-    out = {}
-    for r in load_csv("weight_formats.csv", FORMAT_SCHEMA):
-        out[r["id"]] = WeightFormat(r["id"], r["name"], r["storage"], r["bits_per_weight"], r["compute"],
-                                    r["native_precision"] or None, r["quantize_embeddings"], r["source"],
-                                    r["as_of"].isoformat(), r["notes"] or "")
-    return MappingProxyType(out)
+    return MappingProxyType({f.id: f for f in records("weight_formats.csv", FORMAT_SCHEMA, WeightFormat)})
 
 
 FORMAT_ALIASES = {"q4_0": "gguf-q4_0", "q4_k_m": "gguf-q4_k_m", "q5_k_m": "gguf-q5_k_m", "q8_0": "gguf-q8_0",
@@ -1148,11 +1143,7 @@ def engines() -> Mapping[str, Engine]:
     """Engines by id (loaded once)."""
     from types import MappingProxyType
 
-    out = {}
-    for r in load_csv("engines.csv", ENGINE_SCHEMA):
-        out[r["id"]] = Engine(r["id"], r["name"], r["family"], r["backend"], r["overhead"], r["continuous_batching"],
-                              r["version"], r["source"], r["as_of"].isoformat(), r["notes"] or "")
-    return MappingProxyType(out)
+    return MappingProxyType({e.id: e for e in records("engines.csv", ENGINE_SCHEMA, Engine)})
 
 
 ENGINE_ALIASES = {"trt-llm": "tensorrt-llm", "tensorrt_llm": "tensorrt-llm", "trtllm": "tensorrt-llm",
