@@ -50,6 +50,13 @@ def models_payload() -> dict:
                 "published_params": m.published_params,
                 "published_active_params": m.published_active_params or (None if m.vision_params else m.published_params),
                 "active_params_published_basis": m.active_params_published_basis,
+                "published_digits": m.published_digits,
+                "published_active_digits": m.published_active_digits,
+                "published_range": list(m.published_range),
+                "published_active_range": list(m.published_active_range) if m.published_active_range else None,
+                "total_vs_published": m.total_params / m.published_params - 1,
+                "active_vs_published": (m.active_params_published_basis / m.published_active - 1) if m.published_active else None,
+                "matches_published": _matches(m),
                 "vision_params": m.vision_params,
                 "windowed_layers": m.windowed_layers,
                 "window_tokens": m.sliding_window if m.windowed_layers else None,
@@ -73,7 +80,20 @@ def models_payload() -> dict:
     return {"models": out, "notes": {
         "active_params": "parameters used per text token, both embedding matrices counted, no vision encoder",
         "active_params_published_basis": "active_params counted the maker's way (gpt-oss: without the input embedding); compare this with published_active_params",
-        "total_params": "every stored parameter, all experts and any vision encoder"}}
+        "total_params": "every stored parameter, all experts and any vision encoder",
+        "published_range": "counts the maker's printed figure stands for: within 1% when printed to 3+ significant digits; "
+                           "printed to published_digits digits, rounded to nearest or down (\"3.3B\" = 3.25-3.40B); see costlib.models.published_interval",
+        "matches_published": "total_params and active_params_published_basis both inside their published ranges",
+        "total_vs_published": "total_params / published_params - 1 (relative)"}}
+
+
+def _matches(m) -> bool:
+    lo, hi = m.published_range
+    ok = lo <= m.total_params < hi
+    if m.published_active_range:
+        alo, ahi = m.published_active_range
+        ok = ok and alo <= m.active_params_published_basis < ahi
+    return bool(ok)
 
 
 def _gpus_text(payload: dict) -> str:
