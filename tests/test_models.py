@@ -339,3 +339,25 @@ def test_from_hf_config_reads_2025_layouts(tmp_path):
     q = models.from_hf_config(_write_cfg(tmp_path, qmoe), "q")
     assert (q.total_params, q.active_params) == (models.get_model("qwen3-30b-a3b").total_params, models.get_model("qwen3-30b-a3b").active_params)
     assert q.windowed_layers == 0
+
+
+def test_qwen_prints_two_digit_counts_rounded_both_ways():
+    """Why published_interval accepts rounding to nearest *and* down: Qwen1.5-MoE-A2.7B (config.json: 24 layers,
+    d 2048, 16 heads (MHA) x 128, QKV bias, 60 routed experts of 1408 top-4 + a 5632-wide shared expert (4 x 1408),
+    untied vocab 151936). Qwen's blog (2024-03-28) prints 14.3B total, 2.7B activated and 2.0B activated
+    non-embedding. The computed 2.689B activated rounds to 2.7B only to nearest; the computed 2.067B non-embedding
+    rounds to 2.0B only down. Both sit inside published_interval; neither rule alone holds both."""
+    m = models.ModelSpec(id="qwen1.5-moe-a2.7b", name="Qwen1.5-MoE-A2.7B", layers=24, d_model=2048, heads=16, kv_heads=16,
+                         head_dim=128, ffn_dim=5632, vocab=151936, bias="qkv", attention="mha", experts_total=60,
+                         experts_active=4, shared_experts=4, moe_ffn_dim=1408)
+    embeddings = 2 * 151936 * 2048
+    active, active_non_embedding = m.active_params, m.active_params - embeddings
+    assert m.total_params / 1e9 == pytest.approx(14.316, abs=0.001)
+    assert active / 1e9 == pytest.approx(2.689, abs=0.001) and active_non_embedding / 1e9 == pytest.approx(2.067, abs=0.001)
+    lo, hi = models.published_interval(14.3e9)
+    assert lo <= m.total_params < hi
+    for count, printed in ((active, 2.7e9), (active_non_embedding, 2.0e9)):
+        lo, hi = models.published_interval(printed, 2)
+        assert lo <= count < hi
+    assert not 1.95e9 <= active_non_embedding < 2.05e9  # to nearest, "2.0B" would be 1.95-2.05B
+    assert not 2.7e9 <= active < 2.8e9  # rounded down, "2.7B" would be 2.70-2.80B
