@@ -17,7 +17,7 @@ def _json(capsys, argv):
 def test_bands_match_the_library_and_list_their_offers(capsys):
     out = _json(capsys, ["prices", "--gpu", "h100-sxm", "--offers"])
     by_kind = {b["kind"]: b for b in out["bands"]}
-    assert set(by_kind) == {"on-demand", "spot", "committed"}
+    assert set(by_kind) == {"on-demand", "spot", "committed", "capacity-block"}
     for kind, b in by_kind.items():
         band = prices.gpu_price_band("h100-sxm", kind)
         assert (b["low"], b["mid"], b["high"]) == (band.low, band.mid, band.high)

@@ -5,6 +5,9 @@ from ..hardware import COMPUTE_COLUMNS, devices
 from ..models import models
 from . import emit
 
+PRICE_BAND_KINDS = ("on-demand", "spot", "committed", "capacity-block")
+"""Kinds ``costlib prices`` prints (flex-start shapes are never a band by default)."""
+
 
 def register(subparsers) -> None:
     p = subparsers.add_parser("gpus", help="list the hardware catalog (dense peaks, memory, bandwidth, source)")
@@ -19,8 +22,9 @@ def register(subparsers) -> None:
                     "before the catalog date, one per provider, offer and region. --api: the current hosted-API offers "
                     "(genai-prices pin or dated hand-typed rows), with each price's date.")
     p.add_argument("--gpu", action="append", metavar="ID", help="only this GPU (repeatable; default: every priced GPU)")
-    p.add_argument("--kind", action="append", choices=("on-demand", "spot", "committed"), metavar="KIND",
-                   help="on-demand, spot (includes community cloud) or committed (reserved 1y/3y/unstated term); repeatable; default: all three")
+    p.add_argument("--kind", action="append", choices=PRICE_BAND_KINDS, metavar="KIND",
+                   help="on-demand, spot (includes community cloud), committed (reserved 1y/3y/unstated term) or capacity-block "
+                        "(prepaid fixed window); repeatable; default: all")
     p.add_argument("--window-months", type=float, default=None, metavar="N",
                    help="recency window in months before the catalog date (default 12)")
     p.add_argument("--offers", action="store_true", help="list the offers behind each band")
@@ -142,8 +146,6 @@ def run_models(args) -> None:
     emit(args, models_payload(), _models_text)
 
 
-PRICE_BAND_KINDS = ("on-demand", "spot", "committed")
-
 
 def prices_payload(gpus=None, kinds=None, window_months=None, offers=False) -> dict:
     """GPU rental bands per GPU and kind (only GPUs and kinds with a recent offer unless asked for by name)."""
@@ -205,10 +207,10 @@ def _prices_text(payload: dict) -> str:
                          f"{r['blended_usd_per_1m']:>7.3g}  {r['price_date']:<10}  {r['from']}{status}")
         lines.append(f"prices active on {payload['price_date']} (genai-prices {payload['genai_prices']}); US$ per 1M tokens; blend = 3:1 input:output")
         return "\n".join(lines)
-    head = f"{'gpu':<13} {'kind':<10} {'low':>7} {'mid':>7} {'high':>7} {'offers':>6}  dated"
+    head = f"{'gpu':<13} {'kind':<14} {'low':>7} {'mid':>7} {'high':>7} {'offers':>6}  dated"
     lines = [head, "-" * len(head)]
     for b in payload["bands"]:
-        lines.append(f"{b['gpu']:<13} {b['kind']:<10} {b['low']:>7.3f} {b['mid']:>7.3f} {b['high']:>7.3f} {b['offers_n']:>6}  {b['oldest']}..{b['newest']}")
+        lines.append(f"{b['gpu']:<13} {b['kind']:<14} {b['low']:>7.3f} {b['mid']:>7.3f} {b['high']:>7.3f} {b['offers_n']:>6}  {b['oldest']}..{b['newest']}")
         for o in b.get("offers", ()):
             lines.append(f"    {o['provider']:<12} {o['offer']:<14} {o['price_usd_per_gpu_hour']:>7.3f}  {o['as_of']}  {o['source']}")
     lines.append(f"US$ per GPU-hour; offers within {payload['window_months']:g} months of the catalog date {payload['catalog_date']}; "
