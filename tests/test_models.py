@@ -361,3 +361,13 @@ def test_qwen_prints_two_digit_counts_rounded_both_ways():
         assert lo <= count < hi
     assert not 1.95e9 <= active_non_embedding < 2.05e9  # to nearest, "2.0B" would be 1.95-2.05B
     assert not 2.7e9 <= active < 2.8e9  # rounded down, "2.7B" would be 2.70-2.80B
+
+
+def test_meta_counts_both_embeddings_in_llama4_active():
+    """Llama 4 Scout / Maverick: 17.17B active with both embedding matrices, which Meta prints as "17B"; without the
+    output head (or the input table) it would be 16.14B, which would print as "16B"."""
+    for mid in ("llama-4-scout", "llama-4-maverick"):
+        m = models.get_model(mid)
+        lo, hi = m.published_active_range
+        assert lo <= m.active_params < hi
+        assert not lo <= m.active_params - m.vocab * m.d_model < hi
