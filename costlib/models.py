@@ -89,6 +89,8 @@ MODEL_SCHEMA = Schema(
         Column("active_counts_input_embedding", "bool", required=False),
         Column("published_params", "float", positive=True, unit="parameters", magnitude=(1e6, 1e14)),
         Column("published_active_params", "float", required=False, positive=True, unit="parameters", magnitude=(1e6, 1e14)),
+        Column("published_digits", "int", required=False, positive=True, magnitude=(1, 6)),
+        Column("published_active_digits", "int", required=False, positive=True, magnitude=(1, 6)),
         SOURCE,
         AS_OF,
         NOTES,
@@ -134,6 +136,8 @@ class ModelSpec:
     family: str = ""
     published_params: float | None = None
     published_active_params: float | None = None
+    published_digits: int | None = None
+    published_active_digits: int | None = None
     source: str = ""
     as_of: str = ""
     notes: str = ""
@@ -242,6 +246,26 @@ class ModelSpec:
         if self.active_counts_input_embedding is False:
             return self.active_params - self.vocab * self.d_model
         return self.active_params
+
+    @property
+    def published_active(self) -> float | None:
+        """The maker's active count: ``published_active_params``, or for a dense text-only model its total."""
+        if self.published_active_params:
+            return self.published_active_params
+        return self.published_params if not self.is_moe and not self.vision_params else None
+
+    @property
+    def published_range(self) -> tuple[float, float] | None:
+        """Counts the published total stands for (:func:`published_interval` at ``published_digits``)."""
+        return published_interval(self.published_params, self.published_digits) if self.published_params else None
+
+    @property
+    def published_active_range(self) -> tuple[float, float] | None:
+        """Counts the published active figure stands for (:func:`published_interval` at ``published_active_digits``;
+        a dense model's active figure is its total, at ``published_digits``). Compare :attr:`active_params_published_basis`."""
+        pub = self.published_active
+        digits = self.published_active_digits if self.published_active_params else self.published_digits
+        return published_interval(pub, digits) if pub else None
 
     @property
     def checkpoint_bytes(self) -> float:
@@ -583,14 +607,41 @@ def quality_axis(axis: str) -> dict:
 
 
 def published_tolerance(published: float, digits: int | None = None, floor: float = 0.01) -> float:
-    """Relative tolerance for comparing a computed parameter count with a published one: 1%, or, when the
-    maker prints only ``digits`` significant digits, half a unit in the last of them if that is wider
-    ("3.3B activated" stands for 3.25-3.35B: +-1.5%)."""
+    """Symmetric relative tolerance: 1%, or half a unit in the last of ``digits`` significant digits if that is
+    wider ("1.7B" stands for 1.65-1.75B: +-2.9%). :func:`published_interval` is the rule the catalog uses."""
     if digits is None:
         return floor
     exponent = math.floor(math.log10(abs(float(published))))
     half_unit = 0.5 * 10 ** (exponent - int(digits) + 1)
     return max(floor, half_unit / float(published))
+
+
+def published_interval(published: float, digits: int | None = None, floor: float = 0.01) -> tuple[float, float]:
+    """The counts a maker's printed parameter figure stands for, as ``(low, high)``.
+
+    A figure printed to three or more significant digits (``digits`` None: "116.83B", "12.9B") is taken as
+    exact to ``floor`` (1%). A figure printed to ``digits`` significant digits stands for any count that the
+    maker rounded *to nearest or down* to it: from half a unit in the last digit below to one unit above
+    ("3.3B" covers 3.25B to 3.40B), and never less than the 1% band. Makers do both: Qwen prints "2.7B"
+    activated for Qwen1.5-MoE-A2.7B's 2.689B (nearest) but "2.0 billion non-embedding" for its 2.067B and
+    "3.3B activated" for Qwen3-30B-A3B's 3.353B (down) [1, 2]; DeepSeek prints "37B activated" for
+    DeepSeek-V3's 37.55B [3].
+
+    [1] Qwen team, "Qwen1.5-MoE: Matching 7B Model Performance with 1/3 Activated Parameters", 2024-03-28,
+        https://qwenlm.github.io/blog/qwen-moe/ (counts recomputed from its config.json).
+    [2] Qwen3-30B-A3B model card, https://huggingface.co/Qwen/Qwen3-30B-A3B (2025-04-29): 30.5B total,
+        3.3B activated, 29.9B non-embedding; computed 30.53B / 3.353B / 29.91B.
+    [3] DeepSeek-AI, DeepSeek-V3 Technical Report, arXiv:2412.19437 (2024-12): 671B total, 37B activated.
+    """
+    from .validate import positive
+
+    p = positive("published", published)
+    if digits is None:
+        return p * (1 - floor), p * (1 + floor)
+    if isinstance(digits, bool) or not isinstance(digits, int) or digits < 1:
+        raise InputError("digits", digits, "a whole number of significant digits >= 1, or None")
+    unit = 10.0 ** (math.floor(math.log10(p)) - digits + 1)
+    return min(p * (1 - floor), p - unit / 2), max(p * (1 + floor), p + unit)
 
 
 def custom_model(params: float, active_params: float | None = None) -> ModelSpec:

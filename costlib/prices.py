@@ -3,7 +3,8 @@
 Every price is a fact about one offer on one day, so every row is dated.
 
 GPU rentals. Offers are kept apart by kind: ``on-demand``; ``spot`` (interruptible spot and peer-hosted
-"community cloud" rows, which other sources call spot); ``reserved-1y`` / ``reserved-3y`` (committed);
+"community cloud" rows, which other sources call spot); ``committed`` (``reserved-1y`` / ``reserved-3y`` and
+``reserved`` contracts of unstated term, each also a kind of its own);
 ``capacity-block`` (prepaid windows); ``flex`` (queued flex-start shapes, never in a default band).
 :func:`gpu_price_band` spans the offers of one kind that are no older than ``window_months`` before the
 catalog date (the newest ``as_of`` in prices.csv), one per provider, offer and region (the newest):
@@ -48,16 +49,19 @@ BLEND_INPUT_SHARE = 0.75
 
 TIERS = ("small", "mid", "large")
 STATUSES = ("current", "superseded", "retired")
-OFFERS = ("on-demand", "spot", "community", "reserved-1y", "reserved-3y", "capacity-block", "flex")
+OFFERS = ("on-demand", "spot", "community", "reserved-1y", "reserved-3y", "reserved", "capacity-block", "flex")
 PRICE_KINDS: Mapping[str, tuple[str, ...]] = MappingProxyType({
     "on-demand": ("on-demand",),
     "spot": ("spot", "community"),
     "reserved-1y": ("reserved-1y",),
     "reserved-3y": ("reserved-3y",),
+    "committed": ("reserved-1y", "reserved-3y", "reserved"),
     "capacity-block": ("capacity-block",),
     "flex": ("flex",),
 })
-"""Band kinds and the ``offer`` values each spans (community cloud counts as spot)."""
+"""Band kinds and the ``offer`` values each spans: community cloud counts as spot; ``committed`` spans every
+reserved offer (1-year, 3-year, and ``reserved`` = a committed contract whose term the provider's rate card does
+not state). Capacity blocks (prepaid days-to-weeks windows) and flex-start shapes stay kinds of their own."""
 
 # Plausible list-price ranges: a price typed in cents (298 for $2.98) or per second fails on load.
 GPU_PRICE_RANGE = (0.03, 60.0)  # $/GPU-hour
@@ -200,7 +204,21 @@ def _strip(row: dict) -> dict:
 def gpu_prices() -> tuple[GpuPrice, ...]:
     """All GPU price rows (validated once), whatever their date and kind."""
     rows = load_csv("prices.csv", PRICE_SCHEMA)
+    duplicate_offer_problem(rows, "prices.csv")
     return tuple(GpuPrice(**{**_strip(r), "region": r["region"] or ""}) for r in rows)
+
+
+def duplicate_offer_problem(rows: Sequence[dict], file: str) -> None:
+    """Refuse the same offer typed twice under two ids: one GPU, provider, offer, region, date and price.
+    (Two sizes of one provider's instance on one day, at different per-GPU prices, are two offers.)"""
+    seen: dict[tuple, tuple[str, int]] = {}
+    for r in rows:
+        key = (r["gpu_id"], r["provider"], r["offer"], r["region"] or "", r["as_of"], round(float(r["price_usd_per_gpu_hour"]), 6))
+        if key in seen:
+            first_id, first_row = seen[key]
+            raise CatalogError(file, r["_row"], "id", f"{r['id']!r} repeats the offer of {first_id!r} (row {first_row}): "
+                               "same GPU, provider, offer, region, date and price")
+        seen[key] = (r["id"], r["_row"])
 
 
 def catalog_date() -> str:

@@ -232,8 +232,11 @@ def test_gpu_band_kinds_and_window_parameter():
     assert "runpod-h100-sxm-community" in spot and "gcp-a3-h100-sxm-spot" in spot
     # the old tuple call style still works
     assert prices.gpu_price_band("h100-sxm", ("on-demand",)) == prices.gpu_price_band("h100-sxm")
-    # a wider window lets the 2024 rows back in
-    assert "coreweave-h100-sxm-2024" in {p.id for p in prices.prices_for("h100-sxm", window_months=36)}
+    # a wider window lets the 2024 rows back in, but a provider's newer offer still replaces its older one
+    assert "lambda-h200-2024" in {p.id for p in prices.prices_for("h200", window_months=36)}
+    assert "lambda-h200-2024" not in {p.id for p in prices.prices_for("h200")}
+    wide = {p.id for p in prices.prices_for("h100-sxm", window_months=36)}
+    assert "coreweave-h100-sxm" in wide and "coreweave-h100-sxm-2024" not in wide
     # same provider, same day, two rows (modal-t4 and modal-t4-2026-05): one offer
     assert [p.provider for p in prices.prices_for("t4")].count("Modal") == 1
     with pytest.raises(InputError, match="kind='weekly'.*on-demand"):
@@ -354,3 +357,54 @@ def test_loading_api_prices_never_touches_the_network(monkeypatch):
     prices.api_prices.cache_clear()
     prices._genai_models.cache_clear()
     assert prices.api_tiers()["small"]
+
+
+# --- committed offers, provider-page rows, duplicates ------------------------------------------------------
+
+
+def test_committed_kind_spans_every_reserved_offer():
+    assert prices.PRICE_KINDS["committed"] == ("reserved-1y", "reserved-3y", "reserved")
+    rows = prices.prices_for("h100-sxm", "committed")
+    assert {p.id for p in rows} == {"hyperstack-h100-sxm-reserved"}
+    b = prices.gpu_price_band("h100-sxm", "committed")
+    assert (b.low, b.mid, b.high) == (2.72, 2.72, 2.72)
+    # a committed price sits below the same provider's on-demand price
+    for p in prices.gpu_prices():
+        if p.offer in prices.PRICE_KINDS["committed"]:
+            same = [q for q in prices.gpu_prices() if q.provider == p.provider and q.gpu_id == p.gpu_id and q.offer == "on-demand"]
+            assert same and all(p.price_usd_per_gpu_hour < q.price_usd_per_gpu_hour for q in same), p.id
+    with pytest.raises(InputError, match="committed"):
+        prices.gpu_price_band("gh200", "committed")
+
+
+def test_instance_prices_are_per_gpu():
+    # CoreWeave lists 8-GPU instances: HGX H100 $49.24/h, spot $19.71/h (coreweave.com/pricing, 2026-09-20)
+    assert prices.prices_for("h100-sxm", "spot")  # spot rows exist
+    by_id = {p.id: p for p in prices.gpu_prices()}
+    assert by_id["coreweave-h100-sxm"].price_usd_per_gpu_hour == pytest.approx(49.24 / 8)
+    assert by_id["coreweave-h100-sxm-spot"].price_usd_per_gpu_hour == pytest.approx(19.71 / 8)
+    assert by_id["coreweave-b200"].price_usd_per_gpu_hour == pytest.approx(68.80 / 8)
+
+
+def test_new_devices_have_recent_prices():
+    for gpu in ("h100-nvl", "gh200", "l40"):
+        band = prices.gpu_price_band(gpu)
+        assert 0 < band.low <= band.mid <= band.high < 10
+
+
+def test_shipped_prices_have_no_duplicate_offer():
+    keys = [(p.gpu_id, p.provider, p.offer, p.region, p.as_of, p.price_usd_per_gpu_hour) for p in prices.gpu_prices()]
+    assert len(keys) == len(set(keys))
+
+
+def test_a_repeated_offer_under_a_new_id_fails_with_file_row_column(tmp_path):
+    head = "id,gpu_id,provider,offer,price_usd_per_gpu_hour,region,source,as_of,notes\n"
+    row = "{},h100-sxm,Lambda,on-demand,2.99,,https://lambda.ai/pricing,2026-09-25,\n"
+    path = tmp_path / "p.csv"
+    path.write_text(head + row.format("a") + row.format("b"))
+    rows = load_csv(path, prices.PRICE_SCHEMA)
+    with pytest.raises(CatalogError, match=r"p.csv, row 3, column 'id'.*'b' repeats the offer of 'a'"):
+        prices.duplicate_offer_problem(rows, "p.csv")
+    # another size of the same instance on the same day, at its own price, is a different offer
+    path.write_text(head + row.format("a") + row.format("b").replace("2.99", "3.29"))
+    prices.duplicate_offer_problem(load_csv(path, prices.PRICE_SCHEMA), "p.csv")

@@ -22,10 +22,6 @@ def test_catalog_has_required_models_spanning_0_1b_to_400b_plus():
     assert min(sizes) < 0.2e9 and max(sizes) > 400e9
 
 
-# Makers who print a count to two significant digits only: the test allows half a unit in the last digit.
-TWO_DIGIT_TOTALS = {"qwen3-1.7b"}  # "1.7B"; the exact count is 1.7206B (1.4B non-embedding + 0.31B tied embedding)
-TWO_DIGIT_ACTIVE = {"deepseek-v3", "deepseek-v3.1", "qwen3-30b-a3b", "qwen3-235b-a22b", "llama-4-scout", "llama-4-maverick"}
-
 NEW_2025 = ["qwen3-0.6b", "qwen3-1.7b", "qwen3-4b", "qwen3-8b", "qwen3-14b", "qwen3-32b", "qwen3-30b-a3b",
             "qwen3-235b-a22b", "llama-4-scout", "llama-4-maverick", "gemma-3-1b", "gemma-3-4b", "gemma-3-12b",
             "gemma-3-27b", "phi-4", "phi-4-mini", "gpt-oss-20b", "gpt-oss-120b", "smollm3-3b", "mistral-small-24b",
@@ -33,19 +29,68 @@ NEW_2025 = ["qwen3-0.6b", "qwen3-1.7b", "qwen3-4b", "qwen3-8b", "qwen3-14b", "qw
 
 
 @pytest.mark.parametrize("model_id", sorted(models.models()))
-def test_total_params_within_1pct_of_published(model_id):
+def test_total_params_within_published_range(model_id):
     m = models.get_model(model_id)
-    tol = models.published_tolerance(m.published_params, 2 if model_id in TWO_DIGIT_TOTALS else None)
-    assert m.total_params == pytest.approx(m.published_params, rel=tol)
+    lo, hi = m.published_range
+    assert lo <= m.total_params < hi
+    if m.published_digits is None:  # a figure printed to 3+ digits: within 1%
+        assert m.total_params == pytest.approx(m.published_params, rel=0.01)
 
 
-@pytest.mark.parametrize("model_id", sorted(k for k, m in models.models().items() if m.published_active_params))
-def test_active_params_match_published(model_id):
+@pytest.mark.parametrize("model_id", sorted(k for k, m in models.models().items() if m.published_active))
+def test_active_params_within_published_range(model_id):
     m = models.get_model(model_id)
-    # Two-digit active counts are not always rounded to nearest (DeepSeek-V3 37.55B -> "37B", Qwen3-30B-A3B
-    # 3.353B -> "3.3B"): allow 2% there, 1% everywhere else.
-    tol = 0.02 if model_id in TWO_DIGIT_ACTIVE else 0.01
-    assert m.active_params_published_basis == pytest.approx(m.published_active_params, rel=tol)
+    lo, hi = m.published_active_range
+    assert lo <= m.active_params_published_basis < hi
+    if (m.published_active_digits if m.published_active_params else m.published_digits) is None:
+        assert m.active_params_published_basis == pytest.approx(m.published_active, rel=0.01)
+
+
+def test_two_digit_figures_are_the_ones_recorded_as_such():
+    """Only figures the maker printed to two digits get the wider range; every other count is within 1%."""
+    loose = {k for k, m in models.models().items() if m.published_digits or m.published_active_digits}
+    assert loose == {"qwen3-1.7b", "deepseek-v3", "deepseek-v3.1", "qwen3-30b-a3b", "qwen3-235b-a22b",
+                     "llama-4-scout", "llama-4-maverick"}
+
+
+def test_published_interval_by_hand():
+    # three or more digits: 1% either side
+    assert models.published_interval(116.83e9) == pytest.approx((115.6617e9, 117.9983e9))
+    # "3.3B": rounded to nearest (3.25-3.35) or down (3.3-3.4) -> 3.25B to 3.40B
+    assert models.published_interval(3.3e9, 2) == pytest.approx((3.25e9, 3.40e9))
+    # "17B": 16.5B to 18B; "109B" (3 digits): half a unit is 0.46% < 1%, one unit 0.92% < 1% -> the 1% band
+    assert models.published_interval(17e9, 2) == pytest.approx((16.5e9, 18e9))
+    assert models.published_interval(109e9, 3) == pytest.approx((107.91e9, 110.09e9))
+    with pytest.raises(InputError, match="digits"):
+        models.published_interval(3.3e9, 0)
+
+
+def test_qwen3_30b_a3b_active_by_hand():
+    """Qwen3-30B-A3B (config.json: 48 layers, d 2048, 32/4 heads x 128, 128 experts of 768, top-8, untied vocab
+    151936): 3,353,020,416 active. The card's "3.3B" is this count rounded down (to nearest it would be 3.4B);
+    dropping the output head (3.04B) or both embeddings (2.73B) would not print as 3.3B either."""
+    m = models.get_model("qwen3-30b-a3b")
+    d, L, v = 2048, 48, 151936
+    attn = d * 32 * 128 + 2 * d * 4 * 128 + 32 * 128 * d
+    expert = 3 * d * 768
+    per_layer = attn + 2 * d + 8 * expert + d * 128  # 8 routed experts + the router
+    assert m.active_params == L * per_layer + 2 * v * d + d == 3_353_020_416
+    assert m.total_params == L * (attn + 2 * d + 128 * expert + d * 128) + 2 * v * d + d  # 30.53B: card "30.5B"
+    assert m.non_embedding_params / 1e9 == pytest.approx(29.9, abs=0.05)  # card: 29.9B non-embedding
+    lo, hi = m.published_active_range
+    assert lo <= m.active_params < hi and not lo <= m.active_params - v * d < hi
+
+
+def test_models_cli_reports_published_ranges():
+    from costlib.cli.catalog import models_payload
+
+    rows = {r["id"]: r for r in models_payload()["models"]}
+    q = rows["qwen3-30b-a3b"]
+    assert q["published_active_digits"] == 2 and q["published_active_range"] == pytest.approx([3.25e9, 3.40e9])
+    assert q["active_vs_published"] == pytest.approx(3_353_020_416 / 3.3e9 - 1)
+    assert all(r["matches_published"] for r in rows.values())
+    for mid in ("qwen3-8b", "gemma-3-27b", "gpt-oss-20b", "gpt-oss-120b"):
+        assert abs(rows[mid]["total_vs_published"]) < 0.01
 
 
 def test_2025_families_present():
@@ -57,7 +102,7 @@ def test_2025_families_present():
 
 def test_published_tolerance_by_hand():
     assert models.published_tolerance(8.2e9) == 0.01
-    assert models.published_tolerance(3.3e9, 2) == pytest.approx(0.05 / 3.3)  # 3.25-3.35B
+    assert models.published_tolerance(1.7e9, 2) == pytest.approx(0.05 / 1.7)  # 1.65-1.75B
     assert models.published_tolerance(109e9, 3) == 0.01  # half a unit (0.5B) is 0.46% < 1%
 
 
@@ -294,3 +339,35 @@ def test_from_hf_config_reads_2025_layouts(tmp_path):
     q = models.from_hf_config(_write_cfg(tmp_path, qmoe), "q")
     assert (q.total_params, q.active_params) == (models.get_model("qwen3-30b-a3b").total_params, models.get_model("qwen3-30b-a3b").active_params)
     assert q.windowed_layers == 0
+
+
+def test_qwen_prints_two_digit_counts_rounded_both_ways():
+    """Why published_interval accepts rounding to nearest *and* down: Qwen1.5-MoE-A2.7B (config.json: 24 layers,
+    d 2048, 16 heads (MHA) x 128, QKV bias, 60 routed experts of 1408 top-4 + a 5632-wide shared expert (4 x 1408),
+    untied vocab 151936). Qwen's blog (2024-03-28) prints 14.3B total, 2.7B activated and 2.0B activated
+    non-embedding. The computed 2.689B activated rounds to 2.7B only to nearest; the computed 2.067B non-embedding
+    rounds to 2.0B only down. Both sit inside published_interval; neither rule alone holds both."""
+    m = models.ModelSpec(id="qwen1.5-moe-a2.7b", name="Qwen1.5-MoE-A2.7B", layers=24, d_model=2048, heads=16, kv_heads=16,
+                         head_dim=128, ffn_dim=5632, vocab=151936, bias="qkv", attention="mha", experts_total=60,
+                         experts_active=4, shared_experts=4, moe_ffn_dim=1408)
+    embeddings = 2 * 151936 * 2048
+    active, active_non_embedding = m.active_params, m.active_params - embeddings
+    assert m.total_params / 1e9 == pytest.approx(14.316, abs=0.001)
+    assert active / 1e9 == pytest.approx(2.689, abs=0.001) and active_non_embedding / 1e9 == pytest.approx(2.067, abs=0.001)
+    lo, hi = models.published_interval(14.3e9)
+    assert lo <= m.total_params < hi
+    for count, printed in ((active, 2.7e9), (active_non_embedding, 2.0e9)):
+        lo, hi = models.published_interval(printed, 2)
+        assert lo <= count < hi
+    assert not 1.95e9 <= active_non_embedding < 2.05e9  # to nearest, "2.0B" would be 1.95-2.05B
+    assert not 2.7e9 <= active < 2.8e9  # rounded down, "2.7B" would be 2.70-2.80B
+
+
+def test_meta_counts_both_embeddings_in_llama4_active():
+    """Llama 4 Scout / Maverick: 17.17B active with both embedding matrices, which Meta prints as "17B"; without the
+    output head (or the input table) it would be 16.14B, which would print as "16B"."""
+    for mid in ("llama-4-scout", "llama-4-maverick"):
+        m = models.get_model(mid)
+        lo, hi = m.published_active_range
+        assert lo <= m.active_params < hi
+        assert not lo <= m.active_params - m.vocab * m.d_model < hi

@@ -30,7 +30,7 @@ SUBCOMMANDS = ["catalog", "train", "infer", "serve", "memory", "optimize", "ente
 """Modules of :mod:`costlib.cli` that register subcommands, in help order."""
 
 COMMAND_MODULES = {
-    "gpus": "catalog", "models": "catalog", "train": "train", "finetune": "train", "infer": "infer",
+    "gpus": "catalog", "models": "catalog", "prices": "catalog", "train": "train", "finetune": "train", "infer": "infer",
     "memory": "memory", "speculative": "optimize", "quantize": "optimize", "enterprise": "enterprise", "audit": "audit",
     "serve": "serve", "plan": "plan",
 }
