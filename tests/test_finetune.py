@@ -146,3 +146,26 @@ def test_throughput_never_falls_with_more_gpus_per_token_budget(k, mode):
     a = ft.estimate("llama-3.1-8b", mode, "a100-80gb", tokens=1e7, gpus=k, zero=3)
     b = ft.estimate("llama-3.1-8b", mode, "a100-80gb", tokens=1e7, gpus=k + 1, zero=3)
     assert b.tokens_per_s.mid >= a.tokens_per_s.mid
+
+
+def test_explain_finetune_formula_matches_the_estimate(capsys):
+    """The --explain basis of `finetune` walks finetune.estimate's step-time model and lands on its tokens/s."""
+    import json
+    import re
+
+    from costlib.cli import main
+
+    for argv in (["--model", "llama-3.1-8b", "--method", "qlora", "--gpu", "rtx-4090", "--tokens", "10M"],
+                 ["--model", "llama-3.1-8b", "--method", "full", "--gpu", "a100-80gb", "--gpus", "8", "--examples", "52002",
+                  "--tokens-per-example", "300", "--no-packing", "--micro-batch", "4", "--seq-len", "512"]):
+        assert main(["finetune", *argv, "--explain", "--json"]) == 0
+        out = json.loads(capsys.readouterr().out)
+        formula = out["basis"]["formula"]
+        assert not any("MFU" in line for line in formula)  # the pre-training band is not what finetune uses
+        step = next(line for line in formula if line.strip().startswith("at the mid efficiency"))
+        step_s = float(re.search(r"= ([0-9.e+-]+) s$", step).group(1))
+        st = out["assumptions"]["settings"]
+        tps = out["gpus"] * st["micro_batch"] * st["computed_seq_len"] / out["assumptions"]["padding_factor"] / step_s
+        assert tps == pytest.approx(out["tokens_per_s"]["mid"], rel=2e-3)
+        names = [i["name"] for i in out["basis"]["inputs"]]
+        assert any(n.startswith("fine-tuning efficiency band") for n in names)
