@@ -49,6 +49,8 @@ def register(subparsers) -> None:
     data.add_argument("--epochs", type=quantity("epochs"), default=1, help="passes over the dataset (default 1)")
     f.add_argument("--packed", dest="packed", action="store_true", default=True, help="pack sequences (default)")
     f.add_argument("--no-packing", dest="packed", action="store_false", help="pad each micro-batch to its longest example")
+    f.add_argument("--framework", default=None, choices=ft.FRAMEWORKS,
+                   help="framework family whose measured efficiency band to use (default: the recipe's: torchtune recipes -> torchtune, else hf-peft)")
     f.add_argument("--efficiency", type=quantity("efficiency"), help="pin the efficiency (0-1) instead of the calibrated band")
     f.add_argument("--mfu", dest="mfu_alias", type=quantity("mfu"), help=argparse.SUPPRESS)  # older name of --efficiency
     f.add_argument("--price", type=quantity("price"), help="US$ per GPU-hour")
@@ -103,7 +105,7 @@ def finetune_payload(args) -> dict:
         zero=None if (args.zero is None and not args.fsdp) else zero_stage(args),
         lora_rank=kw.get("lora_rank"), lora_targets=kw.get("lora_targets"), attention=kw["attention"],
         recipe_name=kw["recipe"], efficiency=_pinned_efficiency(args), price_usd_per_gpu_hour=args.price,
-        tokens_per_example=args.tokens_per_example,
+        tokens_per_example=args.tokens_per_example, framework=getattr(args, "framework", None),
     )
     payload = est.as_dict()
     # keys costlib.explain's finetune basis reads (total executed FLOPs; the efficiency band as "mfu"; the rank)
@@ -159,9 +161,17 @@ def _finetune_text(p: dict) -> str:
         f"cost (US$)       {_band(p['cost_usd'], '{:,.2f}')}",
         f"memory per GPU   {p['memory_gb']:.1f} GB (+ {p['memory']['host_gb']:.1f} GB host RAM)  -> "
         f"{'fits' if p['fits'] else 'does NOT fit'} on {p['gpu']}",
+        f"efficiency       {_eff_text(p['assumptions']['efficiency'])}",
         f"recipe           {p['assumptions']['recipe'].split(':')[0]} (--json lists every setting and source)",
     ]
     return "\n".join(lines)
+
+
+def _eff_text(e: dict) -> str:
+    band = f"{e['mid']:.0%} of peak ({e['low']:.0%}-{e['high']:.0%})"
+    if not e.get("measurements"):
+        return band + ", pinned"
+    return f"{band}, {e['framework']} band from {e['measurements']} published measurements (--framework to change)"
 
 
 def run_train(args) -> None:

@@ -226,7 +226,8 @@ def _finetune(args, payload: dict) -> tuple[list[str], list[dict]]:
     tokens_step = b * seq
     flops_step = payload["flops_per_token"] * tokens_step
     peak = dev.peak_flops(training.compute_precision(dev))
-    compute_s = flops_step / (peak * eff["mid"])
+    t0, e_ref = eff.get("step_overhead_s") or 0.0, eff.get("reference_efficiency") or 1.0
+    compute_s = flops_step / (peak * eff["mid"]) + t0 * e_ref / eff["mid"]
     step_s = max(compute_s, a["weight_traffic_s_per_step"], over["paging"]) + over["dequant"] + over["offload"]
     adapters = "" if payload["method"] == "full" else f"; A = LoRA parameters at rank {st['lora_rank']} on {st['lora_targets']}"
     formula = [
@@ -234,9 +235,10 @@ def _finetune(args, payload: dict) -> tuple[list[str], list[dict]]:
         f"{st['checkpointing']}; costlib.finetune.executed_flops_per_token)  = {payload['flops_per_token']:.4g}",
         f"tokens per GPU per step = micro-batch × sequence = {b} × {seq} = {tokens_step}"
         + ("" if st["packed"] else f"  (padded: {a['padding_factor']:.3g} computed tokens per useful token; costlib.finetune.padding_factor)"),
-        "step time (s) = max(FLOPs per step / (dense peak × efficiency), weight traffic, optimizer paging) + NF4 dequantization + "
-        "CPU offload  (costlib.finetune.step_overheads_s, weight_traffic_s)",
-        f"  at the mid efficiency: max({flops_step:.4g} / ({peak / 1e12:g}e12 × {eff['mid']:.4g}) = {compute_s:.4g}, "
+        "step time (s) = max(FLOPs per step / (dense peak × efficiency) + t0 × e_ref / efficiency, weight traffic, optimizer paging) "
+        "+ NF4 dequantization + CPU offload  (costlib.finetune.step_overheads_s, weight_traffic_s; t0 = the framework family's "
+        f"fixed seconds per micro-step at its reference efficiency e_ref: {t0:g} s at {e_ref:.3g}; costlib.finetune.step_overhead_s)",
+        f"  at the mid efficiency: max({flops_step:.4g} / ({peak / 1e12:g}e12 × {eff['mid']:.4g}) + {t0:g} × {e_ref:.3g} / {eff['mid']:.4g} = {compute_s:.4g}, "
         f"{a['weight_traffic_s_per_step']:.4g}, {over['paging']:.4g}) + {over['dequant']:.4g} + {over['offload']:.4g} = {step_s:.4g} s",
         f"tokens/s (all GPUs) = GPUs × tokens per step / padding / step time = {k} × {tokens_step} / {a['padding_factor']:.3g} / "
         f"{step_s:.4g} = {payload['tokens_per_s']['mid']:,.4g}; the low tokens/s come from the low efficiency",
