@@ -253,7 +253,8 @@ def _finetune(args, payload: dict) -> tuple[list[str], list[dict]]:
     if eff.get("measurements"):
         eff_input = {"name": "fine-tuning efficiency band (executed FLOP/s / dense peak)",
                      "value": {key: eff[key] for key in ("low", "mid", "high")}, "unit": "fraction of dense peak",
-                     "source": f"calibrated on {len(benches)} measurements in costlib/data/finetune_benchmarks.csv: {eff['source']}",
+                     "source": (f"calibrated on the {eff['measurements']} measurements of the {eff.get('framework', 'pooled')} family "
+                                f"({len(benches)} in all) in costlib/data/finetune_benchmarks.csv: {eff['source']}"),
                      "as_of": dates[-1] if dates else None}
     else:
         eff_input = {"name": "fine-tuning efficiency (pinned)", "value": {key: eff[key] for key in ("low", "mid", "high")},
