@@ -13,9 +13,11 @@ A fine-tuning step on one GPU processes ``micro_batch x seq_len`` tokens and exe
 The step takes ``max(FLOPs / (peak x efficiency), weight traffic / bandwidth)`` plus the time of what is not a
 matmul and that costlib can count: QLoRA's NF4 -> BF16 dequantization of every frozen weight on each pass
 (Dettmers et al. 2023), paging of optimizer states that do not fit the GPU (bitsandbytes paged optimizers) and
-CPU offload traffic, each over the host link. ``efficiency`` is not guessed: it is a band calibrated on the
-published measurements in ``data/finetune_benchmarks.csv`` (:func:`efficiency_band`), with a leave-one-out
-back-test (:func:`backtest`). Memory and the ``fits`` verdict come from :func:`costlib.memory.training_memory`,
+CPU offload traffic, each over the host link, and, for a framework family whose measurements identify it, a fixed
+overhead per micro-step (kernel launches, Python, ZeRO-3 gathers, 4-bit dequantization kernels: :data:`STEP_OVERHEAD_RULE`).
+``efficiency`` is not guessed: it is a band per framework family (:data:`FRAMEWORKS`: torchtune's packed, compiled
+recipes; Hugging Face Trainer + PEFT / DeepSpeed scripts) calibrated on the published measurements in
+``data/finetune_benchmarks.csv`` (:func:`efficiency_band`), with a leave-one-out back-test (:func:`backtest`). Memory and the ``fits`` verdict come from :func:`costlib.memory.training_memory`,
 the same model ``costlib memory`` uses.
 
 Packing and padding
@@ -48,7 +50,7 @@ from .memory import (
     recipe,
     training_memory,
 )
-from .models import get_model
+from .models import ModelSpec, get_model, models
 from .training import (
     FINETUNE_METHODS,
     FLOPS_PER_PARAM_TOKEN,
@@ -82,12 +84,21 @@ PCIE5_DEVICES = ("h100-sxm", "h100-pcie", "h200", "b200", "mi300x")
 """Devices whose hosts connect over PCIe 5.0 (Hopper, Blackwell and MI300X platforms); others PCIe 4.0."""
 FINETUNE_COVERAGE = MFU_BAND_COVERAGE
 """Nominal coverage of the fine-tuning efficiency band (80 %, as the pre-training MFU bands)."""
+FRAMEWORKS = ("torchtune", "hf-peft")
+"""Framework families with their own efficiency band: ``torchtune`` (packed, compiled recipes, micro-batch 2 x 2048 in
+its README table) and ``hf-peft`` (Hugging Face Transformers Trainer + PEFT + DeepSpeed scripts, micro-batch 1 with
+gradient accumulation, as Qwen's finetune.py and the QLoRA paper's qlora.py)."""
+FRAMEWORK_NAMES = {"torchtune": "torchtune (packed, compiled)", "hf-peft": "Hugging Face Trainer + PEFT / DeepSpeed",
+                   "pooled": "all framework families pooled"}
+MIN_FAMILY_MEASUREMENTS = 5
+"""Fewest in-fit measurements a framework family needs for its own band; below that the pooled band is used and said so."""
 EFFICIENCY_METHOD = (
     "calibrated on published fine-tuning measurements. Fine-tuning efficiency = executed FLOPs per step / (dense BF16 peak x (measured step time - modelled "
     "dequantization, paging and offload time)) for each measurement in finetune_benchmarks.csv marked use_in_fit; "
+    "one band per framework family (torchtune: packed, compiled, micro-batch 2 x 2048; hf-peft: Hugging Face Trainer + PEFT / "
+    "DeepSpeed, micro-batch 1, Qwen's published profile at 256-8192 tokens), pooled where a family has fewer than 5; "
     "band = costlib.training.prediction_band (order statistics, or a log-t interval when measurements are few), "
-    "nominal coverage 80 %. All current measurements are torchtune's (packed, compiled, micro-batch 2 x 2048): "
-    "one framework, so read the band as that framework's; unpacked micro-batch-1 jobs run slower."
+    "nominal coverage 80 %. The hf-peft measurements are all Qwen's on one A100 80GB: read its band as that stack's."
 )
 
 
@@ -186,9 +197,31 @@ def weight_traffic_s(model, method: str, gpu, checkpointing: str) -> float:
 # --------------------------------------------------------------------------------------
 # Published measurements and the calibrated efficiency band
 # --------------------------------------------------------------------------------------
+QWEN_7B = ModelSpec(
+    id="qwen-7b", name="Qwen-7B", layers=32, d_model=4096, heads=32, kv_heads=32, head_dim=128, ffn_dim=11008,
+    ffn_kind="swiglu", vocab=151936, tied_embeddings=False, bias="qkv", attention="mha", max_context=8192, family="Qwen",
+    published_params=7.72e9, source="https://huggingface.co/Qwen/Qwen-7B/blob/main/config.json", as_of="2023-09-25",
+    notes="Qwen (v1.1) config: hidden 4096, 32 layers, 32 heads, intermediate_size 22016 = the two gated halves (w1, w2 "
+          "of 11008; c_proj 11008 -> 4096), vocab 151936, untied lm_head, c_attn with bias, seq_length 8192",
+)
+"""Qwen-7B (2023), the model of the Qwen README's fine-tuning profile: not a catalog model (nobody prices it today), kept
+here only so its published measurements calibrate the hf-peft efficiency band. 7.72B parameters as counted (the
+Hugging Face page lists 7.72B)."""
+BENCHMARK_MODELS = {"qwen-7b": QWEN_7B}
+
+
+def benchmark_model(model_id) -> ModelSpec:
+    """The architecture a measurement names: a catalog model, or one of :data:`BENCHMARK_MODELS`."""
+    if isinstance(model_id, str) and model_id in BENCHMARK_MODELS:
+        return BENCHMARK_MODELS[model_id]
+    return get_model(model_id)
+
+
 def _bench_checks(row: dict) -> str | None:
     if row["gpu_id"] not in devices():
         return f"gpu_id: {row['gpu_id']!r} is not in hardware.csv"
+    if row["model"] not in BENCHMARK_MODELS and row["model"] not in models():
+        return f"model: {row['model']!r} is neither in models.csv nor in costlib.finetune.BENCHMARK_MODELS"
     if not row["use_in_fit"] and not row["exclude_reason"]:
         return "exclude_reason: a measurement kept out of the fit must say why"
     if row["method"] != "full" and row["lora_rank"] is None:
@@ -217,6 +250,7 @@ BENCH_SCHEMA = Schema(
         Column("peak_memory_gib", "float", required=False, positive=True, unit="GiB per GPU"),
         Column("use_in_fit", "bool"),
         Column("exclude_reason", required=False),
+        Column("framework", choices=FRAMEWORKS),
         SOURCE,
         AS_OF,
         NOTES,
@@ -248,6 +282,7 @@ class FinetuneBenchmark:
     peak_memory_gib: float | None
     use_in_fit: bool
     exclude_reason: str
+    framework: str
     source: str
     as_of: str
     notes: str = ""
@@ -271,7 +306,7 @@ def _bench_memory(b: FinetuneBenchmark) -> MemoryBreakdown:
     if b.method != "full":
         kw = dict(lora_rank=b.lora_rank, lora_targets=b.lora_targets or "all-linear")
     return training_memory(
-        b.model, b.method, "bf16", b.optimizer, zero=b.zero, gpus=b.gpus, batch=b.micro_batch, seq_len=b.seq_len,
+        benchmark_model(b.model), b.method, "bf16", b.optimizer, zero=b.zero, gpus=b.gpus, batch=b.micro_batch, seq_len=b.seq_len,
         recompute=b.checkpointing, optimizer_in_backward=b.optimizer_in_backward, offload=b.offload,
         master_weights=False, chunked_loss=b.source.startswith("https://github.com/pytorch/torchtune"), **kw,
     )
@@ -281,12 +316,13 @@ def _bench_parts(b: FinetuneBenchmark) -> dict:
     """FLOPs per step per GPU, peak, overheads and weight traffic for a benchmark's setting."""
     dev = get_device(b.gpu_id)
     mem = _bench_memory(b)
-    fpt = executed_flops_per_token(b.model, b.method, b.seq_len, b.checkpointing, b.lora_rank or 16, b.lora_targets or "all-linear")
+    model = benchmark_model(b.model)
+    fpt = executed_flops_per_token(model, b.method, b.seq_len, b.checkpointing, b.lora_rank or 16, b.lora_targets or "all-linear")
     tokens_step = b.micro_batch * b.seq_len * padding_factor(b.micro_batch, b.packed)
-    over = step_overheads_s(b.model, b.method, dev, gpus=b.gpus, memory=mem, checkpointing=b.checkpointing, offload=b.offload, optimizer=b.optimizer)
+    over = step_overheads_s(model, b.method, dev, gpus=b.gpus, memory=mem, checkpointing=b.checkpointing, offload=b.offload, optimizer=b.optimizer)
     return {
         "flops_step": fpt * tokens_step, "peak": dev.peak_flops(compute_precision(dev)), "overheads": over,
-        "traffic_s": weight_traffic_s(b.model, b.method, dev, b.checkpointing), "memory": mem,
+        "traffic_s": weight_traffic_s(model, b.method, dev, b.checkpointing), "memory": mem,
         "useful_tokens_step": b.micro_batch * b.seq_len,
     }
 
@@ -307,16 +343,93 @@ def fit_benchmarks() -> tuple[FinetuneBenchmark, ...]:
     return tuple(b for b in load_finetune_benchmarks() if b.use_in_fit)
 
 
-@lru_cache(maxsize=32)
-def _efficiency_band(exclude: tuple, coverage: float) -> tuple[Band, str]:
-    vals = [implied_efficiency(b) for b in fit_benchmarks() if b.id not in exclude]
-    band, method = prediction_band(vals, coverage)
-    return Band(band.low, band.mid, min(band.high, 1.0)), method
+def _family_rows(framework, exclude=()) -> tuple[tuple[FinetuneBenchmark, ...], str]:
+    """The in-fit measurements a band is drawn from, and which family they are (``pooled`` when too few)."""
+    rows = tuple(b for b in fit_benchmarks() if b.id not in exclude)
+    if framework is None:
+        return rows, "pooled"
+    choice("framework", framework, FRAMEWORKS)
+    own = tuple(b for b in rows if b.framework == framework)
+    if len(own) >= MIN_FAMILY_MEASUREMENTS:
+        return own, framework
+    return rows, "pooled"
 
 
-def efficiency_band(coverage: float = FINETUNE_COVERAGE, exclude=()) -> Band:
-    """The calibrated fine-tuning efficiency band (:data:`EFFICIENCY_METHOD`); ``exclude`` leaves measurements out."""
-    return _efficiency_band(tuple(sorted(exclude)), float(coverage))[0]
+def _step_parts(b: FinetuneBenchmark) -> tuple[float, float]:
+    """(seconds of dense-peak compute per step, measured step seconds less the modelled dequantization and offload)."""
+    p = _bench_parts(b)
+    step_s = p["useful_tokens_step"] * b.gpus / b.tokens_per_s
+    return p["flops_step"] / p["peak"], step_s - p["overheads"]["dequant"] - p["overheads"]["offload"]
+
+
+def _overhead_identified(rows) -> bool:
+    """A fixed per-step overhead is fitted only where it can be told apart from the efficiency: the same model and
+    method measured at two or more tokens per step in one framework family (:data:`STEP_OVERHEAD_RULE`)."""
+    seen: dict = {}
+    for b in rows:
+        seen.setdefault((b.model, b.method, b.gpu_id, b.gpus), set()).add(b.seq_len * b.micro_batch)
+    return any(len(v) >= 2 for v in seen.values())
+
+
+STEP_OVERHEAD_RULE = (
+    "step time = (peak-FLOP seconds / e + t0) x r: e (the efficiency of the matmuls) and t0 (a fixed overhead per "
+    "micro-step: kernel launches, Python, ZeRO-3 gathers, 4-bit dequantization kernels) fitted per framework family by "
+    "least squares on log step time (grid search, e in 0.05-1, t0 from 0 to the shortest measured step); t0 = 0 unless "
+    "the family has one model and method measured at two or more tokens per step (otherwise the two cannot be told "
+    "apart); r = measured / fitted step time, its band from costlib.training.prediction_band; the efficiency band "
+    "reported is e / r"
+)
+
+
+def _fit_family(rows) -> tuple[float, float]:
+    """(e, t0) of :data:`STEP_OVERHEAD_RULE` for ``rows``: least squares on log step time over a grid."""
+    x, t = np.array([_step_parts(b) for b in rows]).T
+    effs = np.geomspace(0.05, 1.0, 400)
+    if not _overhead_identified(rows) or t.min() <= 0:
+        sse = np.sum((np.log(t)[None, :] - np.log(x[None, :] / effs[:, None])) ** 2, axis=1)
+        return float(effs[int(np.argmin(sse))]), 0.0
+    t0s = np.linspace(0.0, float(t.min()), 200)
+    model = x[None, None, :] / effs[:, None, None] + t0s[None, :, None]
+    sse = np.sum((np.log(t)[None, None, :] - np.log(model)) ** 2, axis=2)
+    i, j = np.unravel_index(int(np.argmin(sse)), sse.shape)
+    return float(effs[i]), float(t0s[j])
+
+
+@lru_cache(maxsize=256)
+def _family_model(exclude: tuple, coverage: float, framework=None) -> dict:
+    rows, key = _family_rows(framework, exclude)
+    e, t0 = _fit_family(rows)
+    ratios = [tm / (xs / e + t0) for xs, tm in (_step_parts(b) for b in rows)]
+    r, method = prediction_band(ratios, coverage)
+    band = Band(e / r.high, e / r.mid, min(e / r.low, 1.0))
+    return {"band": band, "e_ref": e, "t0_s": t0, "method": method, "key": key, "n": len(rows)}
+
+
+def efficiency_band(coverage: float = FINETUNE_COVERAGE, exclude=(), framework: str | None = None) -> Band:
+    """The calibrated fine-tuning efficiency band (:data:`EFFICIENCY_METHOD`, :data:`STEP_OVERHEAD_RULE`) of a
+    framework family (:data:`FRAMEWORKS`; ``None`` pools them all); ``exclude`` leaves measurements out."""
+    return _family_model(tuple(sorted(exclude)), float(coverage), framework)["band"]
+
+
+def step_overhead_s(framework: str | None = None, coverage: float = FINETUNE_COVERAGE, exclude=()) -> tuple[float, float]:
+    """(t0, e_ref) of a family: the fixed seconds per micro-step at the reference efficiency e_ref. The step's compute
+    is ``FLOP seconds / e + t0 x e_ref / e`` (the overhead scales with the band as the matmuls do; t0 = 0 where not identified)."""
+    m = _family_model(tuple(sorted(exclude)), float(coverage), framework)
+    return m["t0_s"], m["e_ref"]
+
+
+def efficiency_info(framework: str | None = None, coverage: float = FINETUNE_COVERAGE) -> dict:
+    """Which family, how many measurements, the fitted per-step overhead and the interval method :func:`efficiency_band` used."""
+    m = _family_model((), float(coverage), framework)
+    return {"framework": FRAMEWORK_NAMES[m["key"]], "measurements": m["n"], "method": m["method"],
+            "step_overhead_s": round(m["t0_s"], 4), "reference_efficiency": round(m["e_ref"], 4),
+            "nominal_coverage": float(coverage)}
+
+
+def recipe_framework(recipe_key: str) -> str:
+    """The framework family of a :data:`costlib.memory.RECIPES` entry: ``torchtune`` for torchtune's recipes, else
+    ``hf-peft`` (the QLoRA paper's qlora.py, Hugging Face Trainer and PEFT defaults)."""
+    return "torchtune" if recipe_key.startswith("torchtune") else "hf-peft"
 
 
 # --------------------------------------------------------------------------------------
@@ -391,6 +504,7 @@ def estimate(
     efficiency=None,
     price_usd_per_gpu_hour=None,
     tokens_per_example=None,
+    framework: str | None = None,
 ) -> FinetuneRun:
     """Tokens per second, wall-clock and GPU-hours, dollars, memory per GPU and a ``fits`` verdict for fine-tuning
     ``model`` with ``method`` on ``tokens`` useful tokens (:func:`dataset_tokens`) on ``gpus`` x ``gpu``.
@@ -402,7 +516,9 @@ def estimate(
 
     Settings left ``None`` copy the method's recipe (:func:`costlib.memory.default_recipe`); ``zero=None`` means
     FSDP (ZeRO-3) for any job on more than one GPU, as torchtune's distributed recipes do. ``efficiency`` pins the
-    band (a float or :class:`Band`); by default :func:`efficiency_band`.
+    band (a float or :class:`Band`); by default :func:`efficiency_band` of ``framework`` (:data:`FRAMEWORKS`), which
+    defaults to the family of the recipe copied (:func:`recipe_framework`: torchtune's recipes -> ``torchtune``, the
+    QLoRA paper's and Hugging Face defaults -> ``hf-peft``).
     """
     m = get_model(model)
     choice("method", method, FINETUNE_METHODS)
@@ -436,8 +552,9 @@ def estimate(
     over = step_overheads_s(m, method, dev, gpus=k, memory=mem, checkpointing=ckpt, offload=offload, optimizer=opt)
     traffic = weight_traffic_s(m, method, dev, ckpt)
     peak = dev.peak_flops(compute_precision(dev))
+    fam = recipe_framework(rec_key(rec)) if framework is None else choice("framework", framework, FRAMEWORKS)
     if efficiency is None:
-        eff = efficiency_band()
+        eff = efficiency_band(framework=fam)
         eff_src = EFFICIENCY_METHOD
     elif isinstance(efficiency, Band):
         eff, eff_src = efficiency, "user input (pinned)"
@@ -445,9 +562,10 @@ def estimate(
         eff, eff_src = Band.point(float(fraction("efficiency", efficiency))), "user input (pinned)"
     overlapped = over["paging"]
     extra = over["dequant"] + over["offload"]
+    t0, e_ref = step_overhead_s(fam) if efficiency is None else (0.0, 1.0)
 
     def step_s(e):
-        return max(fpt * tokens_step / (peak * e), traffic, overlapped) + extra
+        return max(fpt * tokens_step / (peak * e) + t0 * e_ref / e, traffic, overlapped) + extra
 
     useful_per_s = eff.map(lambda e: k * tokens_step / pad / step_s(e))
     wall = useful_per_s.map(lambda t: d / t / SECONDS_PER_HOUR, decreasing=True)
@@ -462,10 +580,12 @@ def estimate(
         "flops_per_token_rule": {"full": "6·N (+2·N checkpointing) + attention", "lora": "4·N + 6·A (+2·N + 2·A checkpointing) + attention",
                                  "qlora": "4·N + 6·A (+2·N + 2·A checkpointing) + attention, plus NF4 dequantization time"}[method],
         "padding_factor": pad,
-        "step_overheads_s": {key: round(v, 4) for key, v in over.items()},
+        "step_overheads_s": {**{key: round(v, 4) for key, v in over.items()}, "fixed_per_step": round(t0, 4)},
         "weight_traffic_s_per_step": round(traffic, 4),
         "efficiency": {**eff.as_dict(4), "source": eff_src,
-                       "measurements": len(fit_benchmarks()) if efficiency is None else None},
+                       "measurements": efficiency_info(fam)["measurements"] if efficiency is None else None,
+                       **({key: efficiency_info(fam)[key] for key in ("framework", "method", "step_overhead_s", "reference_efficiency")}
+                          if efficiency is None else {}), "step_overhead_rule": STEP_OVERHEAD_RULE if efficiency is None else None},
         "memory": mem.assumptions,
         "fits": "total memory per GPU (bytes) <= the device's memory (bytes); host_gb not counted",
         "price": price_info,
@@ -496,17 +616,19 @@ def backtest(coverage: float = FINETUNE_COVERAGE):
     rows = []
     for bench in load_finetune_benchmarks():
         excl = (bench.id,) if bench.use_in_fit else ()
-        band = efficiency_band(coverage, exclude=excl)
+        band = efficiency_band(coverage, exclude=excl, framework=bench.framework)
+        t0, e_ref = step_overhead_s(bench.framework, coverage, exclude=excl)
         p = _bench_parts(bench)
         extra = p["overheads"]["dequant"] + p["overheads"]["offload"]
         tokens_step = bench.micro_batch * bench.seq_len
         pred = band.map(lambda e: bench.gpus * tokens_step / padding_factor(bench.micro_batch, bench.packed)
-                        / (max(p["flops_step"] / (p["peak"] * e), p["traffic_s"], p["overheads"]["paging"]) + extra))
+                        / (max(p["flops_step"] / (p["peak"] * e) + t0 * e_ref / e, p["traffic_s"], p["overheads"]["paging"]) + extra))
         # torchtune reports torch.cuda.max_memory_reserved, which does not see the CUDA context: compare tensors only
         mem_b = (float(p["memory"].total_gb) - float(p["memory"].overhead_gb)) * GB
         pub_b = None if bench.peak_memory_gib is None else bench.peak_memory_gib * 2**30
         rows.append({
             "id": bench.id, "model": bench.model, "method": bench.method, "gpus": bench.gpus, "gpu": bench.gpu_id,
+            "framework": bench.framework, "seq_len": bench.seq_len, "micro_batch": bench.micro_batch,
             "implied_efficiency": implied_efficiency(bench), "published_tokens_per_s": bench.tokens_per_s,
             "predicted_low": float(pred.low), "predicted_mid": float(pred.mid), "predicted_high": float(pred.high),
             "error": float(pred.mid) / bench.tokens_per_s - 1.0, "inside": bool(pred.low <= bench.tokens_per_s <= pred.high),
@@ -520,17 +642,24 @@ def backtest(coverage: float = FINETUNE_COVERAGE):
 def backtest_summary(table=None, coverage: float = FINETUNE_COVERAGE) -> dict:
     """Leave-one-out median absolute error and coverage of throughput (in-fit rows) and median absolute memory error."""
     t = backtest(coverage) if table is None else table
-    fit = t[t["use_in_fit"]]
-    mem = t["memory_error"].dropna().to_numpy(float)
-    return {
-        "measurements": int(len(fit)),
-        "loo_median_abs_error": float(np.median(np.abs(fit["error"].to_numpy(float)))),
-        "loo_coverage": float(fit["inside"].mean()),
-        "nominal_coverage": float(coverage),
-        "memory_cases": int(mem.size),
-        "memory_median_abs_error": float(np.median(np.abs(mem))),
-        "memory_max_abs_error": float(np.max(np.abs(mem))),
-    }
+
+    def summary(part) -> dict:
+        fit = part[part["use_in_fit"]]
+        mem = part["memory_error"].dropna().to_numpy(float)
+        return {
+            "measurements": int(len(fit)),
+            "loo_median_abs_error": float(np.median(np.abs(fit["error"].to_numpy(float)))),
+            "loo_coverage": float(fit["inside"].mean()),
+            "nominal_coverage": float(coverage),
+            "memory_cases": int(mem.size),
+            "memory_median_abs_error": float(np.median(np.abs(mem))) if mem.size else None,
+            "memory_max_abs_error": float(np.max(np.abs(mem))) if mem.size else None,
+        }
+
+    out = summary(t)
+    if "framework" in t:
+        out["by_framework"] = {fam: summary(t[t["framework"] == fam]) for fam in FRAMEWORKS if (t["framework"] == fam).any()}
+    return out
 
 
 __all__ = [

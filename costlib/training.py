@@ -592,12 +592,12 @@ class TrainingEstimate:
     mfu: Band
     gpu_hours: Band
     cost_usd: Band | None
-    energy_kwh: Band
-    co2_kg: Band
+    energy_kwh: Band | None
+    co2_kg: Band | None
     wall_days: Band | None
     gpus: int | None
     price_usd_per_gpu_hour: Band | None
-    power_w: float
+    power_w: float | None
     pue: float
     grid_kg_per_kwh: float
     assumptions: dict = field(default_factory=dict)
@@ -660,7 +660,8 @@ def estimate_training(
     GPU-hours from :func:`gpu_hours` at the calibrated MFU band (or a pinned ``mfu``); dollars =
     GPU-hours × the catalog's price band for the GPU (or ``price_usd_per_gpu_hour``; ``None``
     when neither exists); energy = GPU-hours × TDP (or ``power_w``) × PUE; CO2 = energy × grid
-    intensity; wall-clock days = GPU-hours / ``gpus`` / 24 when a GPU count is given.
+    intensity (both ``None``, with the reason in ``assumptions["power_w"]``, for a device without a published
+    board power unless ``power_w`` is given); wall-clock days = GPU-hours / ``gpus`` / 24 when a GPU count is given.
     ``active_params`` (mixture of experts) sets the compute; ``params`` is the total.
     """
     n = float(positive("params", params))
@@ -682,9 +683,18 @@ def estimate_training(
     hours = gpu_hours(flops, device, precision, band)
     price, price_info = _price(device, price_usd_per_gpu_hour)
     cost = None if price is None else Band(hours.low * price.low, hours.mid * price.mid, hours.high * price.high)
-    watts = device.tdp() if power_w is None else float(positive("power_w", power_w))
-    energy = hours.scale(watts * KWH_PER_WH * pue_v)
-    co2 = energy.scale(grid)
+    if power_w is not None:
+        watts = float(positive("power_w", power_w))
+        power_info = {"value": watts, "source": "user input"}
+    elif device.tdp_w is not None:
+        watts = float(device.tdp_w)
+        power_info = {"value": watts, "source": "board TDP from hardware.csv"}
+    else:  # no published board power: the energy and CO2 are not computed, everything else is
+        watts = None
+        power_info = {"value": None, "source": (f"{device.id} has no published board power (TDP) in hardware.csv: energy and CO2 "
+                                                "not computed; pass power_w= (CLI --power-w) to get them")}
+    energy = None if watts is None else hours.scale(watts * KWH_PER_WH * pue_v)
+    co2 = None if energy is None else energy.scale(grid)
     wall = None if k is None else hours.scale(1.0 / (k * HOURS_PER_DAY))
     assumptions = {
         "flops_rule": f"{FLOPS_PER_PARAM_TOKEN_RECOMPUTE if recompute else FLOPS_PER_PARAM_TOKEN:g}·N·D with N = active parameters (Kaplan et al. 2020)",
@@ -696,7 +706,7 @@ def estimate_training(
         },
         "peak_tflops": {"value": peak / 1e12, "precision": precision, "gpu": device.id, "source": device.source, "as_of": device.as_of},
         "price": price_info,
-        "power_w": {"value": watts, "source": "board TDP from hardware.csv" if power_w is None else "user input"},
+        "power_w": power_info,
         "pue": {"value": pue_v, "source": "Google fleet-wide PUE 2023 (2024 Environmental Report)" if pue == PUE_DEFAULT else "user input"},
         "grid_kg_co2_per_kwh": {
             "value": grid,

@@ -121,7 +121,7 @@ LINES = [
     (["train", "--params", "-7B", "--tokens", "1T", "--gpu", "h100-sxm"], "params"),
     (["train", "--params", "0", "--tokens", "1T", "--gpu", "h100-sxm"], "params"),
     (["train", "--model", "llama-3.1-8b", "--active-params", "1B", "--tokens", "1T", "--gpu", "h100-sxm"], "active_params"),
-    (["train", "--model", "llama-3.1-8b", "--tokens", "1T", "--gpu", "tpu-v5e"], "gpu"),
+    (["train", "--model", "llama-3.1-8b", "--tokens", "1T", "--gpu", "tpu-v5e", "--power-w", "0"], "power_w"),  # no TDP: energy null, not an error
     (["train", "--tokens", "1T", "--gpu", "h100-sxm"], "--model"),
     (["finetune", "--model", "llama-3.1-8b", "--method", "lora", "--tokens", "1e8"], "--gpu"),
     (["quantize", "--model", "llama-3.1-8b", "--gpu", "h100-sxm"], "--precision"),

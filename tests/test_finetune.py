@@ -48,19 +48,80 @@ def test_padding_factor():
 
 def test_efficiency_band_is_calibrated_on_its_own_measurements():
     vals = [ft.implied_efficiency(b) for b in ft.fit_benchmarks()]
-    band = ft.efficiency_band()
-    assert band.mid == pytest.approx(np.median(vals))
-    assert 0 < band.low < band.mid <= band.high <= 1.0
     assert all(0 < v < 1 for v in vals)  # every calibrating measurement is physically possible
     assert all(ft.implied_efficiency(b) > 1 for b in ft.load_finetune_benchmarks() if not b.use_in_fit)
+    # torchtune: every measurement at one tokens-per-step per model, so no fixed overhead is fitted (t0 = 0) and the
+    # band's mid is the median of its implied efficiencies (ratios r_i = e_ref / e_i; mid = e_ref / median r)
+    tt = [ft.implied_efficiency(b) for b in ft.fit_benchmarks() if b.framework == "torchtune"]
+    assert ft.step_overhead_s("torchtune")[0] == 0.0
+    band = ft.efficiency_band(framework="torchtune")
+    assert band.mid == pytest.approx(np.median(tt), rel=1e-9)
+    assert 0 < band.low < band.mid <= band.high <= 1.0
+    # the pooled band and each family's hold their own measurements only
+    assert ft.efficiency_info("hf-peft")["measurements"] == sum(b.framework == "hf-peft" for b in ft.fit_benchmarks())
+    assert ft.efficiency_info(None)["measurements"] == len(ft.fit_benchmarks())
+
+
+def test_qwen_7b_spec_counts_its_published_parameters():
+    assert ft.QWEN_7B.total_params == pytest.approx(7.72e9, rel=0.005)
+    assert ft.benchmark_model("qwen-7b") is ft.QWEN_7B and ft.benchmark_model("llama-3.1-8b").id == "llama-3.1-8b"
+
+
+def test_fixed_step_overhead_by_hand():
+    # hf-peft (Qwen-7B, micro-batch 1, 256-8192 tokens): the fit is (e, t0) minimising sum of log(measured / (x / e + t0))^2
+    rows = [b for b in ft.fit_benchmarks() if b.framework == "hf-peft"]
+    t0, e = ft.step_overhead_s("hf-peft")
+    shortest = min(ft._step_parts(b)[1] for b in rows)
+    # t0 may not exceed the shortest measured micro-step (Qwen-7B LoRA at 256 tokens: 256 / (8 x 256 / 1.2 s) = 0.15 s);
+    # on these measurements the fit sits at that cap (the ZeRO-3 and GPTQ rows have longer fixed floors still)
+    assert shortest == pytest.approx(256 / (8 * 256 / 1.2), rel=1e-5)  # tokens/s stored to 6 digits
+    assert 0 < t0 <= shortest + 1e-12 and 0.05 <= e <= 1
+
+    def sse(e_, t0_):
+        return sum(np.log(tm / (x / e_ + t0_)) ** 2 for x, tm in (ft._step_parts(b) for b in rows))
+
+    best = sse(e, t0)
+    for de, dt in ((1.05, 0), (0.95, 0), (1, -0.02), (1.05, -0.02), (0.95, -0.02)):
+        assert best <= sse(e * de, max(t0 + dt, 0.0)) + 1e-12  # a minimum inside the allowed region
+    # Qwen-7B LoRA at 2048 tokens: 8 x 2048 / 5.2 s = 3151 tokens/s; the model at (e, t0): x / e + t0 per micro-step
+    b = ft.get_benchmark("qwen-7b-lora-2048")
+    x, tm = ft._step_parts(b)
+    assert tm == pytest.approx(2048 / (8 * 2048 / 5.2))
+    assert x / e + t0 == pytest.approx(tm, rel=0.25)
+    # the overhead makes short micro-steps slower per token: micro-batch 1 x 256 runs below 1 x 2048
+    short = ft.estimate(ft.QWEN_7B, "lora", "a100-80gb", tokens=1e6, seq_len=256, micro_batch=1, framework="hf-peft")
+    long = ft.estimate(ft.QWEN_7B, "lora", "a100-80gb", tokens=1e6, seq_len=2048, micro_batch=1, framework="hf-peft")
+    assert short.tokens_per_s.mid < long.tokens_per_s.mid
+    # a pinned efficiency is the user's whole-step utilisation: no fixed overhead is added
+    pinned = ft.estimate(ft.QWEN_7B, "lora", "a100-80gb", tokens=1e6, efficiency=0.5)
+    assert pinned.assumptions["step_overheads_s"]["fixed_per_step"] == 0.0
 
 
 def test_finetune_backtest_goals():
     s = ft.backtest_summary()
-    assert s["measurements"] >= 7
-    assert s["loo_median_abs_error"] <= 0.25
-    assert s["loo_coverage"] >= s["nominal_coverage"] - 0.10
-    assert s["memory_median_abs_error"] <= 0.15 and s["memory_max_abs_error"] <= 0.30
+    assert s["measurements"] >= 20
+    assert s["loo_median_abs_error"] <= 0.20
+    assert s["nominal_coverage"] - 0.10 <= s["loo_coverage"] <= s["nominal_coverage"] + 0.10
+    fam = s["by_framework"]
+    assert set(fam) == {"torchtune", "hf-peft"}
+    for f in fam.values():
+        assert f["loo_median_abs_error"] <= 0.20
+        assert f["loo_coverage"] >= f["nominal_coverage"] - 0.10
+    # memory: torchtune's reserved-memory peaks within 15 % (median); the Qwen README's peaks (how they were read is
+    # not stated; HF computes the 152k-vocabulary logits unchunked in fp32) run 20-37 % above costlib: reported, bounded
+    assert fam["torchtune"]["memory_median_abs_error"] <= 0.15 and fam["torchtune"]["memory_max_abs_error"] <= 0.30
+    assert fam["hf-peft"]["memory_median_abs_error"] <= 0.40
+
+
+def test_framework_choice_and_default():
+    hf = ft.estimate("llama-3.1-8b", "lora", "a100-80gb", tokens=1e7)  # PEFT default recipe -> hf-peft band
+    tt = ft.estimate("llama-3.1-8b", "lora", "a100-80gb", tokens=1e7, framework="torchtune")
+    assert hf.assumptions["efficiency"]["framework"].startswith("Hugging Face")
+    assert tt.assumptions["efficiency"]["framework"].startswith("torchtune")
+    rec = ft.estimate("llama-3.1-8b", "lora", "a100-80gb", tokens=1e7, recipe_name="torchtune-lora-single-device")
+    assert rec.assumptions["efficiency"]["framework"].startswith("torchtune")
+    with pytest.raises(InputError, match="framework"):
+        ft.estimate("llama-3.1-8b", "lora", "a100-80gb", tokens=1e7, framework="axolotl")
 
 
 def test_more_tokens_take_longer_and_packing_helps():
@@ -146,3 +207,26 @@ def test_throughput_never_falls_with_more_gpus_per_token_budget(k, mode):
     a = ft.estimate("llama-3.1-8b", mode, "a100-80gb", tokens=1e7, gpus=k, zero=3)
     b = ft.estimate("llama-3.1-8b", mode, "a100-80gb", tokens=1e7, gpus=k + 1, zero=3)
     assert b.tokens_per_s.mid >= a.tokens_per_s.mid
+
+
+def test_explain_finetune_formula_matches_the_estimate(capsys):
+    """The --explain basis of `finetune` walks finetune.estimate's step-time model and lands on its tokens/s."""
+    import json
+    import re
+
+    from costlib.cli import main
+
+    for argv in (["--model", "llama-3.1-8b", "--method", "qlora", "--gpu", "rtx-4090", "--tokens", "10M"],
+                 ["--model", "llama-3.1-8b", "--method", "full", "--gpu", "a100-80gb", "--gpus", "8", "--examples", "52002",
+                  "--tokens-per-example", "300", "--no-packing", "--micro-batch", "4", "--seq-len", "512"]):
+        assert main(["finetune", *argv, "--explain", "--json"]) == 0
+        out = json.loads(capsys.readouterr().out)
+        formula = out["basis"]["formula"]
+        assert not any("MFU" in line for line in formula)  # the pre-training band is not what finetune uses
+        step = next(line for line in formula if line.strip().startswith("at the mid efficiency"))
+        step_s = float(re.search(r"= ([0-9.e+-]+) s$", step).group(1))
+        st = out["assumptions"]["settings"]
+        tps = out["gpus"] * st["micro_batch"] * st["computed_seq_len"] / out["assumptions"]["padding_factor"] / step_s
+        assert tps == pytest.approx(out["tokens_per_s"]["mid"], rel=2e-3)
+        names = [i["name"] for i in out["basis"]["inputs"]]
+        assert any(n.startswith("fine-tuning efficiency band") for n in names)

@@ -28,6 +28,7 @@ def register(subparsers) -> None:
     p.add_argument("--pue", type=quantity("pue"), default=PUE_DEFAULT, help=f"power usage effectiveness (default {PUE_DEFAULT})")
     p.add_argument("--grid", type=quantity("grid"), help="grid intensity, kg CO2 per kWh (default: world average)")
     p.add_argument("--recompute", action="store_true", help="full activation recompute (8·N·D)")
+    p.add_argument("--power-w", type=quantity("power_w"), help="mean board power per GPU in W (default: the catalog's TDP)")
     p.add_argument("--json", action="store_true", help="machine-readable output")
     p.set_defaults(handler=run_train)
 
@@ -48,6 +49,8 @@ def register(subparsers) -> None:
     data.add_argument("--epochs", type=quantity("epochs"), default=1, help="passes over the dataset (default 1)")
     f.add_argument("--packed", dest="packed", action="store_true", default=True, help="pack sequences (default)")
     f.add_argument("--no-packing", dest="packed", action="store_false", help="pad each micro-batch to its longest example")
+    f.add_argument("--framework", default=None, choices=ft.FRAMEWORKS,
+                   help="framework family whose measured efficiency band to use (default: the recipe's: torchtune recipes -> torchtune, else hf-peft)")
     f.add_argument("--efficiency", type=quantity("efficiency"), help="pin the efficiency (0-1) instead of the calibrated band")
     f.add_argument("--mfu", dest="mfu_alias", type=quantity("mfu"), help=argparse.SUPPRESS)  # older name of --efficiency
     f.add_argument("--price", type=quantity("price"), help="US$ per GPU-hour")
@@ -78,7 +81,8 @@ def train_payload(args) -> dict:
         kwargs["grid_kg_per_kwh"] = args.grid
     est = estimate_training(
         params, args.tokens, args.gpu, gpus=_whole("gpus", args.gpus), mfu=args.mfu,
-        price_usd_per_gpu_hour=args.price, pue=args.pue, active_params=active, recompute=args.recompute, **kwargs,
+        price_usd_per_gpu_hour=args.price, pue=args.pue, active_params=active, recompute=args.recompute,
+        power_w=getattr(args, "power_w", None), **kwargs,
     )
     payload = est.as_dict()
     payload["inputs"] = {"model": args.model, "params": params, "active_params": active or params, "tokens": args.tokens, "gpu": est.gpu}
@@ -101,7 +105,7 @@ def finetune_payload(args) -> dict:
         zero=None if (args.zero is None and not args.fsdp) else zero_stage(args),
         lora_rank=kw.get("lora_rank"), lora_targets=kw.get("lora_targets"), attention=kw["attention"],
         recipe_name=kw["recipe"], efficiency=_pinned_efficiency(args), price_usd_per_gpu_hour=args.price,
-        tokens_per_example=args.tokens_per_example,
+        tokens_per_example=args.tokens_per_example, framework=getattr(args, "framework", None),
     )
     payload = est.as_dict()
     # keys costlib.explain's finetune basis reads (total executed FLOPs; the efficiency band as "mfu"; the rank)
@@ -113,10 +117,17 @@ def finetune_payload(args) -> dict:
     return payload
 
 
-def _band(b, fmt="{:,.0f}") -> str:
+def _band(b, fmt="{:,.0f}", missing="n/a (no price: pass --price)") -> str:
     if b is None:
-        return "n/a (no price: pass --price)"
+        return missing
     return f"{fmt.format(b['mid'])}  ({fmt.format(b['low'])} - {fmt.format(b['high'])})"
+
+
+_NO_POWER = "n/a (no published board power for this device: pass --power-w)"
+
+
+def _watts(v) -> str:
+    return "n/a" if v is None else f"{v:g} W"
 
 
 def _train_text(p: dict) -> str:
@@ -125,14 +136,14 @@ def _train_text(p: dict) -> str:
         f"training FLOPs   {p['flops']:.3g}  ({a['flops_rule']})",
         f"GPU-hours        {_band(p['gpu_hours'])}",
         f"cost (US$)       {_band(p['cost_usd'])}",
-        f"energy (kWh)     {_band(p['energy_kwh'])}",
-        f"CO2 (kg)         {_band(p['co2_kg'])}",
+        f"energy (kWh)     {_band(p['energy_kwh'], missing=_NO_POWER)}",
+        f"CO2 (kg)         {_band(p['co2_kg'], missing=_NO_POWER)}",
     ]
     if "wall_days" in p:
         lines.append(f"wall-clock days  {_band(p['wall_days'], '{:,.1f}')}  on {a['gpus']} GPUs")
     m = a["mfu"]
     lines.append(f"MFU {m['mid']:.0%} ({m['low']:.0%}-{m['high']:.0%}): {'calibrated on ' + str(m['runs_in_fit']) + ' published runs' if m['runs_in_fit'] else 'pinned'}")
-    lines.append(f"peak {a['peak_tflops']['value']:g} TFLOP/s {a['peak_tflops']['precision']}; power {a['power_w']['value']:g} W; PUE {a['pue']['value']:g}; grid {a['grid_kg_co2_per_kwh']['value']:g} kg/kWh")
+    lines.append(f"peak {a['peak_tflops']['value']:g} TFLOP/s {a['peak_tflops']['precision']}; power {_watts(a['power_w']['value'])}; PUE {a['pue']['value']:g}; grid {a['grid_kg_co2_per_kwh']['value']:g} kg/kWh")
     lines.append("bands are low / mid / high; --json shows every source and date")
     return "\n".join(lines)
 
@@ -150,9 +161,17 @@ def _finetune_text(p: dict) -> str:
         f"cost (US$)       {_band(p['cost_usd'], '{:,.2f}')}",
         f"memory per GPU   {p['memory_gb']:.1f} GB (+ {p['memory']['host_gb']:.1f} GB host RAM)  -> "
         f"{'fits' if p['fits'] else 'does NOT fit'} on {p['gpu']}",
+        f"efficiency       {_eff_text(p['assumptions']['efficiency'])}",
         f"recipe           {p['assumptions']['recipe'].split(':')[0]} (--json lists every setting and source)",
     ]
     return "\n".join(lines)
+
+
+def _eff_text(e: dict) -> str:
+    band = f"{e['mid']:.0%} of peak ({e['low']:.0%}-{e['high']:.0%})"
+    if not e.get("measurements"):
+        return band + ", pinned"
+    return f"{band}, {e['framework']} band from {e['measurements']} published measurements (--framework to change)"
 
 
 def run_train(args) -> None:

@@ -214,26 +214,64 @@ def _train(args, payload: dict) -> tuple[list[str], list[dict]]:
 
 
 def _finetune(args, payload: dict) -> tuple[list[str], list[dict]]:
+    """The basis of ``costlib finetune``: the step-time model of :func:`costlib.finetune.estimate` with its values."""
+    from .. import finetune  # the fine-tuning model this basis describes (physics; present may import it)
+
     a = payload["assumptions"]
+    st = a["settings"]
     dev = _device(payload["gpu"])
+    eff = a["efficiency"]
+    over = a["step_overheads_s"]
+    k, b, seq = payload["gpus"], st["micro_batch"], st["computed_seq_len"]
+    tokens_step = b * seq
+    flops_step = payload["flops_per_token"] * tokens_step
+    peak = dev.peak_flops(training.compute_precision(dev))
+    t0, e_ref = eff.get("step_overhead_s") or 0.0, eff.get("reference_efficiency") or 1.0
+    compute_s = flops_step / (peak * eff["mid"]) + t0 * e_ref / eff["mid"]
+    step_s = max(compute_s, a["weight_traffic_s_per_step"], over["paging"]) + over["dequant"] + over["offload"]
+    adapters = "" if payload["method"] == "full" else f"; A = LoRA parameters at rank {st['lora_rank']} on {st['lora_targets']}"
     formula = [
-        f"FLOPs per token = {a['flops_per_token_rule']}  (N = active parameters; adapters = LoRA parameters at rank "
-        f"{a.get('rank')}; costlib.training.finetune_flops_per_token)  = {payload['flops_per_token']:.4g}",
-        f"FLOPs = FLOPs per token × tokens = {payload['flops']:.4g}",
-        "GPU-hours = FLOPs / (dense bf16 peak × MFU × 3600 s/h)"
-        + ("  + NF4 dequantisation time (costlib.training.qlora_dequant_seconds)" if payload["method"] == "qlora" else ""),
+        f"executed FLOPs per token = {a['flops_per_token_rule']}  (N = active parameters{adapters}; checkpointing "
+        f"{st['checkpointing']}; costlib.finetune.executed_flops_per_token)  = {payload['flops_per_token']:.4g}",
+        f"tokens per GPU per step = micro-batch × sequence = {b} × {seq} = {tokens_step}"
+        + ("" if st["packed"] else f"  (padded: {a['padding_factor']:.3g} computed tokens per useful token; costlib.finetune.padding_factor)"),
+        "step time (s) = max(FLOPs per step / (dense peak × efficiency) + t0 × e_ref / efficiency, weight traffic, optimizer paging) "
+        "+ NF4 dequantization + CPU offload  (costlib.finetune.step_overheads_s, weight_traffic_s; t0 = the framework family's "
+        f"fixed seconds per micro-step at its reference efficiency e_ref: {t0:g} s at {e_ref:.3g}; costlib.finetune.step_overhead_s)",
+        f"  at the mid efficiency: max({flops_step:.4g} / ({peak / 1e12:g}e12 × {eff['mid']:.4g}) + {t0:g} × {e_ref:.3g} / {eff['mid']:.4g} = {compute_s:.4g}, "
+        f"{a['weight_traffic_s_per_step']:.4g}, {over['paging']:.4g}) + {over['dequant']:.4g} + {over['offload']:.4g} = {step_s:.4g} s",
+        f"tokens/s (all GPUs) = GPUs × tokens per step / padding / step time = {k} × {tokens_step} / {a['padding_factor']:.3g} / "
+        f"{step_s:.4g} = {payload['tokens_per_s']['mid']:,.4g}; the low tokens/s come from the low efficiency",
+        f"wall-clock hours = tokens / tokens/s / 3600 = {payload['tokens']:.4g} / {payload['tokens_per_s']['mid']:,.4g} / 3600 "
+        f"= {payload['wall_hours']['mid']:.4g};  GPU-hours = wall-clock hours × GPUs",
         "cost (US$) = GPU-hours × price per GPU-hour  (low × low, mid × mid, high × high)",
-        f"memory per GPU: {a['memory']}",
+        f"memory per GPU = weights + activations + gradients + optimizer states + overhead (costlib.memory.training_memory) "
+        f"= {payload['memory_gb']:.4g} GB; fits = memory per GPU (bytes) <= device memory (bytes), host RAM not counted",
     ]
+    benches = finetune.fit_benchmarks()
+    dates = sorted(x.as_of for x in benches)
+    if eff.get("measurements"):
+        eff_input = {"name": "fine-tuning efficiency band (executed FLOP/s / dense peak)",
+                     "value": {key: eff[key] for key in ("low", "mid", "high")}, "unit": "fraction of dense peak",
+                     "source": (f"calibrated on the {eff['measurements']} measurements of the {eff.get('framework', 'pooled')} family "
+                                f"({len(benches)} in all) in costlib/data/finetune_benchmarks.csv: {eff['source']}"),
+                     "as_of": dates[-1] if dates else None}
+    else:
+        eff_input = {"name": "fine-tuning efficiency (pinned)", "value": {key: eff[key] for key in ("low", "mid", "high")},
+                     "unit": "fraction of dense peak", "source": "your input (--efficiency)", "as_of": None}
     inputs = [
         _model_input(args.model if hasattr(args.model, "total_params") else payload["model"]),  # --config: the spec
         _typed("method", payload["method"], "", "--method"),
-        _typed("fine-tuning tokens", payload["tokens"], "tokens", "--tokens"),
-        {"name": f"dense bf16 peak of {dev.name}", "value": dev.peak_tflops_by_precision.get("bf16"), "unit": "TFLOP/s",
+        _typed("fine-tuning tokens", payload["tokens"], "tokens", "--tokens (or --examples x --tokens-per-example x --epochs)"),
+        {"name": "settings (recipe defaults unless typed)", "value": {key: v for key, v in st.items() if v is not None},
+         "unit": "", "source": a["recipe"], "as_of": None},
+        {"name": f"dense {training.compute_precision(dev)} peak of {dev.name}", "value": peak / 1e12, "unit": "TFLOP/s",
          "source": f"hardware.csv: {dev.source}", "as_of": dev.as_of},
-        {"name": f"memory of {dev.name}", "value": dev.memory_gb, "unit": "GB", "source": f"hardware.csv: {dev.source}",
+        {"name": f"HBM bandwidth of {dev.name}", "value": dev.bandwidth_bytes_s / 1e9, "unit": "GB/s",
+         "source": f"hardware.csv: {dev.source}", "as_of": dev.as_of},
+        {"name": f"memory of {dev.name}", "value": dev.memory_gib, "unit": "GiB", "source": f"hardware.csv: {dev.source}",
          "as_of": dev.as_of},
-        _mfu_input({**a["mfu"], "runs_in_fit": "calibrated" in a["mfu"].get("source", "")}),
+        eff_input,
     ]
     inputs += _price_inputs(a.get("price"))
     return formula, inputs
