@@ -181,6 +181,14 @@ def _point(model: str, gpu: str, precision: str, gpus: int = 1, *, tpot_s: float
                               output_tokens=OUTPUT_TOKENS, ttft_s=ttft_s, tpot_s=tpot_s)
 
 
+def _unattainable(pt: sv.ServingPoint) -> str:
+    """'unattainable: TPOT floor 62.1 ms' (the target that fails and its floor, from the serving point's reason)."""
+    import re
+
+    floor = re.search(r"floor ([0-9.]+) ms", pt.reason or "")
+    return f"unattainable: {pt.binding.upper()} floor {float(floor.group(1)):.0f} ms" if floor else "unattainable"
+
+
 def operating_points() -> Exhibits:
     """Continuous batching at the chapter's service level for :data:`FRONTIER_MODELS` on :data:`FRONTIER_GPUS`
     (the large model on the fewest GPUs holding :data:`MIN_CONCURRENCY` requests), next to a static batch at
@@ -195,7 +203,7 @@ def operating_points() -> Exhibits:
             name, hw = f"{label} {prec.upper()}", get_device(gid).name + (f" × {k}" if k > 1 else "")
             ok = pt.feasible
             op_rows.append({"model": name, "hardware": hw,
-                            "binding limit": pt.binding if ok else "unattainable",
+                            "binding limit": pt.binding if ok else _unattainable(pt),
                             "max requests/s per replica": band_text(pt.max_rate_per_replica, "{:,.1f}") if ok else "",
                             "requests in flight": round(pt.concurrency.mid) if ok else None,
                             "mean TTFT (ms)": round(pt.ttft_s.mid * 1e3) if ok else None,
@@ -229,8 +237,20 @@ def frontier_table(model: str = "llama-3.1-8b", gpu: str = "h100-sxm", every: in
 
 def operating_point_8b() -> pd.Series:
     """The operating point of Llama-3.1-8B on one H100 at the chapter's service level (the call the chapter shows)."""
+    from ..present.report import label
+
     pt = _point("llama-3.1-8b", "h100-sxm", "bf16")
-    return pd.Series({k: v for k, v in pt.as_dict(3).items() if k not in ("assumptions", "warnings")})
+    out = {}
+    for k, v in pt.as_dict(3).items():
+        if k in ("assumptions", "warnings"):
+            continue
+        if isinstance(v, dict) and set(v) == {"low", "mid", "high"}:
+            v = f"{significant(v['mid'], 3)} ({significant(v['low'], 3)}-{significant(v['high'], 3)})"
+        out[label(k, {"concurrency": "requests in flight (mid, band)", "kv_occupancy": "KV-cache occupancy",
+                      "max_rate_per_replica": "max requests/s per replica", "gpus_per_replica": "GPUs per replica",
+                      "throughput_tokens_per_s": "output tokens/s per replica",
+                      "memory_concurrency_cap": "memory cap (requests)", "ttft_statistic": "TTFT statistic"})] = v
+    return pd.Series(out, dtype=object)
 
 
 def batch_meaning() -> Exhibits:
