@@ -70,18 +70,13 @@ ENGINE_CLASSES = ("optimized-server", "hf-transformers", "llama.cpp")
 
 DEFAULT_ENGINE = "optimized-server"
 
-COMPUTE_PATH: Mapping[str, tuple[str, ...]] = {
-    "fp16": ("fp16", "bf16", "fp32"),
-    "bf16": ("bf16", "fp16", "fp32"),
-    "fp8": ("fp8", "fp16", "bf16", "fp32"),
-    "int8": ("int8", "fp16", "bf16", "fp32"),
-    "int4": ("fp16", "bf16", "fp32"),
-}
-"""Which dense peak a weight format computes at, first one the device has. FP8 and INT8 run on
-their own tensor cores where the device has them (H100/L4/RTX 4090 FP8; A100 INT8) and are
-dequantized to 16-bit otherwise; INT4 is weight-only (AWQ/GPTQ/llama.cpp Q4 kernels dequantize
-to 16-bit before the matmul: Lin et al. 2024, AWQ, section 4), so it computes at the 16-bit peak.
-CPUs without a 16-bit peak in the catalog compute at FP32."""
+WEIGHT_ONLY_PATH = ("fp16", "bf16", "fp32")
+"""Peaks a weight-only format computes at, first one the device has: its weights are dequantized to 16-bit
+before the matmul (AWQ/GPTQ/Marlin and llama.cpp kernels: Lin et al. 2024, AWQ, section 4); CPUs without a
+16-bit peak in the catalog compute at FP32. A native format whose own peak the device lacks (FP8 on an A100,
+FP4 before Blackwell) takes this path too. The rule is :func:`compute_path`; the data is the ``compute`` and
+``native_precision`` columns of ``weight_formats.csv``."""
+
 
 KERNEL_LAUNCH_S = 4e-6
 """Host-side cost of launching one GPU kernel, ~4 us. Source: NVIDIA, "CUDA Graph" guide
@@ -213,22 +208,38 @@ def _non_negative(name, value):
 # --------------------------------------------------------------------------------------------
 # Device peaks for a weight format
 # --------------------------------------------------------------------------------------------
-def compute_precision(gpu, precision: str) -> str:
-    """The dense peak a weight format runs at on a device (see :data:`COMPUTE_PATH`). A served
-    format of ``weight_formats.csv`` (gguf-q4_k_m, awq-int4, nvfp4, ...) computes natively at its
-    ``native_precision`` where the device has that peak, else at the 16-bit peak (weight-only)."""
+@dataclass(frozen=True)
+class ComputePath:
+    """How a weight format's matmuls run on a device: at which dense peak, natively or weight-only."""
+
+    format: str  # weight_formats.csv id
+    precision: str  # the device peak the arithmetic runs at (a key of Device.peak_tflops_by_precision)
+    kind: str  # "native" (math at the format's own precision) | "weight-only" (dequantized to 16-bit first)
+    activation_bytes: float  # bytes per activation value between layers (costlib.memory.ACTIVATION_BYTES rule)
+
+
+def compute_path(gpu, precision: str) -> ComputePath:
+    """The one rule for the compute path of a weight format on a device (used by inference, serving and
+    memory): a ``native`` format of ``weight_formats.csv`` computes at its ``native_precision`` where the
+    device has that dense peak; otherwise (a ``weight-only`` format, or a native one the device has no
+    tensor cores for) at the first of :data:`WEIGHT_ONLY_PATH` the device has. Activations between layers
+    are 16-bit on both paths (FP8/INT8 W8A8 kernels quantize them per matmul), 4 bytes on an FP32 path."""
     device = _resolve_device(gpu)
     fmt = get_format(precision)
-    if fmt.id in PRECISIONS:
-        path = COMPUTE_PATH[fmt.id]
-    elif fmt.compute == "native" and fmt.native_precision:
-        path = (fmt.native_precision,) + COMPUTE_PATH["int4"]
+    peaks = device.peak_tflops_by_precision
+    if fmt.compute == "native" and fmt.native_precision and fmt.native_precision in peaks:
+        p, kind = fmt.native_precision, "native"
     else:
-        path = COMPUTE_PATH["int4"]
-    for p in path:
-        if p in device.peak_tflops_by_precision:
-            return p
-    raise InputError("gpu", device.id, f"a device with a 16-bit or FP32 peak for {precision}")
+        p = next((q for q in WEIGHT_ONLY_PATH if q in peaks), None)
+        if p is None:
+            raise InputError("gpu", device.id, f"a device with a 16-bit or FP32 peak for {fmt.id}")
+        kind = "weight-only"
+    return ComputePath(fmt.id, p, kind, _memory().activation_value_bytes(p))
+
+
+def compute_precision(gpu, precision: str) -> str:
+    """The dense peak a weight format runs at on a device: :func:`compute_path` ``.precision``."""
+    return compute_path(gpu, precision).precision
 
 
 def effective_peak_flops(gpu, precision: str) -> float:

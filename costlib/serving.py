@@ -768,7 +768,7 @@ def bands_warnings(bands) -> tuple[str, ...]:
 @lru_cache(maxsize=4096)
 def serving_assumptions(model, device_id, precision, eng, kvp, k, c, bands) -> tuple[str, ...]:
     device = inf._resolve_device(device_id)
-    cp = inf.compute_precision(device, inf.storage_precision(precision))
+    cp = inf.compute_path(device, precision)
     out = [
         "mode continuous: in-flight batching with chunked prefill; each step = one decode token per running "
         f"sequence + up to {c.budget_tokens} prefill tokens (the step budget)",
@@ -778,7 +778,7 @@ def serving_assumptions(model, device_id, precision, eng, kvp, k, c, bands) -> t
         f"{bands.bandwidth.low:.2f}-{bands.bandwidth.high:.2f} (mid {bands.bandwidth.mid:.2f}), prefill compute "
         f"efficiency {bands.compute.low:.2f}-{bands.compute.high:.2f} (mid {bands.compute.mid:.2f}), from "
         f"{bands.cases} published cases" + (f" (family band {bands.fallback}: too few cases of its own)" if bands.fallback else ""),
-        f"weights {precision} computed at the {device.id} {cp} dense peak; KV cache {kvp}; "
+        f"weights {precision} computed at the {device.id} {cp.precision} dense peak ({cp.kind}); KV cache {kvp}; "
         f"{device.bandwidth_gb_s:g} GB/s per GPU",
         f"memory: {c.kv_cap} concurrent {c.prompt_tokens}+{c.output_tokens}-token requests fit the KV pool "
         f"({c.kv_pool_bytes / 2**30:.1f} GiB per GPU after weights, one chunk's working set and runtime overhead)",
