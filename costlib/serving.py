@@ -38,7 +38,10 @@ mean work (the max of a roofline is convex), which is why prefill interference l
 ``t``. Time to first token (TTFT) is the request's own prefill, ``ceil(P / (budget - n))`` steps
 that each carry one chunk of it beside the running decodes, plus the mean wait in an M/D/1 queue
 for the prefill budget (Kendall notation; Pollaczek-Khinchine mean wait rho S / (2 (1 - rho)) [4]).
-**TTFT and TPOT are means over requests**, not percentiles; a p90 or p99 target is tighter.
+**TTFT and TPOT are means over requests** unless a TTFT percentile is asked for: the q-quantile of the
+wait is taken from the M/D/1 wait with an exponential tail (P(wait > 0) = rho, mean as above),
+W_q = own / (2 (1 - rho)) ln(rho / (1 - q)) for rho > 1 - q, else 0 (equation 5, :func:`ttft_quantile_s`;
+Kingman 1962 [5]); ``capacity_at_slo(..., ttft_percentile=99)`` puts the TTFT target on that percentile.
 
 Memory caps the batch: the KV pool (device memory less weights, the working set of one chunk and
 runtime overhead, :mod:`costlib.memory`) divided by the cache of one full-length request (P + O
@@ -58,6 +61,8 @@ References
 [3] Agrawal et al. 2024, "Taming Throughput-Latency Tradeoff in LLM Inference with Sarathi-Serve",
     OSDI '24, arXiv 2403.02310 (chunked prefill, stall-free batching).
 [4] Kleinrock 1975, "Queueing Systems, Volume 1", section 5.6 (M/G/1 mean wait).
+[5] Kingman 1962, "On queues in heavy traffic", J. Royal Statistical Society B 24:383-392 (the M/G/1
+    wait is exponential in heavy traffic); Kleinrock 1976, "Queueing Systems, Volume 2", section 2.2.
 """
 from __future__ import annotations
 
@@ -83,7 +88,8 @@ DEFAULT_MODE = "continuous"
 DEFAULT_ENGINE = "vllm"
 
 TTFT_STATISTIC = "mean"
-"""TTFT and TPOT are means over requests (Poisson arrivals). Percentile targets are tighter."""
+"""TTFT and TPOT are means over requests (Poisson arrivals) unless a TTFT percentile is asked for
+(``ttft_percentile``: :func:`ttft_quantile_s`); percentile targets are tighter."""
 
 BINDINGS = ("ttft", "tpot", "memory", "throughput")
 
@@ -314,8 +320,34 @@ def throughput_limit(c: StepCoefficients, u_b, u_c):
     return 1.0 / _max(s_c, s_m)
 
 
-def state_at_rate(c: StepCoefficients, rate, u_b, u_c):
-    """TTFT, TPOT, concurrency, KV-held sequences and prefill-budget load at ``rate`` requests/s.
+def ttft_quantile_s(own_s, rho, quantile):
+    """The ``quantile`` (in (0, 1)) of TTFT = own prefill + wait for the prefill budget, with the wait of
+    the M/D/1 queue of equation (4) approximated by its exponential tail: P(W > 0) = rho exactly (an
+    arrival finds the budget busy with the probability of the PASTA property) and, given a wait, an
+    exponential with the mean that makes E[W] the Pollaczek-Khinchine mean rho own / (2 (1 - rho)):
+    P(W > t) = rho exp(-t 2 (1 - rho) / own). Hence
+
+        W_q = own / (2 (1 - rho)) ln(rho / (1 - q))   for rho > 1 - q, else 0                (5)
+
+    (Kingman 1962, "On queues in heavy traffic", JRSS B 24:383: the M/G/1 wait is exponential in heavy
+    traffic; Kleinrock 1976, "Queueing Systems, Volume 2", section 2.2). It is exact at the mean and in
+    heavy traffic and a little high at light load (M/D/1 has a lighter tail than the exponential). Only
+    the queueing varies here: every request has the stated prompt length."""
+    q = quantile
+    slack = _max(1.0 - rho, 1e-300)
+    ratio = _max(rho, 1e-300) / (1.0 - q)
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        wait = own_s / (2.0 * slack) * _where(ratio > 1.0, _log(ratio), 0.0)
+    return own_s + _max(wait, 0.0)
+
+
+def _log(x):
+    return math.log(x) if x.__class__ is float else np.log(x)
+
+
+def state_at_rate(c: StepCoefficients, rate, u_b, u_c, ttft_quantile=None):
+    """TTFT, TPOT, concurrency, KV-held sequences and prefill-budget load at ``rate`` requests/s;
+    with ``ttft_quantile`` (in (0, 1)) also ``ttft_q_s``, that quantile of TTFT (:func:`ttft_quantile_s`).
 
     Returns a dict of floats (or arrays). Past the throughput limit or the prefill budget the
     times are inf (``stable`` False)."""
@@ -334,16 +366,20 @@ def state_at_rate(c: StepCoefficients, rate, u_b, u_c):
         held = rate * (own + d * t)
         concurrency = rate * (ttft + d * t)
     stable = (rate < throughput_limit(c, u_b, u_c)) & (room > 1.0) & (rho < 1.0)
-    return {"tpot_s": t, "ttft_s": ttft, "own_prefill_s": own, "queue_s": wait, "held": held,
-            "concurrency": concurrency, "prefill_load": rho, "stable": stable}
+    out = {"tpot_s": t, "ttft_s": ttft, "own_prefill_s": own, "queue_s": wait, "held": held,
+           "concurrency": concurrency, "prefill_load": rho, "stable": stable}
+    if ttft_quantile is not None:
+        out["ttft_q_s"] = ttft_quantile_s(own, rho, ttft_quantile)
+    return out
 
 
 # --------------------------------------------------------------------------------------------
 # Capacity at a service level
 # --------------------------------------------------------------------------------------------
-def _ok(c, rate, u_b, u_c, ttft_s, tpot_s):
-    s = state_at_rate(c, rate, u_b, u_c)
-    return s, (s["ttft_s"] <= ttft_s) * (s["tpot_s"] <= tpot_s) * (s["held"] <= c.kv_cap) * s["stable"]
+def _ok(c, rate, u_b, u_c, ttft_s, tpot_s, q=None):
+    s = state_at_rate(c, rate, u_b, u_c, q)
+    ttft = s["ttft_s"] if q is None else s["ttft_q_s"]
+    return s, (ttft <= ttft_s) * (s["tpot_s"] <= tpot_s) * (s["held"] <= c.kv_cap) * s["stable"]
 
 
 def _tpot_rate(c, u_b, u_c, tpot_s, share=1.0):
@@ -369,10 +405,13 @@ def _tpot_rate(c, u_b, u_c, tpot_s, share=1.0):
     return _where(valid, -_max(-fluid, -lumpy), fluid)
 
 
-def solve_capacity(c: StepCoefficients, u_b, u_c, ttft_s, tpot_s):
-    """Largest rate (requests/s) meeting mean TTFT <= ``ttft_s``, mean TPOT <= ``tpot_s`` and the
-    memory cap, and which of them binds. Floats in, a (rate, binding) pair out; arrays in, arrays
-    out (binding then an array of names). One formula for both shapes."""
+def solve_capacity(c: StepCoefficients, u_b, u_c, ttft_s, tpot_s, ttft_quantile=None):
+    """Largest rate (requests/s) meeting mean TTFT <= ``ttft_s`` (or its ``ttft_quantile``, in (0, 1),
+    :func:`ttft_quantile_s`), mean TPOT <= ``tpot_s`` and the memory cap, and which of them binds.
+    Floats in, a (rate, binding) pair out; arrays in, arrays out (binding then an array of names). One
+    formula for both shapes."""
+    q = ttft_quantile
+    tkey = "ttft_s" if q is None else "ttft_q_s"
     limit = throughput_limit(c, u_b, u_c)
     hi = SATURATION * limit
     tpot_cap = _tpot_rate(c, u_b, u_c, tpot_s) if c.moe_share >= 1.0 else hi
@@ -382,20 +421,20 @@ def solve_capacity(c: StepCoefficients, u_b, u_c, ttft_s, tpot_s):
             hi, binding = tpot_cap, "tpot"
         if hi <= 0.0:
             return 0.0, binding
-        _, ok = _ok(c, hi, u_b, u_c, ttft_s, tpot_s * (1 + 1e-9))
+        _, ok = _ok(c, hi, u_b, u_c, ttft_s, tpot_s * (1 + 1e-9), q)
         if ok:
             return float(hi), binding
         lo = 0.0
         for _ in range(BISECTION_STEPS):
             mid = 0.5 * (lo + hi)
-            if _ok(c, mid, u_b, u_c, ttft_s, tpot_s)[1]:
+            if _ok(c, mid, u_b, u_c, ttft_s, tpot_s, q)[1]:
                 lo = mid
             else:
                 hi = mid
-        s = state_at_rate(c, hi, u_b, u_c)
+        s = state_at_rate(c, hi, u_b, u_c, q)
         if s["held"] > c.kv_cap:
             binding = "memory"
-        elif s["ttft_s"] > ttft_s:
+        elif s[tkey] > ttft_s:
             binding = "ttft"
         elif s["tpot_s"] > tpot_s:
             binding = "tpot"
@@ -409,7 +448,7 @@ def solve_capacity(c: StepCoefficients, u_b, u_c, ttft_s, tpot_s):
     binding[use_tpot] = "tpot"
     tt = np.broadcast_to(np.asarray(ttft_s, dtype=float), hi.shape)
     tp = np.broadcast_to(np.asarray(tpot_s, dtype=float), hi.shape)
-    _, ok = _ok(c, hi, u_b, u_c, tt, tp * (1 + 1e-9))
+    _, ok = _ok(c, hi, u_b, u_c, tt, tp * (1 + 1e-9), q)
     lo = np.where(ok, hi, 0.0)
     bad = np.flatnonzero(~ok & (hi > 0.0))  # bisect only where the closed form does not hold
     if bad.size:
@@ -417,13 +456,13 @@ def solve_capacity(c: StepCoefficients, u_b, u_c, ttft_s, tpot_s):
         b_tt, b_tp = tt.flat[bad], tp.flat[bad]
         for _ in range(BISECTION_STEPS):
             mid = 0.5 * (b_lo + b_top)
-            good = _ok(c, mid, u_b, u_c, b_tt, b_tp)[1]
+            good = _ok(c, mid, u_b, u_c, b_tt, b_tp, q)[1]
             b_lo = np.where(good, mid, b_lo)
             b_top = np.where(good, b_top, mid)
         lo.flat[bad] = b_lo
-        s = state_at_rate(c, b_top, u_b, u_c)
+        s = state_at_rate(c, b_top, u_b, u_c, q)
         mem = s["held"] > c.kv_cap
-        tt_fail = ~mem & (s["ttft_s"] > b_tt)
+        tt_fail = ~mem & (s[tkey] > b_tt)
         binding.flat[bad[mem]] = "memory"
         binding.flat[bad[tt_fail]] = "ttft"
     return lo, binding
@@ -453,6 +492,7 @@ class ServingPoint:
     output_tokens: int = 0
     ttft_statistic: str = TTFT_STATISTIC
     assumptions: tuple[str, ...] = field(default_factory=tuple)
+    ttft_mean_s: Band | None = None  # the mean TTFT when ``ttft_s`` is a percentile (ttft_statistic "p90", ...)
 
     BAND_KEYS = ("max_rate_per_replica", "concurrency", "ttft_s", "tpot_s", "throughput_tokens_per_s", "kv_occupancy")
 
@@ -464,6 +504,8 @@ class ServingPoint:
             out[key] = band.as_dict(digits) if band is not None else None
         out["memory_concurrency_cap"] = self.memory_concurrency_cap
         out["ttft_statistic"] = self.ttft_statistic
+        if self.ttft_mean_s is not None:
+            out["ttft_mean_s"] = self.ttft_mean_s.as_dict(digits)
         out["warnings"] = list(self.warnings)
         out["assumptions"] = list(self.assumptions)
         return out
@@ -538,10 +580,24 @@ def _band3(values):
     return band
 
 
+def _quantile(ttft_percentile):
+    """``ttft_percentile`` (a percent in (0, 100), e.g. 90 or 99; None = the mean) as a quantile in (0, 1)."""
+    if ttft_percentile is None:
+        return None, TTFT_STATISTIC
+    p = float(positive("ttft_percentile", ttft_percentile))
+    if not p < 100.0:
+        raise InputError("ttft_percentile", ttft_percentile, "a percentile above 0 and below 100 (e.g. 90 or 99)")
+    return p / 100.0, f"p{p:g}"
+
+
 def capacity_at_slo(model, gpu, *, gpus=1, precision="bf16", engine=DEFAULT_ENGINE, prompt_tokens, output_tokens,
-                    ttft_s, tpot_s, kv_precision=None, budget_tokens=None, _layout_check=True) -> ServingPoint:
+                    ttft_s, tpot_s, kv_precision=None, budget_tokens=None, ttft_percentile=None,
+                    _layout_check=True) -> ServingPoint:
     """Largest request rate one replica (``gpus`` GPUs, tensor parallel) sustains with mean TTFT
     <= ``ttft_s`` and mean TPOT <= ``tpot_s`` (seconds; None = no target), continuous batching.
+    ``ttft_percentile`` (e.g. 90 or 99) puts the TTFT target on that percentile instead of the mean
+    (equation 5, :func:`ttft_quantile_s`); the point's ``ttft_s`` is then that percentile,
+    ``ttft_statistic`` says which (``p90``) and ``ttft_mean_s`` carries the mean.
 
     A target below the physical floor (the zero-load value at the engine's best efficiency) gives
     ``feasible=False`` and a reason naming the target and the floor; a model that does not fit
@@ -551,6 +607,8 @@ def capacity_at_slo(model, gpu, *, gpus=1, precision="bf16", engine=DEFAULT_ENGI
                                                       output_tokens, kv_precision, budget_tokens)
     ttft = math.inf if ttft_s is None else _seconds("ttft_s", ttft_s)
     tpot = math.inf if tpot_s is None else _seconds("tpot_s", tpot_s)
+    q, statistic = _quantile(ttft_percentile)
+    tkey = "ttft_s" if q is None else "ttft_q_s"
     bands, scenarios = _sc_bands(eng)
     warnings = list(bands_warnings(bands))
     assumptions = serving_assumptions(model, device.id, precision, eng, kvp, k, c, bands)
@@ -565,10 +623,10 @@ def capacity_at_slo(model, gpu, *, gpus=1, precision="bf16", engine=DEFAULT_ENGI
                             tuple(warnings), zero, 0, c.prompt_tokens, c.output_tokens, assumptions=assumptions)
     rates, binds, states = [], [], []
     for _name, u_b, u_c in scenarios:
-        r, b = solve_capacity(c, u_b, u_c, ttft, tpot)
+        r, b = solve_capacity(c, u_b, u_c, ttft, tpot, q)
         rates.append(r)
         binds.append(b)
-        states.append(state_at_rate(c, r, u_b, u_c))
+        states.append(state_at_rate(c, r, u_b, u_c, q))
     # floors at zero load, best efficiency
     _n, ub_hi, uc_hi = scenarios[2]
     floor = state_at_rate(c, 0.0, ub_hi, uc_hi)
@@ -599,19 +657,26 @@ def capacity_at_slo(model, gpu, *, gpus=1, precision="bf16", engine=DEFAULT_ENGI
     occ = [s["held"] * c.kv_mean_bytes / c.kv_pool_bytes if c.kv_pool_bytes > 0 else 0.0 for s in states]
     if _layout_check and k > 1:
         kw = dict(precision=precision, engine=eng.id, prompt_tokens=c.prompt_tokens, output_tokens=c.output_tokens,
-                  ttft_s=ttft_s, tpot_s=tpot_s, kv_precision=kvp, budget_tokens=budget_tokens)
+                  ttft_s=ttft_s, tpot_s=tpot_s, kv_precision=kvp, budget_tokens=budget_tokens,
+                  ttft_percentile=ttft_percentile)
         warnings += layout_warnings(model, device, k, key="requests/s",
                                     value=lambda d: _capacity_mid(model, device, d, **kw))
     return ServingPoint(
         feasible=True, reason=None, binding=binds[1],
         max_rate_per_replica=_band3(rates),
         concurrency=_band3([s["concurrency"] for s in states]),
-        ttft_s=_band3([s["ttft_s"] for s in states]),
+        ttft_s=_band3([s[tkey] for s in states]),
         tpot_s=_band3([s["tpot_s"] for s in states]),
         throughput_tokens_per_s=_band3([r * c.output_tokens for r in rates]),
         gpus_per_replica=k, engine=eng.id, mode="continuous", warnings=tuple(warnings),
         kv_occupancy=_band3(occ), memory_concurrency_cap=c.kv_cap,
-        prompt_tokens=c.prompt_tokens, output_tokens=c.output_tokens, assumptions=assumptions,
+        prompt_tokens=c.prompt_tokens, output_tokens=c.output_tokens, ttft_statistic=statistic,
+        assumptions=(assumptions if q is None else tuple(a for a in assumptions if not a.startswith("TTFT and TPOT are means"))) + ((
+            "TPOT is the mean over requests (Poisson arrivals); "
+            f"TTFT target on its {statistic} (equation 5: the M/D/1 wait for the prefill "
+                                    "budget with an exponential tail, P(wait > 0) = load), TPOT on the mean",)
+                                   if q is not None else ()),
+        ttft_mean_s=_band3([s["ttft_s"] for s in states]) if q is not None else None,
     )
 
 

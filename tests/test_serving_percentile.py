@@ -1,0 +1,63 @@
+"""TTFT at a stated percentile (equation 5 of costlib.serving: M/D/1 wait with an exponential tail)."""
+import json
+import math
+
+import numpy as np
+import pytest
+
+from costlib import serving as sv
+from costlib.cli import main
+from costlib.errors import InputError
+
+
+def test_hand_worked_quantile():
+    # own prefill 100 ms, prefill budget busy half the time (rho 0.5), p90:
+    # W_0.9 = 0.1 / (2 x 0.5) x ln(0.5 / 0.1) = 0.1 ln 5 = 0.16094 s
+    assert sv.ttft_quantile_s(0.1, 0.5, 0.9) == pytest.approx(0.1 + 0.1 * math.log(5.0), rel=1e-12)
+    # light load: 95% of arrivals find the budget free, so the p90 request does not wait
+    assert sv.ttft_quantile_s(0.1, 0.05, 0.9) == pytest.approx(0.1, rel=1e-12)
+
+
+def test_the_tail_has_the_pollaczek_khinchine_mean():
+    """Averaging the quantile function over q in (0, 1) gives E[W] = rho own / (2 (1 - rho))."""
+    own, rho = 0.08, 0.7
+    q = (np.arange(200000) + 0.5) / 200000
+    waits = sv.ttft_quantile_s(own, rho, q) - own
+    assert waits.mean() == pytest.approx(rho * own / (2 * (1 - rho)), rel=2e-3)
+
+
+KW = dict(gpus=1, precision="fp8", engine="tensorrt-llm", prompt_tokens=4000, output_tokens=50, tpot_s=1.0)
+
+
+def test_a_higher_percentile_never_raises_capacity():
+    """Long prompts on an L4 with a 1 s TTFT target: TTFT binds, and a p99 target admits far less load."""
+    caps = [sv.capacity_at_slo("llama-3.1-8b", "l4", ttft_s=1.0, ttft_percentile=p, **KW)
+            for p in (50, 90, 99, 99.9)]
+    mids = [c.max_rate_per_replica.mid for c in caps]
+    assert all(a >= b for a, b in zip(mids, mids[1:])) and mids[0] > 2 * mids[2]
+    mean = sv.capacity_at_slo("llama-3.1-8b", "l4", ttft_s=1.0, **KW)
+    assert mean.binding == caps[2].binding == "ttft" and caps[2].max_rate_per_replica.mid < mean.max_rate_per_replica.mid
+    assert caps[2].ttft_statistic == "p99" and caps[2].ttft_mean_s is not None
+    # at its own capacity a TTFT-bound point sits on its target, and its mean is below it
+    assert caps[2].ttft_s.mid == pytest.approx(1.0, rel=1e-3)
+    assert caps[2].ttft_mean_s.mid < caps[2].ttft_s.mid
+
+
+def test_mean_is_the_default():
+    a = sv.capacity_at_slo("llama-3.1-8b", "l4", ttft_s=1.0, **KW)
+    assert a.ttft_statistic == "mean" and a.ttft_mean_s is None
+
+
+@pytest.mark.parametrize("bad", [0, 100, 150, -5])
+def test_bad_percentile(bad):
+    with pytest.raises(InputError, match="ttft_percentile"):
+        sv.capacity_at_slo("llama-3.1-8b", "l4", ttft_s=1.0, ttft_percentile=bad, **KW)
+
+
+def test_cli_flag(capsys):
+    args = ["serve", "--model", "llama-3.1-8b", "--gpu", "h100-sxm", "--precision", "fp8", "--prompt-tokens", "2000",
+            "--output-tokens", "200", "--ttft-ms", "300", "--tpot-ms", "200", "--ttft-percentile", "99", "--json"]
+    assert main(args) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["ttft_statistic"] == "p99" and out["ttft_mean_s"]["mid"] <= out["ttft_s"]["mid"]
+    assert main(args[:-3] + ["--ttft-percentile", "100"]) == 2
