@@ -93,6 +93,21 @@ TTFT_STATISTIC = "mean"
 
 BINDINGS = ("ttft", "tpot", "memory", "throughput")
 
+SPLITS = ("tensor", "pipeline")
+"""How a replica's ``gpus`` share the model: ``tensor`` parallelism (Megatron: every layer split, two
+all-reduces per layer, the step time divides by the GPUs) or a ``pipeline`` / layer split (llama.cpp
+``--split-mode layer``, vLLM/TensorRT-LLM pipeline parallelism): each GPU holds a contiguous block of
+layers and their KV cache, a step runs the blocks one after another and hands the activations on. No
+all-reduce per token, but a lone stream's step is not faster than on one GPU (the blocks run serially);
+memory per GPU divides. This model runs the blocks serially per step, as llama.cpp does at decode; engines
+that overlap micro-batches across stages (vLLM, TensorRT-LLM pipeline parallelism) do better at high
+load, so for them it is a floor on throughput."""
+
+PIPELINE_HOP_S = 2 * 4e-6
+"""Fixed cost of handing the activations from one pipeline stage to the next: one copy launch plus one
+event wait on the next device, each one kernel launch (:data:`costlib.inference.KERNEL_LAUNCH_S`, ~4 us;
+NVIDIA CUDA Graph guide, 2025), before the transfer time over the interconnect."""
+
 SATURATION = 0.98
 """With no latency target the capacity is taken at 98% of the throughput limit (queues diverge at 100%)."""
 
@@ -140,10 +155,14 @@ def _weights_share(c: StepCoefficients, tokens):
 
 @lru_cache(maxsize=8192)
 def coefficients(model, device_id: str, precision: str, kv_precision: str, engine: str, gpus: int,
-                 prompt_tokens: int, output_tokens: int, budget_tokens: int) -> StepCoefficients:
+                 prompt_tokens: int, output_tokens: int, budget_tokens: int, split: str = "tensor") -> StepCoefficients:
     """The per-token and per-step terms of equation (1), from the primitives of :mod:`costlib.inference`
     and the bytes of :mod:`costlib.memory` (cached: the scalar path then runs on plain floats).
-    ``precision`` may be a served format (weight_formats.csv); ``engine`` an engine name or class."""
+    ``precision`` may be a served format (weight_formats.csv); ``engine`` an engine name or class;
+    ``split`` = ``tensor`` or ``pipeline`` (:data:`SPLITS`)."""
+    if split == "pipeline" and gpus > 1:
+        return _pipeline_coefficients(model, device_id, precision, kv_precision, engine, gpus, prompt_tokens,
+                                      output_tokens, budget_tokens)
     mem = inf._memory()
     device = inf._resolve_device(device_id)
     engine_class = inf._engine_family(engine)
@@ -186,6 +205,54 @@ def coefficients(model, device_id: str, precision: str, kv_precision: str, engin
         comm0_s=comm0, comm_tok_s=comm_tok, overhead_s=over, moe_share=share, kv_cap=cap,
         kv_pool_bytes=max(pool, 0.0), kv_mean_bytes=kv_mean, fits=fits, need_gpus=need,
     )
+
+
+def _pipeline_coefficients(model, device_id, precision, kv_precision, engine, k, p, o, budget_tokens):
+    """Equation (1) for a layer split over ``k`` GPUs (:data:`SPLITS`): the one-GPU compute and memory
+    terms (the blocks run one after another, each at one GPU's peak and bandwidth on 1/k of the work),
+    k - 1 activation hand-offs per step (:data:`PIPELINE_HOP_S` plus d_model x 2 bytes per token over
+    the interconnect), and per GPU 1/k of the weights and of every sequence's KV cache."""
+    one = coefficients(model, device_id, precision, kv_precision, engine, 1, p, o, budget_tokens)
+    mem = inf._memory()
+    device = inf._resolve_device(device_id)
+    if device.interconnect_gb_s is None:
+        raise InputError("gpus", k, f"1 ({device.id} has no interconnect bandwidth in the catalog)")
+    arch = inf._has_architecture(model)
+    d_model = model.d_model if arch else inf._d_model_guess(model)
+    hop_tok = d_model * inf.ACTIVATION_BYTES / (device.interconnect_gb_s * GB / 2.0)
+    comm0, comm_tok = (k - 1) * PIPELINE_HOP_S, (k - 1) * hop_tok
+    w = float(inf.model_weight_bytes(model, precision, engine=inf._engine_family(engine)))
+    storage = inf.storage_precision(precision)
+    chunk = min(budget_tokens, mem.PREFILL_CHUNK_TOKENS)
+    if arch:
+        fixed = mem.inference_memory(model, storage, chunk, 1, kv_precision, gpus=1)
+        fixed_bytes = w / k + (fixed.activations_gb + fixed.overhead_gb) * GB
+        per_seq = float(mem.kv_cache_bytes(model, p + o, 1, kv_precision)) / k + model.vocab * mem.LOGITS_BYTES
+        kv_mean = float(mem.kv_cache_bytes(model, round(p + o / 2.0), 1, kv_precision)) / k
+    else:
+        fixed_bytes, per_seq, kv_mean = w / k + mem.RUNTIME_OVERHEAD_GB * GB, 1.0, 0.0
+    pool = device.memory_bytes - fixed_bytes
+    cap = int(max(pool, 0.0) // per_seq) if arch else 10**9
+    need = None
+    if cap < 1:
+        need = next((d for d in range(k + 1, min(int(model.layers) if arch else 64, 64) + 1)
+                     if device.memory_bytes - w / d - (fixed_bytes - w / k) >= per_seq), None)
+    return StepCoefficients(
+        prompt_tokens=p, output_tokens=o, gpus=k, budget_tokens=budget_tokens,
+        dec_c=one.dec_c, pre_c=one.pre_c, weights_m=one.weights_m, dec_m=one.dec_m, pre_m=one.pre_m,
+        comm0_s=comm0, comm_tok_s=comm_tok, overhead_s=one.overhead_s, moe_share=one.moe_share, kv_cap=cap,
+        kv_pool_bytes=max(pool, 0.0), kv_mean_bytes=kv_mean, fits=cap >= 1, need_gpus=need,
+    )
+
+
+def check_pipeline_degree(model, gpu, gpus) -> int:
+    """Pipeline stages: at most one per layer, on GPUs (not a CPU or an SoC)."""
+    device = inf._resolve_device(gpu)
+    k = int(inf._check_gpus(device, gpus))
+    layers = int(model.layers) if inf._has_architecture(model) else inf._layers_guess(model)
+    if k > layers:
+        raise InputError("gpus", k, f"at most {layers} pipeline stages (the layers of {getattr(model, 'id', 'the model')})")
+    return k
 
 
 # --------------------------------------------------------------------------------------------
@@ -518,8 +585,9 @@ def _count(name, value) -> int:
     return int(whole(name, value))
 
 
-def _setup(model, gpu, gpus, precision, engine, prompt_tokens, output_tokens, kv_precision, budget_tokens):
-    key = (model, gpu, gpus, precision, engine, prompt_tokens, output_tokens, kv_precision, budget_tokens)
+def _setup(model, gpu, gpus, precision, engine, prompt_tokens, output_tokens, kv_precision, budget_tokens,
+           split="tensor"):
+    key = (model, gpu, gpus, precision, engine, prompt_tokens, output_tokens, kv_precision, budget_tokens, split)
     try:
         return _setup_cached(*key)
     except TypeError:  # an unhashable argument (a numpy number): the uncached path
@@ -531,18 +599,20 @@ def _setup_cached(*key):
     return _setup_impl(*key)
 
 
-def _setup_impl(model, gpu, gpus, precision, engine, prompt_tokens, output_tokens, kv_precision, budget_tokens):
+def _setup_impl(model, gpu, gpus, precision, engine, prompt_tokens, output_tokens, kv_precision, budget_tokens,
+                split="tensor"):
     model = inf._resolve_model(model)
     device = inf._resolve_device(gpu)
     precision = inf.check_precision(precision)
     eng = inf.get_engine(engine)
     kvp = choice("kv_precision", kv_precision or inf._kv_default(inf.storage_precision(precision)), inf.KV_PRECISIONS)
-    k = inf.check_tp_degree(model, device, gpus)
+    split = choice("split", split, SPLITS)
+    k = inf.check_tp_degree(model, device, gpus) if split == "tensor" else check_pipeline_degree(model, device, gpus)
     p = _count("prompt_tokens", prompt_tokens)
     o = _count("output_tokens", output_tokens)
     inf.check_context(model, p + o)
     budget = int(whole("budget_tokens", budget_tokens if budget_tokens is not None else default_budget(device)))
-    c = coefficients(model, device.id, precision, kvp, eng.id, k, p, o, budget)
+    c = coefficients(model, device.id, precision, kvp, eng.id, k, p, o, budget, split)
     return model, device, precision, eng, kvp, k, c
 
 
@@ -592,19 +662,20 @@ def _quantile(ttft_percentile):
 
 def capacity_at_slo(model, gpu, *, gpus=1, precision="bf16", engine=DEFAULT_ENGINE, prompt_tokens, output_tokens,
                     ttft_s, tpot_s, kv_precision=None, budget_tokens=None, ttft_percentile=None,
-                    _layout_check=True) -> ServingPoint:
+                    split="tensor", _layout_check=True) -> ServingPoint:
     """Largest request rate one replica (``gpus`` GPUs, tensor parallel) sustains with mean TTFT
     <= ``ttft_s`` and mean TPOT <= ``tpot_s`` (seconds; None = no target), continuous batching.
     ``ttft_percentile`` (e.g. 90 or 99) puts the TTFT target on that percentile instead of the mean
     (equation 5, :func:`ttft_quantile_s`); the point's ``ttft_s`` is then that percentile,
-    ``ttft_statistic`` says which (``p90``) and ``ttft_mean_s`` carries the mean.
+    ``ttft_statistic`` says which (``p90``) and ``ttft_mean_s`` carries the mean. ``split="pipeline"``
+    splits the layers over the ``gpus`` instead of tensor parallelism (:data:`SPLITS`).
 
     A target below the physical floor (the zero-load value at the engine's best efficiency) gives
     ``feasible=False`` and a reason naming the target and the floor; a model that does not fit
     gives the number of GPUs it needs.
     """
     model, device, precision, eng, kvp, k, c = _setup(model, gpu, gpus, precision, engine, prompt_tokens,
-                                                      output_tokens, kv_precision, budget_tokens)
+                                                      output_tokens, kv_precision, budget_tokens, split)
     ttft = math.inf if ttft_s is None else _seconds("ttft_s", ttft_s)
     tpot = math.inf if tpot_s is None else _seconds("tpot_s", tpot_s)
     q, statistic = _quantile(ttft_percentile)
@@ -655,7 +726,12 @@ def capacity_at_slo(model, gpu, *, gpus=1, precision="bf16", engine=DEFAULT_ENGI
                         "max_rate_per_replica low is 0 (latency bands then span the mid and high ends)")
         states[0] = states[1]
     occ = [s["held"] * c.kv_mean_bytes / c.kv_pool_bytes if c.kv_pool_bytes > 0 else 0.0 for s in states]
-    if _layout_check and k > 1:
+    if split == "pipeline" and k > 1:
+        assumptions = assumptions + (
+            f"pipeline split over {k} GPUs: each holds 1/{k} of the layers and their KV cache; a step runs the "
+            f"blocks one after another ({k - 1} activation hand-offs), so a lone stream decodes no faster than "
+            "on one GPU (engines that overlap micro-batches across stages do better at high load)",)
+    if _layout_check and k > 1 and split == "tensor":
         kw = dict(precision=precision, engine=eng.id, prompt_tokens=c.prompt_tokens, output_tokens=c.output_tokens,
                   ttft_s=ttft_s, tpot_s=tpot_s, kv_precision=kvp, budget_tokens=budget_tokens,
                   ttft_percentile=ttft_percentile)

@@ -61,3 +61,51 @@ def test_cli_flag(capsys):
     out = json.loads(capsys.readouterr().out)
     assert out["ttft_statistic"] == "p99" and out["ttft_mean_s"]["mid"] <= out["ttft_s"]["mid"]
     assert main(args[:-3] + ["--ttft-percentile", "100"]) == 2
+
+
+# --------------------------------------------------------------------------------------------
+# Pipeline / layer split (serving.SPLITS)
+# --------------------------------------------------------------------------------------------
+from costlib import inference as inf  # noqa: E402
+
+PKW = dict(precision="gguf-q4_k_m", engine="llama.cpp-cuda", prompt_tokens=512, output_tokens=256)
+
+
+def _c(gpus, split):
+    return sv._setup("llama-3.1-8b", "rtx-4090", gpus, PKW["precision"], PKW["engine"], 512, 256, None, None, split)[-1]
+
+
+def test_pipeline_lone_stream_is_not_faster_by_hand():
+    """A lone stream's step on k stages = the one-GPU step + (k - 1) hand-offs of one token's activations:
+    PIPELINE_HOP_S + d_model x 2 bytes over half the 64 GB/s (PCIe) of an RTX 4090."""
+    one = sv.state_at_rate(_c(1, "tensor"), 0.0, 0.7, 0.6)["tpot_s"]
+    hop = sv.PIPELINE_HOP_S + 4096 * 2 / (64e9 / 2)
+    for k in (2, 4):
+        t = sv.state_at_rate(_c(k, "pipeline"), 0.0, 0.7, 0.6)["tpot_s"]
+        assert t == pytest.approx(one + (k - 1) * hop, rel=1e-9)
+    # tensor parallelism does make the lone stream faster (each GPU reads half the weights)
+    assert sv.state_at_rate(_c(2, "tensor"), 0.0, 0.7, 0.6)["tpot_s"] < one
+
+
+def test_pipeline_divides_memory_per_gpu():
+    one, two = _c(1, "tensor"), _c(2, "pipeline")
+    assert two.kv_cap > 2 * one.kv_cap  # half the weights and half of every sequence's cache per GPU
+    # 70B at ~4.85 bits (43 GB) does not fit one 24 GiB card but fits two as a layer split
+    kw = dict(PKW, ttft_s=5.0, tpot_s=0.2)
+    assert not sv.capacity_at_slo("llama-3.1-70b", "rtx-4090", gpus=1, **kw).feasible
+    two70 = sv.capacity_at_slo("llama-3.1-70b", "rtx-4090", gpus=2, split="pipeline", **kw)
+    assert two70.feasible and two70.memory_concurrency_cap >= 1
+    assert any("pipeline split over 2 GPUs" in a for a in two70.assumptions)
+
+
+def test_pipeline_degree_checks():
+    kw = dict(PKW, ttft_s=5.0, tpot_s=0.2)
+    with pytest.raises(InputError, match="gpus"):  # 3 does not divide 32 heads / 8 KV heads: no TP ...
+        sv.capacity_at_slo("llama-3.1-8b", "rtx-4090", gpus=3, **kw)
+    assert sv.capacity_at_slo("llama-3.1-8b", "rtx-4090", gpus=3, split="pipeline", **kw).feasible  # ... a layer split is fine
+    with pytest.raises(InputError, match="pipeline stages"):
+        sv.capacity_at_slo("llama-3.1-8b", "rtx-4090", gpus=33, split="pipeline", **kw)
+    with pytest.raises(InputError, match="split"):
+        sv.capacity_at_slo("llama-3.1-8b", "rtx-4090", gpus=2, split="rows", **kw)
+    with pytest.raises(InputError, match="gpus"):
+        sv.capacity_at_slo("llama-3.1-8b", "i9-13900k", gpus=2, split="pipeline", **kw)

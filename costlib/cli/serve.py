@@ -26,6 +26,9 @@ def register(subparsers) -> None:
     p.add_argument("--output-tokens", type=quantity("output_tokens"), required=True, help="output tokens per request")
     p.add_argument("--ttft-ms", type=quantity("ttft_ms"), required=True, help="target mean time to first token, ms")
     p.add_argument("--tpot-ms", type=quantity("tpot_ms"), required=True, help="target mean time per output token, ms")
+    p.add_argument("--split", default="tensor", choices=("tensor", "pipeline"),
+                   help="how --gpus share the model: tensor parallelism (default) or a pipeline / layer split "
+                        "(llama.cpp --split-mode layer: memory per GPU divides, a lone stream is not faster)")
     p.add_argument("--ttft-percentile", type=quantity("ttft_percentile"),
                    help="put the TTFT target on this percentile (e.g. 90 or 99; M/D/1 queue, exponential tail) "
                         "instead of the mean")
@@ -55,7 +58,8 @@ def serve_payload(args) -> dict:
     p, o = _whole("prompt_tokens", args.prompt_tokens), _whole("output_tokens", args.output_tokens)
     point = capacity_at_slo(model, device, gpus=k, precision=args.precision, engine=args.engine, prompt_tokens=p,
                             output_tokens=o, ttft_s=_ms("ttft_ms", args.ttft_ms), tpot_s=_ms("tpot_ms", args.tpot_ms),
-                            kv_precision=args.kv_precision, ttft_percentile=getattr(args, "ttft_percentile", None))
+                            kv_precision=args.kv_precision, ttft_percentile=getattr(args, "ttft_percentile", None),
+                            split=getattr(args, "split", "tensor"))
     if not point.feasible:
         which, _, why = point.reason.partition(": ")
         flag = {"ttft": "ttft_ms", "tpot": "tpot_ms", "memory": "gpus"}.get(which, which)
@@ -95,7 +99,8 @@ def serve_payload(args) -> dict:
         "inputs": {"model": model.id, "gpu": device.id, "gpus_per_replica": k, "precision": args.precision,
                    "engine": point.engine, "prompt_tokens": p, "output_tokens": o, "ttft_ms": float(args.ttft_ms),
                    "tpot_ms": float(args.tpot_ms), "rate": rate,
-                   "ttft_percentile": getattr(args, "ttft_percentile", None)},
+                   "ttft_percentile": getattr(args, "ttft_percentile", None),
+                   "split": getattr(args, "split", "tensor")},
     }
     return payload
 
