@@ -66,6 +66,7 @@ References
 """
 from __future__ import annotations
 
+import dataclasses
 import math
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -93,7 +94,7 @@ TTFT_STATISTIC = "mean"
 
 BINDINGS = ("ttft", "tpot", "memory", "throughput")
 
-SPLITS = ("tensor", "pipeline")
+SPLITS = ("tensor", "pipeline", "expert")
 """How a replica's ``gpus`` share the model: ``tensor`` parallelism (Megatron: every layer split, two
 all-reduces per layer, the step time divides by the GPUs) or a ``pipeline`` / layer split (llama.cpp
 ``--split-mode layer``, vLLM/TensorRT-LLM pipeline parallelism): each GPU holds a contiguous block of
@@ -101,7 +102,10 @@ layers and their KV cache, a step runs the blocks one after another and hands th
 all-reduce per token, but a lone stream's step is not faster than on one GPU (the blocks run serially);
 memory per GPU divides. This model runs the blocks serially per step, as llama.cpp does at decode; engines
 that overlap micro-batches across stages (vLLM, TensorRT-LLM pipeline parallelism) do better at high
-load, so for them it is a floor on throughput."""
+load, so for them it is a floor on throughput. ``expert`` (mixture-of-experts models only; vLLM
+``--enable-expert-parallel``, TensorRT-LLM ``--ep``): attention tensor parallel as above, each GPU holds
+E / gpus whole routed experts, so a step waits for the GPU whose experts its tokens touch most
+(:func:`_weights_share`); memory and communication are counted as for tensor parallelism."""
 
 PIPELINE_HOP_S = 2 * 4e-6
 """Fixed cost of handing the activations from one pipeline stage to the next: one copy launch plus one
@@ -144,13 +148,42 @@ class StepCoefficients:
     kv_mean_bytes: float  # per GPU, one sequence at the mean context P + O/2
     fits: bool
     need_gpus: int | None
+    ep_experts_per_gpu: float = 0.0  # expert parallelism: routed experts each GPU holds (0 = no EP)
+    ep_z: float = 0.0  # expected_max_normal(k): how far the busiest of k GPUs sits above the mean, in sd
 
 
 def _weights_share(c: StepCoefficients, tokens):
-    """Share of the weights a step with ``tokens`` tokens reads: 1 - (1 - k/E)^tokens (dense: 1)."""
+    """Share of the weights a step with ``tokens`` tokens reads: p = 1 - (1 - k/E)^tokens (dense: 1).
+    With expert parallelism the step waits for the GPU that reads the most of its own experts: each of
+    its n = E / gpus experts is touched with probability p, so it reads a share p + z sqrt(p (1 - p) / n)
+    (normal approximation of the largest of ``gpus`` binomial counts, z = :func:`expected_max_normal`;
+    it runs a little high below ~8 experts per GPU), at most 1: tensor parallelism reads p exactly (every
+    GPU holds a slice of every expert), so EP reads more at small batches and the same once every expert
+    is busy."""
     if c.moe_share >= 1.0:
         return 1.0
-    return 1.0 - (1.0 - c.moe_share) ** tokens
+    p = 1.0 - (1.0 - c.moe_share) ** tokens
+    if c.ep_experts_per_gpu <= 0.0:
+        return p
+    return _min1(p + c.ep_z * (_max(p * (1.0 - p), 0.0) / c.ep_experts_per_gpu) ** 0.5)
+
+
+@lru_cache(maxsize=256)
+def expected_max_normal(k: int) -> float:
+    """E[max of k independent standard normals] = integral of x k phi(x) Phi(x)^(k-1) dx (0 for k = 1;
+    0.5642 for 2, 1.0294 for 4, 1.4236 for 8: Tippett 1925, Biometrika 17:364, table of the mean range),
+    by the trapezoid rule on [-10, 10]."""
+    if k <= 1:
+        return 0.0
+    x = np.linspace(-10.0, 10.0, 8001)
+    phi = np.exp(-0.5 * x * x) / math.sqrt(2.0 * math.pi)
+    cdf = 0.5 * (1.0 + np.vectorize(math.erf)(x / math.sqrt(2.0)))
+    f = x * k * phi * cdf ** (k - 1)
+    return float(np.sum((f[1:] + f[:-1]) * 0.5 * np.diff(x)))
+
+
+def _min1(x):
+    return min(x, 1.0) if x.__class__ is float else np.minimum(x, 1.0)
 
 
 @lru_cache(maxsize=8192)
@@ -163,6 +196,10 @@ def coefficients(model, device_id: str, precision: str, kv_precision: str, engin
     if split == "pipeline" and gpus > 1:
         return _pipeline_coefficients(model, device_id, precision, kv_precision, engine, gpus, prompt_tokens,
                                       output_tokens, budget_tokens)
+    if split == "expert" and gpus > 1:
+        tp = coefficients(model, device_id, precision, kv_precision, engine, gpus, prompt_tokens, output_tokens,
+                          budget_tokens)
+        return dataclasses.replace(tp, ep_experts_per_gpu=model.experts_total / gpus, ep_z=expected_max_normal(gpus))
     mem = inf._memory()
     device = inf._resolve_device(device_id)
     engine_class = inf._engine_family(engine)
@@ -243,6 +280,19 @@ def _pipeline_coefficients(model, device_id, precision, kv_precision, engine, k,
         comm0_s=comm0, comm_tok_s=comm_tok, overhead_s=one.overhead_s, moe_share=one.moe_share, kv_cap=cap,
         kv_pool_bytes=max(pool, 0.0), kv_mean_bytes=kv_mean, fits=cap >= 1, need_gpus=need,
     )
+
+
+def check_expert_degree(model, gpus) -> int:
+    """Expert parallelism: a mixture-of-experts model whose routed experts divide evenly over the GPUs."""
+    e = int(getattr(model, "experts_total", 1) or 1)
+    if e <= 1:
+        raise InputError("split", "expert", f"tensor or pipeline for {getattr(model, 'id', 'a dense model')} "
+                         "(expert parallelism needs a mixture-of-experts model)")
+    if e % int(gpus):
+        valid = [d for d in range(1, min(e, 64) + 1) if e % d == 0]
+        raise InputError("gpus", gpus, f"a divisor of the {e} experts of {model.id} for expert parallelism: "
+                         + ", ".join(map(str, valid)))
+    return int(gpus)
 
 
 def check_pipeline_degree(model, gpu, gpus) -> int:
@@ -607,7 +657,12 @@ def _setup_impl(model, gpu, gpus, precision, engine, prompt_tokens, output_token
     eng = inf.get_engine(engine)
     kvp = choice("kv_precision", kv_precision or inf._kv_default(inf.storage_precision(precision)), inf.KV_PRECISIONS)
     split = choice("split", split, SPLITS)
-    k = inf.check_tp_degree(model, device, gpus) if split == "tensor" else check_pipeline_degree(model, device, gpus)
+    if split == "pipeline":
+        k = check_pipeline_degree(model, device, gpus)
+    else:
+        k = inf.check_tp_degree(model, device, gpus)
+        if split == "expert":
+            check_expert_degree(model, k)
     p = _count("prompt_tokens", prompt_tokens)
     o = _count("output_tokens", output_tokens)
     inf.check_context(model, p + o)
@@ -668,7 +723,8 @@ def capacity_at_slo(model, gpu, *, gpus=1, precision="bf16", engine=DEFAULT_ENGI
     ``ttft_percentile`` (e.g. 90 or 99) puts the TTFT target on that percentile instead of the mean
     (equation 5, :func:`ttft_quantile_s`); the point's ``ttft_s`` is then that percentile,
     ``ttft_statistic`` says which (``p90``) and ``ttft_mean_s`` carries the mean. ``split="pipeline"``
-    splits the layers over the ``gpus`` instead of tensor parallelism (:data:`SPLITS`).
+    splits the layers over the ``gpus`` instead of tensor parallelism, ``split="expert"`` spreads a
+    mixture of experts' routed experts over them (:data:`SPLITS`).
 
     A target below the physical floor (the zero-load value at the engine's best efficiency) gives
     ``feasible=False`` and a reason naming the target and the floor; a model that does not fit
@@ -731,6 +787,11 @@ def capacity_at_slo(model, gpu, *, gpus=1, precision="bf16", engine=DEFAULT_ENGI
             f"pipeline split over {k} GPUs: each holds 1/{k} of the layers and their KV cache; a step runs the "
             f"blocks one after another ({k - 1} activation hand-offs), so a lone stream decodes no faster than "
             "on one GPU (engines that overlap micro-batches across stages do better at high load)",)
+    if split == "expert" and k > 1:
+        assumptions = assumptions + (
+            f"expert parallelism over {k} GPUs: {c.ep_experts_per_gpu:g} whole routed experts per GPU, attention "
+            "tensor parallel; a step waits for the GPU whose experts its tokens touch most (normal approximation "
+            "of the busiest GPU's reads); memory and communication as for tensor parallelism",)
     if _layout_check and k > 1 and split == "tensor":
         kw = dict(precision=precision, engine=eng.id, prompt_tokens=c.prompt_tokens, output_tokens=c.output_tokens,
                   ttft_s=ttft_s, tpot_s=tpot_s, kv_precision=kvp, budget_tokens=budget_tokens,

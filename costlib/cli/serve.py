@@ -26,9 +26,10 @@ def register(subparsers) -> None:
     p.add_argument("--output-tokens", type=quantity("output_tokens"), required=True, help="output tokens per request")
     p.add_argument("--ttft-ms", type=quantity("ttft_ms"), required=True, help="target mean time to first token, ms")
     p.add_argument("--tpot-ms", type=quantity("tpot_ms"), required=True, help="target mean time per output token, ms")
-    p.add_argument("--split", default="tensor", choices=("tensor", "pipeline"),
-                   help="how --gpus share the model: tensor parallelism (default) or a pipeline / layer split "
-                        "(llama.cpp --split-mode layer: memory per GPU divides, a lone stream is not faster)")
+    p.add_argument("--split", default="tensor", choices=("tensor", "pipeline", "expert"),
+                   help="how --gpus share the model: tensor parallelism (default), a pipeline / layer split "
+                        "(llama.cpp --split-mode layer: memory per GPU divides, a lone stream is not faster) or "
+                        "expert parallelism for a mixture of experts (whole experts per GPU)")
     p.add_argument("--ttft-percentile", type=quantity("ttft_percentile"),
                    help="put the TTFT target on this percentile (e.g. 90 or 99; M/D/1 queue, exponential tail) "
                         "instead of the mean")

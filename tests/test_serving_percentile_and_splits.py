@@ -109,3 +109,39 @@ def test_pipeline_degree_checks():
         sv.capacity_at_slo("llama-3.1-8b", "rtx-4090", gpus=2, split="rows", **kw)
     with pytest.raises(InputError, match="gpus"):
         sv.capacity_at_slo("llama-3.1-8b", "i9-13900k", gpus=2, split="pipeline", **kw)
+
+
+# --------------------------------------------------------------------------------------------
+# Expert parallelism (split="expert")
+# --------------------------------------------------------------------------------------------
+def _mc(model, gpus, split):
+    return sv._setup(model, "h200", gpus, "fp8", "vllm", 1000, 250, None, None, split)[-1]
+
+
+def test_expected_max_normal_matches_tippett():
+    assert [round(sv.expected_max_normal(k), 4) for k in (1, 2, 4, 8)] == [0.0, 0.5642, 1.0294, 1.4236]
+
+
+def test_expert_parallel_reads_by_hand():
+    """Mixtral on 2 GPUs: 4 whole experts each; one token touches a share p of them; the busier GPU reads
+    p + 0.5642 sqrt(p (1 - p) / 4); tensor parallelism reads p."""
+    tp, ep = _mc("mixtral-8x7b", 2, "tensor"), _mc("mixtral-8x7b", 2, "expert")
+    p = tp.moe_share
+    assert sv._weights_share(tp, 1.0) == pytest.approx(p, rel=1e-12)
+    assert sv._weights_share(ep, 1.0) == pytest.approx(p + 0.5642 * (p * (1 - p) / 4) ** 0.5, rel=1e-3)
+    # at a large batch every expert is busy on every GPU: the same reads
+    assert sv._weights_share(ep, 4096.0) == pytest.approx(sv._weights_share(tp, 4096.0), abs=1e-9)
+    # so EP is slower for a lone stream and the same at high load
+    lone = [sv.state_at_rate(c, 0.0, 0.7, 0.45)["tpot_s"] for c in (tp, ep)]
+    busy = [sv.state_at_rate(c, 5.0, 0.7, 0.45)["tpot_s"] for c in (tp, ep)]
+    assert lone[1] > lone[0] and busy[1] == pytest.approx(busy[0], rel=1e-3)
+    assert ep.kv_cap == tp.kv_cap  # memory as for tensor parallelism
+
+
+def test_expert_parallel_checks():
+    kw = dict(precision="fp8", engine="vllm", prompt_tokens=1000, output_tokens=250, ttft_s=2.0, tpot_s=0.05)
+    with pytest.raises(InputError, match="mixture-of-experts"):
+        sv.capacity_at_slo("llama-3.1-70b", "h200", gpus=2, split="expert", **kw)
+    with pytest.raises(InputError, match="divisor of the 8 experts"):
+        sv.capacity_at_slo("mixtral-8x7b", "h200", gpus=16, split="expert", **kw)
+    assert sv.capacity_at_slo("qwen3-30b-a3b", "h200", gpus=4, split="expert", **kw).feasible
