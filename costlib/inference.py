@@ -1234,6 +1234,17 @@ class EngineBands:
         return self.fallback
 
 
+POOLED_FALLBACK = "all engines"
+"""The fallback of an engine class with fewer than :data:`BAND_MIN_CASES` decode cases and no wider
+family (hf-transformers): its own median, with the relative spread of the band of every engine's cases
+(:func:`_recentre`), widened."""
+
+
+def _recentre(band: Band, mid: float) -> Band:
+    """``band``'s spread (low / mid and high / mid) around another ``mid`` (capped at 1)."""
+    return Band(mid * band.low / band.mid, mid, max(mid, min(1.0, mid * band.high / band.mid)))
+
+
 def _engine_cases(cases, engine_id):
     target = CALIBRATED_WITH.get(engine_id, engine_id)
     return tuple(c for c in cases if c.engine_id == target)
@@ -1249,6 +1260,12 @@ def _engine_fit(cases, engine: Engine):
     """(bandwidth, compute, n_cases, fallback, bw_ids, comp_ids) for an engine from ``cases``."""
     if engine.id in ENGINE_CLASSES:
         fit = _fit(cases, engine.id) if engine.id == DEFAULT_ENGINE else _fit(cases, engine.id, _fit(cases, DEFAULT_ENGINE)[1])
+        if engine.id != DEFAULT_ENGINE and len(fit[2]) < BAND_MIN_CASES:
+            pooled = _fit_cases([c for c in cases if calibrates(c) == "bandwidth"],
+                                [c for c in cases if calibrates(c) == "compute"], None)
+            bw = _recentre(pooled[0], fit[0].mid)
+            comp = _recentre(pooled[1], fit[1].mid) if fit[3] else pooled[1]
+            return _widen(bw), _widen(comp), len(fit[2]) + len(fit[3]), POOLED_FALLBACK, fit[2], fit[3]
         return fit[0], fit[1], len(fit[2]) + len(fit[3]), "", fit[2], fit[3]
     mine = _engine_cases(cases, engine.id)
     bw = [c for c in mine if calibrates(c) == "bandwidth"]
@@ -1256,8 +1273,15 @@ def _engine_fit(cases, engine: Engine):
     fam_cases = tuple(c for c in cases if c.engine_class == engine.family)
     base = _fit(cases, DEFAULT_ENGINE)
     fam = _fit(fam_cases, engine.family, None if any(calibrates(c) == "compute" for c in fam_cases) else base[1])
-    if len(bw) < BAND_MIN_CASES:
-        return _widen(fam[0]), _widen(fam[1]), len(bw) + len(comp), engine.family, fam[2], fam[3]
+    if len(fam[2]) < BAND_MIN_CASES:  # the family itself is thin too: the pooled band of every engine's cases
+        bw_all = [c for c in cases if calibrates(c) == "bandwidth"]
+        comp_all = [c for c in cases if calibrates(c) == "compute"]
+        fam = _fit_cases(bw_all, comp_all, None)
+        fam_name = POOLED_FALLBACK
+    else:
+        fam_name = engine.family
+    if len(bw) < BAND_MIN_CASES or fam_name == POOLED_FALLBACK:
+        return _widen(fam[0]), _widen(fam[1]), len(bw) + len(comp), fam_name, fam[2], fam[3]
     fallback_compute = None if len(comp) >= 1 else fam[1]
     fit = _fit_cases(bw, comp, fallback_compute)
     return fit[0], fit[1], len(bw) + len(comp), "", fit[2], fit[3]
@@ -1306,7 +1330,7 @@ differs from :func:`bands_inputs_hash` (then the bands are fitted at first use, 
 BANDS_INPUTS = ("inference_benchmarks.csv", "engines.csv", "weight_formats.csv", "hardware.csv", "models.csv")
 """Catalogs the fit reads (cases, engines, formats, device peaks and bandwidths, model shapes)."""
 
-BANDS_FIT_VERSION = 2
+BANDS_FIT_VERSION = 3
 """Bumped when the fitting code changes in a way the inputs' hash cannot see (the staleness test also
 re-fits and compares, so a forgotten bump still fails there)."""
 
