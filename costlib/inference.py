@@ -672,7 +672,8 @@ BAND_MIN_CASES = 5
 def _band(values) -> Band:
     """The band of implied efficiencies: the order statistics a split-conformal 80% interval takes
     (the floor(0.1 (n + 1))-th smallest and the ceil(0.9 (n + 1))-th smallest of n values; min and
-    max below 9 cases), so a new case like them falls inside with probability >= 80% (Vovk et al.
+    max below 9 cases), so a new case like them falls inside with the probability
+    :func:`band_nominal_coverage` gives for n (80% and above from 9 cases; less below: Vovk et al.
     2005, "Algorithmic Learning in a Random World", ch. 2; Lei et al. 2018, JASA 113:1094)."""
     v = np.sort(np.minimum(np.asarray(values, dtype=float), 1.0))
     n = v.size

@@ -60,3 +60,17 @@ def test_a_stale_file_is_not_used(monkeypatch):
         assert inf._stored_bands() is None
     finally:
         inf._stored_bands.cache_clear()
+
+
+@pytest.mark.parametrize("n, expected", [(1, 0.0), (5, 4 / 6), (8, 7 / 9), (9, 8 / 10), (12, 11 / 13), (23, 20 / 24)])
+def test_band_nominal_coverage_by_hand(n, expected):
+    """Order statistics r = max(floor(0.1 (n+1)), 1), s = min(ceil(0.9 (n+1)), n): coverage (s - r) / (n + 1)."""
+    assert inf.band_nominal_coverage(n) == pytest.approx(expected)
+
+
+def test_backtest_coverage_stays_near_what_the_bands_claim():
+    s = inf.engine_backtest_summary()
+    for _, row in s[s["cases"] >= 9].iterrows():
+        assert row["coverage"] >= row["nominal_coverage"] - 0.15, row["engine"]
+    overall = s[s["engine"] == "all engines"].iloc[0]
+    assert overall["coverage"] >= 0.8 and overall["median_width"] <= 2.5  # the issue's goals that hold
