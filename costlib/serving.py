@@ -834,11 +834,11 @@ def replicas_for_rate(point: ServingPoint, peak_rate_per_s) -> Band:
 
 
 def at_rate(model, gpu, rate_per_s, *, gpus=1, precision="bf16", engine=DEFAULT_ENGINE, prompt_tokens,
-            output_tokens, kv_precision=None, budget_tokens=None) -> dict:
+            output_tokens, kv_precision=None, budget_tokens=None, split="tensor") -> dict:
     """Mean TTFT, TPOT, concurrency and KV occupancy of one replica at ``rate_per_s`` requests/s, each a
     Band over the engine's efficiencies (None where that efficiency cannot sustain the rate)."""
     model, device, precision, eng, kvp, k, c = _setup(model, gpu, gpus, precision, engine, prompt_tokens,
-                                                      output_tokens, kv_precision, budget_tokens)
+                                                      output_tokens, kv_precision, budget_tokens, split)
     rate = float(positive("rate_per_s", rate_per_s))
     bands, scenarios = _sc_bands(eng)
     out = {}
@@ -852,11 +852,11 @@ def at_rate(model, gpu, rate_per_s, *, gpus=1, precision="bf16", engine=DEFAULT_
 
 
 def at_concurrency(model, gpu, concurrency, *, gpus=1, precision="bf16", engine=DEFAULT_ENGINE, prompt_tokens,
-                   output_tokens, kv_precision=None, budget_tokens=None) -> dict:
+                   output_tokens, kv_precision=None, budget_tokens=None, split="tensor") -> dict:
     """A closed loop of ``concurrency`` requests always in flight (a benchmark client with that many
     users): the rate it drives, and its mean TTFT, TPOT and throughput, each a Band over efficiencies."""
     model, device, precision, eng, kvp, k, c = _setup(model, gpu, gpus, precision, engine, prompt_tokens,
-                                                      output_tokens, kv_precision, budget_tokens)
+                                                      output_tokens, kv_precision, budget_tokens, split)
     n = float(whole("concurrency", concurrency))
     if n > c.kv_cap:
         raise InputError("concurrency", int(n), f"at most {c.kv_cap} (the KV-cache pool of {k} x {device.id} "
@@ -890,14 +890,14 @@ def at_concurrency(model, gpu, concurrency, *, gpus=1, precision="bf16", engine=
 # Vectorized sweeps
 # --------------------------------------------------------------------------------------------
 def frontier(model, gpu, *, gpus=1, precision="bf16", engine=DEFAULT_ENGINE, prompt_tokens, output_tokens,
-             rates=None, points=60, efficiency="mid", kv_precision=None, budget_tokens=None):
+             rates=None, points=60, efficiency="mid", kv_precision=None, budget_tokens=None, split="tensor"):
     """The throughput-versus-TPOT curve serving benchmarks plot: for request rates from near zero to
     the throughput limit (or the memory cap), mean TPOT, mean TTFT, concurrency and output tokens/s
     per replica and per GPU. One vectorized call; a DataFrame, one row per rate."""
     import pandas as pd
 
     model, device, precision, eng, kvp, k, c = _setup(model, gpu, gpus, precision, engine, prompt_tokens,
-                                                      output_tokens, kv_precision, budget_tokens)
+                                                      output_tokens, kv_precision, budget_tokens, split)
     bands, scenarios = _sc_bands(eng)
     pick = {"low": 0, "mid": 1, "high": 2}[choice("efficiency", efficiency, ("low", "mid", "high"))]
     _n, ub, uc = scenarios[pick]
@@ -922,12 +922,12 @@ def frontier(model, gpu, *, gpus=1, precision="bf16", engine=DEFAULT_ENGINE, pro
 
 
 def capacity_sweep(model, gpu, *, gpus=1, precision="bf16", engine=DEFAULT_ENGINE, prompt_tokens, output_tokens,
-                   ttft_s, tpot_s, efficiency="mid", kv_precision=None, budget_tokens=None):
+                   ttft_s, tpot_s, efficiency="mid", kv_precision=None, budget_tokens=None, split="tensor"):
     """Capacity at many service levels in one call: ``ttft_s`` and ``tpot_s`` (arrays, broadcast) ->
     (max rate per replica in requests/s, binding constraint) arrays, at one efficiency of the band.
     The same equations as :func:`capacity_at_slo` (a test checks scalar == vectorized)."""
     model, device, precision, eng, kvp, k, c = _setup(model, gpu, gpus, precision, engine, prompt_tokens,
-                                                      output_tokens, kv_precision, budget_tokens)
+                                                      output_tokens, kv_precision, budget_tokens, split)
     bands, scenarios = _sc_bands(eng)
     pick = {"low": 0, "mid": 1, "high": 2}[choice("efficiency", efficiency, ("low", "mid", "high"))]
     _n, ub, uc = scenarios[pick]

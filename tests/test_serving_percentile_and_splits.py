@@ -145,3 +145,14 @@ def test_expert_parallel_checks():
     with pytest.raises(InputError, match="divisor of the 8 experts"):
         sv.capacity_at_slo("mixtral-8x7b", "h200", gpus=16, split="expert", **kw)
     assert sv.capacity_at_slo("qwen3-30b-a3b", "h200", gpus=4, split="expert", **kw).feasible
+
+
+@pytest.mark.parametrize("model, gpu, gpus, split, prec", [("llama-3.1-70b", "rtx-4090", 2, "pipeline", "q4_k_m"),
+                                                            ("qwen3-30b-a3b", "h200", 4, "expert", "fp8")])
+def test_splits_sweep_equals_scalar(model, gpu, gpus, split, prec):
+    kw = dict(gpus=gpus, split=split, precision=prec, engine="vllm", prompt_tokens=512, output_tokens=256)
+    tt, tp = np.array([0.5, 2.0, 5.0]), np.array([0.02, 0.05, 0.2])
+    rates, _ = sv.capacity_sweep(model, gpu, ttft_s=tt, tpot_s=tp, **kw)
+    for r, a, b in zip(rates, tt, tp):
+        point = sv.capacity_at_slo(model, gpu, ttft_s=float(a), tpot_s=float(b), **kw)
+        assert r == pytest.approx(point.max_rate_per_replica.mid, rel=1e-9, abs=1e-12)
