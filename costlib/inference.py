@@ -38,13 +38,16 @@ served (GGUF, AWQ, GPTQ, NF4, FP8, MXFP4/NVFP4, EXL2) are in ``data/weight_forma
 """
 from __future__ import annotations
 
+import hashlib
+import json
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Mapping
 
 import numpy as np
 
-from .catalog import AS_OF, NOTES, SOURCE, Column, Schema, load_csv, records
+from . import catalog as _catalog
+from .catalog import AS_OF, DATA_DIR, NOTES, SOURCE, Column, Schema, load_csv, records
 from .errors import CostlibError, InputError
 from .hardware import Device, devices, get_device
 from .models import ModelSpec, get_model, models
@@ -67,18 +70,13 @@ ENGINE_CLASSES = ("optimized-server", "hf-transformers", "llama.cpp")
 
 DEFAULT_ENGINE = "optimized-server"
 
-COMPUTE_PATH: Mapping[str, tuple[str, ...]] = {
-    "fp16": ("fp16", "bf16", "fp32"),
-    "bf16": ("bf16", "fp16", "fp32"),
-    "fp8": ("fp8", "fp16", "bf16", "fp32"),
-    "int8": ("int8", "fp16", "bf16", "fp32"),
-    "int4": ("fp16", "bf16", "fp32"),
-}
-"""Which dense peak a weight format computes at, first one the device has. FP8 and INT8 run on
-their own tensor cores where the device has them (H100/L4/RTX 4090 FP8; A100 INT8) and are
-dequantized to 16-bit otherwise; INT4 is weight-only (AWQ/GPTQ/llama.cpp Q4 kernels dequantize
-to 16-bit before the matmul: Lin et al. 2024, AWQ, section 4), so it computes at the 16-bit peak.
-CPUs without a 16-bit peak in the catalog compute at FP32."""
+WEIGHT_ONLY_PATH = ("fp16", "bf16", "fp32")
+"""Peaks a weight-only format computes at, first one the device has: its weights are dequantized to 16-bit
+before the matmul (AWQ/GPTQ/Marlin and llama.cpp kernels: Lin et al. 2024, AWQ, section 4); CPUs without a
+16-bit peak in the catalog compute at FP32. A native format whose own peak the device lacks (FP8 on an A100,
+FP4 before Blackwell) takes this path too. The rule is :func:`compute_path`; the data is the ``compute`` and
+``native_precision`` columns of ``weight_formats.csv``."""
+
 
 KERNEL_LAUNCH_S = 4e-6
 """Host-side cost of launching one GPU kernel, ~4 us. Source: NVIDIA, "CUDA Graph" guide
@@ -210,22 +208,38 @@ def _non_negative(name, value):
 # --------------------------------------------------------------------------------------------
 # Device peaks for a weight format
 # --------------------------------------------------------------------------------------------
-def compute_precision(gpu, precision: str) -> str:
-    """The dense peak a weight format runs at on a device (see :data:`COMPUTE_PATH`). A served
-    format of ``weight_formats.csv`` (gguf-q4_k_m, awq-int4, nvfp4, ...) computes natively at its
-    ``native_precision`` where the device has that peak, else at the 16-bit peak (weight-only)."""
+@dataclass(frozen=True)
+class ComputePath:
+    """How a weight format's matmuls run on a device: at which dense peak, natively or weight-only."""
+
+    format: str  # weight_formats.csv id
+    precision: str  # the device peak the arithmetic runs at (a key of Device.peak_tflops_by_precision)
+    kind: str  # "native" (math at the format's own precision) | "weight-only" (dequantized to 16-bit first)
+    activation_bytes: float  # bytes per activation value between layers (costlib.memory.ACTIVATION_BYTES rule)
+
+
+def compute_path(gpu, precision: str) -> ComputePath:
+    """The one rule for the compute path of a weight format on a device (used by inference, serving and
+    memory): a ``native`` format of ``weight_formats.csv`` computes at its ``native_precision`` where the
+    device has that dense peak; otherwise (a ``weight-only`` format, or a native one the device has no
+    tensor cores for) at the first of :data:`WEIGHT_ONLY_PATH` the device has. Activations between layers
+    are 16-bit on both paths (FP8/INT8 W8A8 kernels quantize them per matmul), 4 bytes on an FP32 path."""
     device = _resolve_device(gpu)
     fmt = get_format(precision)
-    if fmt.id in PRECISIONS:
-        path = COMPUTE_PATH[fmt.id]
-    elif fmt.compute == "native" and fmt.native_precision:
-        path = (fmt.native_precision,) + COMPUTE_PATH["int4"]
+    peaks = device.peak_tflops_by_precision
+    if fmt.compute == "native" and fmt.native_precision and fmt.native_precision in peaks:
+        p, kind = fmt.native_precision, "native"
     else:
-        path = COMPUTE_PATH["int4"]
-    for p in path:
-        if p in device.peak_tflops_by_precision:
-            return p
-    raise InputError("gpu", device.id, f"a device with a 16-bit or FP32 peak for {precision}")
+        p = next((q for q in WEIGHT_ONLY_PATH if q in peaks), None)
+        if p is None:
+            raise InputError("gpu", device.id, f"a device with a 16-bit or FP32 peak for {fmt.id}")
+        kind = "weight-only"
+    return ComputePath(fmt.id, p, kind, _memory().activation_value_bytes(p))
+
+
+def compute_precision(gpu, precision: str) -> str:
+    """The dense peak a weight format runs at on a device: :func:`compute_path` ``.precision``."""
+    return compute_path(gpu, precision).precision
 
 
 def effective_peak_flops(gpu, precision: str) -> float:
@@ -658,13 +672,26 @@ BAND_MIN_CASES = 5
 def _band(values) -> Band:
     """The band of implied efficiencies: the order statistics a split-conformal 80% interval takes
     (the floor(0.1 (n + 1))-th smallest and the ceil(0.9 (n + 1))-th smallest of n values; min and
-    max below 9 cases), so a new case like them falls inside with probability >= 80% (Vovk et al.
+    max below 9 cases), so a new case like them falls inside with the probability
+    :func:`band_nominal_coverage` gives for n (80% and above from 9 cases; less below: Vovk et al.
     2005, "Algorithmic Learning in a Random World", ch. 2; Lei et al. 2018, JASA 113:1094)."""
     v = np.sort(np.minimum(np.asarray(values, dtype=float), 1.0))
     n = v.size
     lo_i = max(int(np.floor(BAND_QUANTILES[0] * (n + 1))) - 1, 0)
     hi_i = min(int(np.ceil(BAND_QUANTILES[1] * (n + 1))) - 1, n - 1)
     return Band(float(v[lo_i]), float(np.median(v)), float(v[hi_i]))
+
+
+def band_nominal_coverage(n: int) -> float:
+    """The coverage the order-statistic band of :func:`_band` claims for ``n`` cases: with the r-th and
+    s-th smallest of n exchangeable values as its ends, a new value falls between them with probability
+    (s - r) / (n + 1) (Wilks 1941). 80% needs at least 9 cases; 5 cases give 4/6 = 67%, 12 give 85%."""
+    n = int(n)
+    if n < 2:
+        return 0.0
+    r = max(int(np.floor(BAND_QUANTILES[0] * (n + 1))), 1)
+    s = min(int(np.ceil(BAND_QUANTILES[1] * (n + 1))), n)
+    return float(s - r) / (n + 1)
 
 
 def calibrates(case: Benchmark) -> str | None:
@@ -710,7 +737,20 @@ def _fit(cases: tuple[Benchmark, ...], engine: str, fallback_compute: Band | Non
 def calibration() -> Mapping[str, EfficiencyBands]:
     """Efficiency bands per engine class: low = worst case, mid = median, high = best case of the
     implied efficiencies of that class's published measurements. A class with no prefill
-    measurement borrows the optimized-server prefill band (and says so)."""
+    measurement borrows the optimized-server prefill band (and says so). Read from the derived file
+    when it is current (see :func:`engine_bands`), else fitted (:func:`_fit_calibration`)."""
+    from types import MappingProxyType
+
+    stored = _stored_bands()
+    if stored is not None:
+        return MappingProxyType({k: EfficiencyBands(k, Band(*d["bandwidth"]), Band(*d["compute"]),
+                                                    tuple(d["bandwidth_cases"]), tuple(d["compute_cases"]),
+                                                    d["compute_borrowed_from"])
+                                 for k, d in stored["classes"].items()})
+    return _fit_calibration()
+
+
+def _fit_calibration() -> Mapping[str, EfficiencyBands]:
     cases = benchmarks()
     out = {}
     base = _fit(cases, DEFAULT_ENGINE)
@@ -1195,6 +1235,17 @@ class EngineBands:
         return self.fallback
 
 
+POOLED_FALLBACK = "all engines"
+"""The fallback of an engine class with fewer than :data:`BAND_MIN_CASES` decode cases and no wider
+family (hf-transformers): its own median, with the relative spread of the band of every engine's cases
+(:func:`_recentre`), widened."""
+
+
+def _recentre(band: Band, mid: float) -> Band:
+    """``band``'s spread (low / mid and high / mid) around another ``mid`` (capped at 1)."""
+    return Band(mid * band.low / band.mid, mid, max(mid, min(1.0, mid * band.high / band.mid)))
+
+
 def _engine_cases(cases, engine_id):
     target = CALIBRATED_WITH.get(engine_id, engine_id)
     return tuple(c for c in cases if c.engine_id == target)
@@ -1210,6 +1261,12 @@ def _engine_fit(cases, engine: Engine):
     """(bandwidth, compute, n_cases, fallback, bw_ids, comp_ids) for an engine from ``cases``."""
     if engine.id in ENGINE_CLASSES:
         fit = _fit(cases, engine.id) if engine.id == DEFAULT_ENGINE else _fit(cases, engine.id, _fit(cases, DEFAULT_ENGINE)[1])
+        if engine.id != DEFAULT_ENGINE and len(fit[2]) < BAND_MIN_CASES:
+            pooled = _fit_cases([c for c in cases if calibrates(c) == "bandwidth"],
+                                [c for c in cases if calibrates(c) == "compute"], None)
+            bw = _recentre(pooled[0], fit[0].mid)
+            comp = _recentre(pooled[1], fit[1].mid) if fit[3] else pooled[1]
+            return _widen(bw), _widen(comp), len(fit[2]) + len(fit[3]), POOLED_FALLBACK, fit[2], fit[3]
         return fit[0], fit[1], len(fit[2]) + len(fit[3]), "", fit[2], fit[3]
     mine = _engine_cases(cases, engine.id)
     bw = [c for c in mine if calibrates(c) == "bandwidth"]
@@ -1217,8 +1274,15 @@ def _engine_fit(cases, engine: Engine):
     fam_cases = tuple(c for c in cases if c.engine_class == engine.family)
     base = _fit(cases, DEFAULT_ENGINE)
     fam = _fit(fam_cases, engine.family, None if any(calibrates(c) == "compute" for c in fam_cases) else base[1])
-    if len(bw) < BAND_MIN_CASES:
-        return _widen(fam[0]), _widen(fam[1]), len(bw) + len(comp), engine.family, fam[2], fam[3]
+    if len(fam[2]) < BAND_MIN_CASES:  # the family itself is thin too: the pooled band of every engine's cases
+        bw_all = [c for c in cases if calibrates(c) == "bandwidth"]
+        comp_all = [c for c in cases if calibrates(c) == "compute"]
+        fam = _fit_cases(bw_all, comp_all, None)
+        fam_name = POOLED_FALLBACK
+    else:
+        fam_name = engine.family
+    if len(bw) < BAND_MIN_CASES or fam_name == POOLED_FALLBACK:
+        return _widen(fam[0]), _widen(fam[1]), len(bw) + len(comp), fam_name, fam[2], fam[3]
     fallback_compute = None if len(comp) >= 1 else fam[1]
     fit = _fit_cases(bw, comp, fallback_compute)
     return fit[0], fit[1], len(bw) + len(comp), "", fit[2], fit[3]
@@ -1239,10 +1303,83 @@ def _fit_cases(bw_cases, comp_cases, fallback_compute):
 def engine_bands(engine: str) -> EngineBands:
     """Decode bandwidth and prefill compute efficiency bands of an engine by name: its own published
     cases when it has at least :data:`BAND_MIN_CASES` decode cases, else its family's band widened
-    (:data:`FAMILY_WIDENING`), and ``fallback`` says so."""
+    (:data:`FAMILY_WIDENING`), and ``fallback`` says so. Read from the derived file
+    (:data:`ENGINE_BANDS_PATH`, built by ``tools/build_engine_bands.py``) when it was built from the
+    catalogs as they are now; fitted here otherwise (:func:`fit_engine_bands`)."""
+    eng = get_engine(engine)
+    stored = _stored_bands()
+    if stored is not None and eng.id in stored["engines"]:
+        return _engine_bands_from(stored["engines"][eng.id])
+    return fit_engine_bands(eng.id)
+
+
+def fit_engine_bands(engine: str) -> EngineBands:
+    """:func:`engine_bands` fitted from the published cases (no derived file read)."""
     eng = get_engine(engine)
     bw, comp, n, fallback, bw_ids, comp_ids = _engine_fit(benchmarks(), eng)
     return EngineBands(eng.id, bw, comp, n, fallback, bw_ids, comp_ids)
+
+
+# --------------------------------------------------------------------------------------------
+# The fitted bands as a derived file (a one-shot CLI reads them instead of re-fitting, ~150 ms)
+# --------------------------------------------------------------------------------------------
+ENGINE_BANDS_PATH = DATA_DIR / "derived" / "engine_bands.json"
+"""Fitted engine bands, regenerated by ``tools/build_engine_bands.py`` (read from the catalog
+directory in use, ``catalog.DATA_DIR``); stale when its inputs' hash
+differs from :func:`bands_inputs_hash` (then the bands are fitted at first use, and a test fails)."""
+
+BANDS_INPUTS = ("inference_benchmarks.csv", "engines.csv", "weight_formats.csv", "hardware.csv", "models.csv")
+"""Catalogs the fit reads (cases, engines, formats, device peaks and bandwidths, model shapes)."""
+
+BANDS_FIT_VERSION = 3
+"""Bumped when the fitting code changes in a way the inputs' hash cannot see (the staleness test also
+re-fits and compares, so a forgotten bump still fails there)."""
+
+
+def bands_inputs_hash() -> str:
+    """SHA-256 over the bytes of :data:`BANDS_INPUTS` and :data:`BANDS_FIT_VERSION`."""
+    h = hashlib.sha256(f"fit-version {BANDS_FIT_VERSION}\n".encode())
+    for name in BANDS_INPUTS:
+        h.update(name.encode() + b"\0" + (_catalog.DATA_DIR / name).read_bytes())
+    return h.hexdigest()
+
+
+def _band_list(b: Band) -> list[float]:
+    return [float(b.low), float(b.mid), float(b.high)]
+
+
+def build_bands_table() -> dict:
+    """Every engine's and engine class's fitted bands, with the inputs' hash: the derived file's content."""
+    eng = {}
+    for name in engine_names():
+        e = fit_engine_bands(name)
+        eng[e.engine] = {"engine": e.engine, "bandwidth": _band_list(e.bandwidth), "compute": _band_list(e.compute), "cases": e.cases,
+                         "fallback": e.fallback, "bandwidth_cases": list(e.bandwidth_cases),
+                         "compute_cases": list(e.compute_cases)}
+    classes = {}
+    for name, e in _fit_calibration().items():
+        classes[name] = {"bandwidth": _band_list(e.bandwidth), "compute": _band_list(e.compute),
+                         "bandwidth_cases": list(e.bandwidth_cases), "compute_cases": list(e.compute_cases),
+                         "compute_borrowed_from": e.compute_borrowed_from}
+    return {"inputs_sha256": bands_inputs_hash(), "fit_version": BANDS_FIT_VERSION, "engines": eng,
+            "classes": classes}
+
+
+@lru_cache(maxsize=1)
+def _stored_bands():
+    """The derived file's content if it exists and matches the catalogs as they are now, else None."""
+    try:
+        table = json.loads((_catalog.DATA_DIR / "derived" / ENGINE_BANDS_PATH.name).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if table.get("inputs_sha256") != bands_inputs_hash():
+        return None
+    return table
+
+
+def _engine_bands_from(d) -> EngineBands:
+    return EngineBands(d.get("engine", ""), Band(*d["bandwidth"]), Band(*d["compute"]), int(d["cases"]),
+                       d["fallback"], tuple(d["bandwidth_cases"]), tuple(d["compute_cases"]))
 
 
 def check_tp_degree(model, gpu, gpus) -> int:
@@ -1285,8 +1422,9 @@ def check_context(model, tokens) -> int:
 
 
 BACKTEST_NOMINAL_COVERAGE = 0.8
-"""Coverage an engine's band claims: it spans the 10th-90th percentile of its cases' implied
-efficiencies (:data:`BAND_QUANTILES`), so 80% of cases like them should fall inside."""
+"""Coverage an engine's band aims at: it spans the 10th-90th percentile of its cases' implied
+efficiencies (:data:`BAND_QUANTILES`). What a band from n cases actually claims is
+:func:`band_nominal_coverage` (below 80% under 9 cases); the back-test reports that next to coverage."""
 
 
 def _predict_band(case, bands):
@@ -1312,12 +1450,14 @@ def engine_backtest():
         bw, comp, n, fallback, _b, _c = _engine_fit(rest, eng)
         loo = EngineBands(eng.id, bw, comp, n, fallback)
         lo, mid, hi = _predict_band(case, loo)
+        n_band = len(_c) if (calibrates(case) or case.kind) == "compute" else len(_b)
         rows.append({
             "id": case.id, "engine": case.engine_id, "family": case.engine_class, "model": case.model_id,
             "gpu": case.gpu_id + (f" x{case.gpus}" if case.gpus > 1 else ""), "precision": case.precision,
             "batch": case.batch, "in/out": f"{case.prompt_tokens}/{case.output_tokens}", "metric": case.metric,
             "published": case.value, "predicted_loo": mid, "low_loo": lo, "high_loo": hi,
             "error_loo": mid / case.value - 1.0, "inside": bool(lo <= case.value <= hi), "width": hi / lo,
+            "band_cases": n_band, "nominal_coverage": band_nominal_coverage(n_band),
             "band_from": fallback or "own cases", "calibrates": calibrates(case) or "-", "source": case.source,
             "notes": case.notes,
         })
@@ -1326,14 +1466,16 @@ def engine_backtest():
 
 def engine_backtest_summary(df=None):
     """Per engine and overall: cases, leave-one-out median absolute error, share of cases inside the
-    band next to the nominal 80%, and the median band width. A DataFrame."""
+    band next to the nominal coverage its bands claim (the mean over its cases of
+    :func:`band_nominal_coverage` of the leave-one-out band behind each: 80% only from 9 cases up),
+    and the median band width. A DataFrame."""
     import pandas as pd
 
     df = engine_backtest() if df is None else df
     out = []
     for name, g in list(df.groupby("engine", sort=True)) + [("all engines", df)]:
         out.append({"engine": name, "cases": len(g), "median_abs_error": float(np.median(np.abs(g["error_loo"]))),
-                    "coverage": float(g["inside"].mean()), "nominal_coverage": BACKTEST_NOMINAL_COVERAGE,
+                    "coverage": float(g["inside"].mean()), "nominal_coverage": float(g["nominal_coverage"].mean()),
                     "median_width": float(np.median(g["width"])),
                     "band_from": ", ".join(sorted(set(g["band_from"])))})
     return pd.DataFrame(out)

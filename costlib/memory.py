@@ -309,8 +309,14 @@ def default_kv_precision(precision: str) -> str:
 # --- inference ---------------------------------------------------------------------------------
 
 
+def activation_value_bytes(compute_precision: str) -> float:
+    """Bytes per activation value for arithmetic at ``compute_precision`` (:data:`ACTIVATION_BYTES`): 4 at
+    fp32, else 2. Which precision a served weight format computes at is costlib.inference.compute_path."""
+    return ACTIVATION_BYTES.get(compute_precision, 2.0)
+
+
 def _act_bytes(precision: str) -> float:
-    return ACTIVATION_BYTES.get(precision, 2.0)
+    return activation_value_bytes(precision)
 
 
 def inference_activation_bytes(model, context, batch=1, precision: str = "fp16", *, tp: int = 1, prefill_chunk: int = PREFILL_CHUNK_TOKENS):

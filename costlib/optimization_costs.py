@@ -140,7 +140,7 @@ def quantization_effect(model, gpu, precision: str, *, baseline: str = "bf16", b
     """Weights, total serving memory, time per output token and time to first token at ``precision``
     against ``baseline`` (memory.inference_memory; inference.decode_step_time_s / prefill_time_s at the
     engine's mid efficiencies). Decode gains follow the bytes; prefill gains only where the device
-    has a faster tensor-core path for the format (inference.COMPUTE_PATH)."""
+    has a faster tensor-core path for the format (inference.compute_path)."""
 
     m = get_model(model)
     device = get_device(gpu)

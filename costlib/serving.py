@@ -38,7 +38,10 @@ mean work (the max of a roofline is convex), which is why prefill interference l
 ``t``. Time to first token (TTFT) is the request's own prefill, ``ceil(P / (budget - n))`` steps
 that each carry one chunk of it beside the running decodes, plus the mean wait in an M/D/1 queue
 for the prefill budget (Kendall notation; Pollaczek-Khinchine mean wait rho S / (2 (1 - rho)) [4]).
-**TTFT and TPOT are means over requests**, not percentiles; a p90 or p99 target is tighter.
+**TTFT and TPOT are means over requests** unless a TTFT percentile is asked for: the q-quantile of the
+wait is taken from the M/D/1 wait with an exponential tail (P(wait > 0) = rho, mean as above),
+W_q = own / (2 (1 - rho)) ln(rho / (1 - q)) for rho > 1 - q, else 0 (equation 5, :func:`ttft_quantile_s`;
+Kingman 1962 [5]); ``capacity_at_slo(..., ttft_percentile=99)`` puts the TTFT target on that percentile.
 
 Memory caps the batch: the KV pool (device memory less weights, the working set of one chunk and
 runtime overhead, :mod:`costlib.memory`) divided by the cache of one full-length request (P + O
@@ -58,9 +61,12 @@ References
 [3] Agrawal et al. 2024, "Taming Throughput-Latency Tradeoff in LLM Inference with Sarathi-Serve",
     OSDI '24, arXiv 2403.02310 (chunked prefill, stall-free batching).
 [4] Kleinrock 1975, "Queueing Systems, Volume 1", section 5.6 (M/G/1 mean wait).
+[5] Kingman 1962, "On queues in heavy traffic", J. Royal Statistical Society B 24:383-392 (the M/G/1
+    wait is exponential in heavy traffic); Kleinrock 1976, "Queueing Systems, Volume 2", section 2.2.
 """
 from __future__ import annotations
 
+import dataclasses
 import math
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -83,9 +89,28 @@ DEFAULT_MODE = "continuous"
 DEFAULT_ENGINE = "vllm"
 
 TTFT_STATISTIC = "mean"
-"""TTFT and TPOT are means over requests (Poisson arrivals). Percentile targets are tighter."""
+"""TTFT and TPOT are means over requests (Poisson arrivals) unless a TTFT percentile is asked for
+(``ttft_percentile``: :func:`ttft_quantile_s`); percentile targets are tighter."""
 
 BINDINGS = ("ttft", "tpot", "memory", "throughput")
+
+SPLITS = ("tensor", "pipeline", "expert")
+"""How a replica's ``gpus`` share the model: ``tensor`` parallelism (Megatron: every layer split, two
+all-reduces per layer, the step time divides by the GPUs) or a ``pipeline`` / layer split (llama.cpp
+``--split-mode layer``, vLLM/TensorRT-LLM pipeline parallelism): each GPU holds a contiguous block of
+layers and their KV cache, a step runs the blocks one after another and hands the activations on. No
+all-reduce per token, but a lone stream's step is not faster than on one GPU (the blocks run serially);
+memory per GPU divides. This model runs the blocks serially per step, as llama.cpp does at decode; engines
+that overlap micro-batches across stages (vLLM, TensorRT-LLM pipeline parallelism) do better at high
+load, so for them it is a floor on throughput. ``expert`` (mixture-of-experts models only; vLLM
+``--enable-expert-parallel``, TensorRT-LLM ``--ep``): attention tensor parallel as above, each GPU holds
+E / gpus whole routed experts, so a step waits for the GPU whose experts its tokens touch most
+(:func:`_weights_share`); memory and communication are counted as for tensor parallelism."""
+
+PIPELINE_HOP_S = 2 * 4e-6
+"""Fixed cost of handing the activations from one pipeline stage to the next: one copy launch plus one
+event wait on the next device, each one kernel launch (:data:`costlib.inference.KERNEL_LAUNCH_S`, ~4 us;
+NVIDIA CUDA Graph guide, 2025), before the transfer time over the interconnect."""
 
 SATURATION = 0.98
 """With no latency target the capacity is taken at 98% of the throughput limit (queues diverge at 100%)."""
@@ -123,21 +148,58 @@ class StepCoefficients:
     kv_mean_bytes: float  # per GPU, one sequence at the mean context P + O/2
     fits: bool
     need_gpus: int | None
+    ep_experts_per_gpu: float = 0.0  # expert parallelism: routed experts each GPU holds (0 = no EP)
+    ep_z: float = 0.0  # expected_max_normal(k): how far the busiest of k GPUs sits above the mean, in sd
 
 
 def _weights_share(c: StepCoefficients, tokens):
-    """Share of the weights a step with ``tokens`` tokens reads: 1 - (1 - k/E)^tokens (dense: 1)."""
+    """Share of the weights a step with ``tokens`` tokens reads: p = 1 - (1 - k/E)^tokens (dense: 1).
+    With expert parallelism the step waits for the GPU that reads the most of its own experts: each of
+    its n = E / gpus experts is touched with probability p, so it reads a share p + z sqrt(p (1 - p) / n)
+    (normal approximation of the largest of ``gpus`` binomial counts, z = :func:`expected_max_normal`;
+    it runs a little high below ~8 experts per GPU), at most 1: tensor parallelism reads p exactly (every
+    GPU holds a slice of every expert), so EP reads more at small batches and the same once every expert
+    is busy."""
     if c.moe_share >= 1.0:
         return 1.0
-    return 1.0 - (1.0 - c.moe_share) ** tokens
+    p = 1.0 - (1.0 - c.moe_share) ** tokens
+    if c.ep_experts_per_gpu <= 0.0:
+        return p
+    return _min1(p + c.ep_z * (_max(p * (1.0 - p), 0.0) / c.ep_experts_per_gpu) ** 0.5)
+
+
+@lru_cache(maxsize=256)
+def expected_max_normal(k: int) -> float:
+    """E[max of k independent standard normals] = integral of x k phi(x) Phi(x)^(k-1) dx (0 for k = 1;
+    0.5642 for 2, 1.0294 for 4, 1.4236 for 8: Tippett 1925, Biometrika 17:364, table of the mean range),
+    by the trapezoid rule on [-10, 10]."""
+    if k <= 1:
+        return 0.0
+    x = np.linspace(-10.0, 10.0, 8001)
+    phi = np.exp(-0.5 * x * x) / math.sqrt(2.0 * math.pi)
+    cdf = 0.5 * (1.0 + np.vectorize(math.erf)(x / math.sqrt(2.0)))
+    f = x * k * phi * cdf ** (k - 1)
+    return float(np.sum((f[1:] + f[:-1]) * 0.5 * np.diff(x)))
+
+
+def _min1(x):
+    return min(x, 1.0) if x.__class__ is float else np.minimum(x, 1.0)
 
 
 @lru_cache(maxsize=8192)
 def coefficients(model, device_id: str, precision: str, kv_precision: str, engine: str, gpus: int,
-                 prompt_tokens: int, output_tokens: int, budget_tokens: int) -> StepCoefficients:
+                 prompt_tokens: int, output_tokens: int, budget_tokens: int, split: str = "tensor") -> StepCoefficients:
     """The per-token and per-step terms of equation (1), from the primitives of :mod:`costlib.inference`
     and the bytes of :mod:`costlib.memory` (cached: the scalar path then runs on plain floats).
-    ``precision`` may be a served format (weight_formats.csv); ``engine`` an engine name or class."""
+    ``precision`` may be a served format (weight_formats.csv); ``engine`` an engine name or class;
+    ``split`` = ``tensor`` or ``pipeline`` (:data:`SPLITS`)."""
+    if split == "pipeline" and gpus > 1:
+        return _pipeline_coefficients(model, device_id, precision, kv_precision, engine, gpus, prompt_tokens,
+                                      output_tokens, budget_tokens)
+    if split == "expert" and gpus > 1:
+        tp = coefficients(model, device_id, precision, kv_precision, engine, gpus, prompt_tokens, output_tokens,
+                          budget_tokens)
+        return dataclasses.replace(tp, ep_experts_per_gpu=model.experts_total / gpus, ep_z=expected_max_normal(gpus))
     mem = inf._memory()
     device = inf._resolve_device(device_id)
     engine_class = inf._engine_family(engine)
@@ -180,6 +242,67 @@ def coefficients(model, device_id: str, precision: str, kv_precision: str, engin
         comm0_s=comm0, comm_tok_s=comm_tok, overhead_s=over, moe_share=share, kv_cap=cap,
         kv_pool_bytes=max(pool, 0.0), kv_mean_bytes=kv_mean, fits=fits, need_gpus=need,
     )
+
+
+def _pipeline_coefficients(model, device_id, precision, kv_precision, engine, k, p, o, budget_tokens):
+    """Equation (1) for a layer split over ``k`` GPUs (:data:`SPLITS`): the one-GPU compute and memory
+    terms (the blocks run one after another, each at one GPU's peak and bandwidth on 1/k of the work),
+    k - 1 activation hand-offs per step (:data:`PIPELINE_HOP_S` plus d_model x 2 bytes per token over
+    the interconnect), and per GPU 1/k of the weights and of every sequence's KV cache."""
+    one = coefficients(model, device_id, precision, kv_precision, engine, 1, p, o, budget_tokens)
+    mem = inf._memory()
+    device = inf._resolve_device(device_id)
+    if device.interconnect_gb_s is None:
+        raise InputError("gpus", k, f"1 ({device.id} has no interconnect bandwidth in the catalog)")
+    arch = inf._has_architecture(model)
+    d_model = model.d_model if arch else inf._d_model_guess(model)
+    hop_tok = d_model * inf.ACTIVATION_BYTES / (device.interconnect_gb_s * GB / 2.0)
+    comm0, comm_tok = (k - 1) * PIPELINE_HOP_S, (k - 1) * hop_tok
+    w = float(inf.model_weight_bytes(model, precision, engine=inf._engine_family(engine)))
+    storage = inf.storage_precision(precision)
+    chunk = min(budget_tokens, mem.PREFILL_CHUNK_TOKENS)
+    if arch:
+        fixed = mem.inference_memory(model, storage, chunk, 1, kv_precision, gpus=1)
+        fixed_bytes = w / k + (fixed.activations_gb + fixed.overhead_gb) * GB
+        per_seq = float(mem.kv_cache_bytes(model, p + o, 1, kv_precision)) / k + model.vocab * mem.LOGITS_BYTES
+        kv_mean = float(mem.kv_cache_bytes(model, round(p + o / 2.0), 1, kv_precision)) / k
+    else:
+        fixed_bytes, per_seq, kv_mean = w / k + mem.RUNTIME_OVERHEAD_GB * GB, 1.0, 0.0
+    pool = device.memory_bytes - fixed_bytes
+    cap = int(max(pool, 0.0) // per_seq) if arch else 10**9
+    need = None
+    if cap < 1:
+        need = next((d for d in range(k + 1, min(int(model.layers) if arch else 64, 64) + 1)
+                     if device.memory_bytes - w / d - (fixed_bytes - w / k) >= per_seq), None)
+    return StepCoefficients(
+        prompt_tokens=p, output_tokens=o, gpus=k, budget_tokens=budget_tokens,
+        dec_c=one.dec_c, pre_c=one.pre_c, weights_m=one.weights_m, dec_m=one.dec_m, pre_m=one.pre_m,
+        comm0_s=comm0, comm_tok_s=comm_tok, overhead_s=one.overhead_s, moe_share=one.moe_share, kv_cap=cap,
+        kv_pool_bytes=max(pool, 0.0), kv_mean_bytes=kv_mean, fits=cap >= 1, need_gpus=need,
+    )
+
+
+def check_expert_degree(model, gpus) -> int:
+    """Expert parallelism: a mixture-of-experts model whose routed experts divide evenly over the GPUs."""
+    e = int(getattr(model, "experts_total", 1) or 1)
+    if e <= 1:
+        raise InputError("split", "expert", f"tensor or pipeline for {getattr(model, 'id', 'a dense model')} "
+                         "(expert parallelism needs a mixture-of-experts model)")
+    if e % int(gpus):
+        valid = [d for d in range(1, min(e, 64) + 1) if e % d == 0]
+        raise InputError("gpus", gpus, f"a divisor of the {e} experts of {model.id} for expert parallelism: "
+                         + ", ".join(map(str, valid)))
+    return int(gpus)
+
+
+def check_pipeline_degree(model, gpu, gpus) -> int:
+    """Pipeline stages: at most one per layer, on GPUs (not a CPU or an SoC)."""
+    device = inf._resolve_device(gpu)
+    k = int(inf._check_gpus(device, gpus))
+    layers = int(model.layers) if inf._has_architecture(model) else inf._layers_guess(model)
+    if k > layers:
+        raise InputError("gpus", k, f"at most {layers} pipeline stages (the layers of {getattr(model, 'id', 'the model')})")
+    return k
 
 
 # --------------------------------------------------------------------------------------------
@@ -314,8 +437,34 @@ def throughput_limit(c: StepCoefficients, u_b, u_c):
     return 1.0 / _max(s_c, s_m)
 
 
-def state_at_rate(c: StepCoefficients, rate, u_b, u_c):
-    """TTFT, TPOT, concurrency, KV-held sequences and prefill-budget load at ``rate`` requests/s.
+def ttft_quantile_s(own_s, rho, quantile):
+    """The ``quantile`` (in (0, 1)) of TTFT = own prefill + wait for the prefill budget, with the wait of
+    the M/D/1 queue of equation (4) approximated by its exponential tail: P(W > 0) = rho exactly (an
+    arrival finds the budget busy with the probability of the PASTA property) and, given a wait, an
+    exponential with the mean that makes E[W] the Pollaczek-Khinchine mean rho own / (2 (1 - rho)):
+    P(W > t) = rho exp(-t 2 (1 - rho) / own). Hence
+
+        W_q = own / (2 (1 - rho)) ln(rho / (1 - q))   for rho > 1 - q, else 0                (5)
+
+    (Kingman 1962, "On queues in heavy traffic", JRSS B 24:383: the M/G/1 wait is exponential in heavy
+    traffic; Kleinrock 1976, "Queueing Systems, Volume 2", section 2.2). It is exact at the mean and in
+    heavy traffic and a little high at light load (M/D/1 has a lighter tail than the exponential). Only
+    the queueing varies here: every request has the stated prompt length."""
+    q = quantile
+    slack = _max(1.0 - rho, 1e-300)
+    ratio = _max(rho, 1e-300) / (1.0 - q)
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        wait = own_s / (2.0 * slack) * _where(ratio > 1.0, _log(ratio), 0.0)
+    return own_s + _max(wait, 0.0)
+
+
+def _log(x):
+    return math.log(x) if x.__class__ is float else np.log(x)
+
+
+def state_at_rate(c: StepCoefficients, rate, u_b, u_c, ttft_quantile=None):
+    """TTFT, TPOT, concurrency, KV-held sequences and prefill-budget load at ``rate`` requests/s;
+    with ``ttft_quantile`` (in (0, 1)) also ``ttft_q_s``, that quantile of TTFT (:func:`ttft_quantile_s`).
 
     Returns a dict of floats (or arrays). Past the throughput limit or the prefill budget the
     times are inf (``stable`` False)."""
@@ -334,16 +483,20 @@ def state_at_rate(c: StepCoefficients, rate, u_b, u_c):
         held = rate * (own + d * t)
         concurrency = rate * (ttft + d * t)
     stable = (rate < throughput_limit(c, u_b, u_c)) & (room > 1.0) & (rho < 1.0)
-    return {"tpot_s": t, "ttft_s": ttft, "own_prefill_s": own, "queue_s": wait, "held": held,
-            "concurrency": concurrency, "prefill_load": rho, "stable": stable}
+    out = {"tpot_s": t, "ttft_s": ttft, "own_prefill_s": own, "queue_s": wait, "held": held,
+           "concurrency": concurrency, "prefill_load": rho, "stable": stable}
+    if ttft_quantile is not None:
+        out["ttft_q_s"] = ttft_quantile_s(own, rho, ttft_quantile)
+    return out
 
 
 # --------------------------------------------------------------------------------------------
 # Capacity at a service level
 # --------------------------------------------------------------------------------------------
-def _ok(c, rate, u_b, u_c, ttft_s, tpot_s):
-    s = state_at_rate(c, rate, u_b, u_c)
-    return s, (s["ttft_s"] <= ttft_s) * (s["tpot_s"] <= tpot_s) * (s["held"] <= c.kv_cap) * s["stable"]
+def _ok(c, rate, u_b, u_c, ttft_s, tpot_s, q=None):
+    s = state_at_rate(c, rate, u_b, u_c, q)
+    ttft = s["ttft_s"] if q is None else s["ttft_q_s"]
+    return s, (ttft <= ttft_s) * (s["tpot_s"] <= tpot_s) * (s["held"] <= c.kv_cap) * s["stable"]
 
 
 def _tpot_rate(c, u_b, u_c, tpot_s, share=1.0):
@@ -369,10 +522,13 @@ def _tpot_rate(c, u_b, u_c, tpot_s, share=1.0):
     return _where(valid, -_max(-fluid, -lumpy), fluid)
 
 
-def solve_capacity(c: StepCoefficients, u_b, u_c, ttft_s, tpot_s):
-    """Largest rate (requests/s) meeting mean TTFT <= ``ttft_s``, mean TPOT <= ``tpot_s`` and the
-    memory cap, and which of them binds. Floats in, a (rate, binding) pair out; arrays in, arrays
-    out (binding then an array of names). One formula for both shapes."""
+def solve_capacity(c: StepCoefficients, u_b, u_c, ttft_s, tpot_s, ttft_quantile=None):
+    """Largest rate (requests/s) meeting mean TTFT <= ``ttft_s`` (or its ``ttft_quantile``, in (0, 1),
+    :func:`ttft_quantile_s`), mean TPOT <= ``tpot_s`` and the memory cap, and which of them binds.
+    Floats in, a (rate, binding) pair out; arrays in, arrays out (binding then an array of names). One
+    formula for both shapes."""
+    q = ttft_quantile
+    tkey = "ttft_s" if q is None else "ttft_q_s"
     limit = throughput_limit(c, u_b, u_c)
     hi = SATURATION * limit
     tpot_cap = _tpot_rate(c, u_b, u_c, tpot_s) if c.moe_share >= 1.0 else hi
@@ -382,20 +538,20 @@ def solve_capacity(c: StepCoefficients, u_b, u_c, ttft_s, tpot_s):
             hi, binding = tpot_cap, "tpot"
         if hi <= 0.0:
             return 0.0, binding
-        _, ok = _ok(c, hi, u_b, u_c, ttft_s, tpot_s * (1 + 1e-9))
+        _, ok = _ok(c, hi, u_b, u_c, ttft_s, tpot_s * (1 + 1e-9), q)
         if ok:
             return float(hi), binding
         lo = 0.0
         for _ in range(BISECTION_STEPS):
             mid = 0.5 * (lo + hi)
-            if _ok(c, mid, u_b, u_c, ttft_s, tpot_s)[1]:
+            if _ok(c, mid, u_b, u_c, ttft_s, tpot_s, q)[1]:
                 lo = mid
             else:
                 hi = mid
-        s = state_at_rate(c, hi, u_b, u_c)
+        s = state_at_rate(c, hi, u_b, u_c, q)
         if s["held"] > c.kv_cap:
             binding = "memory"
-        elif s["ttft_s"] > ttft_s:
+        elif s[tkey] > ttft_s:
             binding = "ttft"
         elif s["tpot_s"] > tpot_s:
             binding = "tpot"
@@ -409,7 +565,7 @@ def solve_capacity(c: StepCoefficients, u_b, u_c, ttft_s, tpot_s):
     binding[use_tpot] = "tpot"
     tt = np.broadcast_to(np.asarray(ttft_s, dtype=float), hi.shape)
     tp = np.broadcast_to(np.asarray(tpot_s, dtype=float), hi.shape)
-    _, ok = _ok(c, hi, u_b, u_c, tt, tp * (1 + 1e-9))
+    _, ok = _ok(c, hi, u_b, u_c, tt, tp * (1 + 1e-9), q)
     lo = np.where(ok, hi, 0.0)
     bad = np.flatnonzero(~ok & (hi > 0.0))  # bisect only where the closed form does not hold
     if bad.size:
@@ -417,13 +573,13 @@ def solve_capacity(c: StepCoefficients, u_b, u_c, ttft_s, tpot_s):
         b_tt, b_tp = tt.flat[bad], tp.flat[bad]
         for _ in range(BISECTION_STEPS):
             mid = 0.5 * (b_lo + b_top)
-            good = _ok(c, mid, u_b, u_c, b_tt, b_tp)[1]
+            good = _ok(c, mid, u_b, u_c, b_tt, b_tp, q)[1]
             b_lo = np.where(good, mid, b_lo)
             b_top = np.where(good, b_top, mid)
         lo.flat[bad] = b_lo
-        s = state_at_rate(c, b_top, u_b, u_c)
+        s = state_at_rate(c, b_top, u_b, u_c, q)
         mem = s["held"] > c.kv_cap
-        tt_fail = ~mem & (s["ttft_s"] > b_tt)
+        tt_fail = ~mem & (s[tkey] > b_tt)
         binding.flat[bad[mem]] = "memory"
         binding.flat[bad[tt_fail]] = "ttft"
     return lo, binding
@@ -453,6 +609,7 @@ class ServingPoint:
     output_tokens: int = 0
     ttft_statistic: str = TTFT_STATISTIC
     assumptions: tuple[str, ...] = field(default_factory=tuple)
+    ttft_mean_s: Band | None = None  # the mean TTFT when ``ttft_s`` is a percentile (ttft_statistic "p90", ...)
 
     BAND_KEYS = ("max_rate_per_replica", "concurrency", "ttft_s", "tpot_s", "throughput_tokens_per_s", "kv_occupancy")
 
@@ -464,6 +621,8 @@ class ServingPoint:
             out[key] = band.as_dict(digits) if band is not None else None
         out["memory_concurrency_cap"] = self.memory_concurrency_cap
         out["ttft_statistic"] = self.ttft_statistic
+        if self.ttft_mean_s is not None:
+            out["ttft_mean_s"] = self.ttft_mean_s.as_dict(digits)
         out["warnings"] = list(self.warnings)
         out["assumptions"] = list(self.assumptions)
         return out
@@ -476,8 +635,9 @@ def _count(name, value) -> int:
     return int(whole(name, value))
 
 
-def _setup(model, gpu, gpus, precision, engine, prompt_tokens, output_tokens, kv_precision, budget_tokens):
-    key = (model, gpu, gpus, precision, engine, prompt_tokens, output_tokens, kv_precision, budget_tokens)
+def _setup(model, gpu, gpus, precision, engine, prompt_tokens, output_tokens, kv_precision, budget_tokens,
+           split="tensor"):
+    key = (model, gpu, gpus, precision, engine, prompt_tokens, output_tokens, kv_precision, budget_tokens, split)
     try:
         return _setup_cached(*key)
     except TypeError:  # an unhashable argument (a numpy number): the uncached path
@@ -489,18 +649,25 @@ def _setup_cached(*key):
     return _setup_impl(*key)
 
 
-def _setup_impl(model, gpu, gpus, precision, engine, prompt_tokens, output_tokens, kv_precision, budget_tokens):
+def _setup_impl(model, gpu, gpus, precision, engine, prompt_tokens, output_tokens, kv_precision, budget_tokens,
+                split="tensor"):
     model = inf._resolve_model(model)
     device = inf._resolve_device(gpu)
     precision = inf.check_precision(precision)
     eng = inf.get_engine(engine)
     kvp = choice("kv_precision", kv_precision or inf._kv_default(inf.storage_precision(precision)), inf.KV_PRECISIONS)
-    k = inf.check_tp_degree(model, device, gpus)
+    split = choice("split", split, SPLITS)
+    if split == "pipeline":
+        k = check_pipeline_degree(model, device, gpus)
+    else:
+        k = inf.check_tp_degree(model, device, gpus)
+        if split == "expert":
+            check_expert_degree(model, k)
     p = _count("prompt_tokens", prompt_tokens)
     o = _count("output_tokens", output_tokens)
     inf.check_context(model, p + o)
     budget = int(whole("budget_tokens", budget_tokens if budget_tokens is not None else default_budget(device)))
-    c = coefficients(model, device.id, precision, kvp, eng.id, k, p, o, budget)
+    c = coefficients(model, device.id, precision, kvp, eng.id, k, p, o, budget, split)
     return model, device, precision, eng, kvp, k, c
 
 
@@ -538,19 +705,37 @@ def _band3(values):
     return band
 
 
+def _quantile(ttft_percentile):
+    """``ttft_percentile`` (a percent in (0, 100), e.g. 90 or 99; None = the mean) as a quantile in (0, 1)."""
+    if ttft_percentile is None:
+        return None, TTFT_STATISTIC
+    p = float(positive("ttft_percentile", ttft_percentile))
+    if not p < 100.0:
+        raise InputError("ttft_percentile", ttft_percentile, "a percentile above 0 and below 100 (e.g. 90 or 99)")
+    return p / 100.0, f"p{p:g}"
+
+
 def capacity_at_slo(model, gpu, *, gpus=1, precision="bf16", engine=DEFAULT_ENGINE, prompt_tokens, output_tokens,
-                    ttft_s, tpot_s, kv_precision=None, budget_tokens=None, _layout_check=True) -> ServingPoint:
+                    ttft_s, tpot_s, kv_precision=None, budget_tokens=None, ttft_percentile=None,
+                    split="tensor", _layout_check=True) -> ServingPoint:
     """Largest request rate one replica (``gpus`` GPUs, tensor parallel) sustains with mean TTFT
     <= ``ttft_s`` and mean TPOT <= ``tpot_s`` (seconds; None = no target), continuous batching.
+    ``ttft_percentile`` (e.g. 90 or 99) puts the TTFT target on that percentile instead of the mean
+    (equation 5, :func:`ttft_quantile_s`); the point's ``ttft_s`` is then that percentile,
+    ``ttft_statistic`` says which (``p90``) and ``ttft_mean_s`` carries the mean. ``split="pipeline"``
+    splits the layers over the ``gpus`` instead of tensor parallelism, ``split="expert"`` spreads a
+    mixture of experts' routed experts over them (:data:`SPLITS`).
 
     A target below the physical floor (the zero-load value at the engine's best efficiency) gives
     ``feasible=False`` and a reason naming the target and the floor; a model that does not fit
     gives the number of GPUs it needs.
     """
     model, device, precision, eng, kvp, k, c = _setup(model, gpu, gpus, precision, engine, prompt_tokens,
-                                                      output_tokens, kv_precision, budget_tokens)
+                                                      output_tokens, kv_precision, budget_tokens, split)
     ttft = math.inf if ttft_s is None else _seconds("ttft_s", ttft_s)
     tpot = math.inf if tpot_s is None else _seconds("tpot_s", tpot_s)
+    q, statistic = _quantile(ttft_percentile)
+    tkey = "ttft_s" if q is None else "ttft_q_s"
     bands, scenarios = _sc_bands(eng)
     warnings = list(bands_warnings(bands))
     assumptions = serving_assumptions(model, device.id, precision, eng, kvp, k, c, bands)
@@ -565,10 +750,10 @@ def capacity_at_slo(model, gpu, *, gpus=1, precision="bf16", engine=DEFAULT_ENGI
                             tuple(warnings), zero, 0, c.prompt_tokens, c.output_tokens, assumptions=assumptions)
     rates, binds, states = [], [], []
     for _name, u_b, u_c in scenarios:
-        r, b = solve_capacity(c, u_b, u_c, ttft, tpot)
+        r, b = solve_capacity(c, u_b, u_c, ttft, tpot, q)
         rates.append(r)
         binds.append(b)
-        states.append(state_at_rate(c, r, u_b, u_c))
+        states.append(state_at_rate(c, r, u_b, u_c, q))
     # floors at zero load, best efficiency
     _n, ub_hi, uc_hi = scenarios[2]
     floor = state_at_rate(c, 0.0, ub_hi, uc_hi)
@@ -597,21 +782,38 @@ def capacity_at_slo(model, gpu, *, gpus=1, precision="bf16", engine=DEFAULT_ENGI
                         "max_rate_per_replica low is 0 (latency bands then span the mid and high ends)")
         states[0] = states[1]
     occ = [s["held"] * c.kv_mean_bytes / c.kv_pool_bytes if c.kv_pool_bytes > 0 else 0.0 for s in states]
-    if _layout_check and k > 1:
+    if split == "pipeline" and k > 1:
+        assumptions = assumptions + (
+            f"pipeline split over {k} GPUs: each holds 1/{k} of the layers and their KV cache; a step runs the "
+            f"blocks one after another ({k - 1} activation hand-offs), so a lone stream decodes no faster than "
+            "on one GPU (engines that overlap micro-batches across stages do better at high load)",)
+    if split == "expert" and k > 1:
+        assumptions = assumptions + (
+            f"expert parallelism over {k} GPUs: {c.ep_experts_per_gpu:g} whole routed experts per GPU, attention "
+            "tensor parallel; a step waits for the GPU whose experts its tokens touch most (normal approximation "
+            "of the busiest GPU's reads); memory and communication as for tensor parallelism",)
+    if _layout_check and k > 1 and split == "tensor":
         kw = dict(precision=precision, engine=eng.id, prompt_tokens=c.prompt_tokens, output_tokens=c.output_tokens,
-                  ttft_s=ttft_s, tpot_s=tpot_s, kv_precision=kvp, budget_tokens=budget_tokens)
+                  ttft_s=ttft_s, tpot_s=tpot_s, kv_precision=kvp, budget_tokens=budget_tokens,
+                  ttft_percentile=ttft_percentile)
         warnings += layout_warnings(model, device, k, key="requests/s",
                                     value=lambda d: _capacity_mid(model, device, d, **kw))
     return ServingPoint(
         feasible=True, reason=None, binding=binds[1],
         max_rate_per_replica=_band3(rates),
         concurrency=_band3([s["concurrency"] for s in states]),
-        ttft_s=_band3([s["ttft_s"] for s in states]),
+        ttft_s=_band3([s[tkey] for s in states]),
         tpot_s=_band3([s["tpot_s"] for s in states]),
         throughput_tokens_per_s=_band3([r * c.output_tokens for r in rates]),
         gpus_per_replica=k, engine=eng.id, mode="continuous", warnings=tuple(warnings),
         kv_occupancy=_band3(occ), memory_concurrency_cap=c.kv_cap,
-        prompt_tokens=c.prompt_tokens, output_tokens=c.output_tokens, assumptions=assumptions,
+        prompt_tokens=c.prompt_tokens, output_tokens=c.output_tokens, ttft_statistic=statistic,
+        assumptions=(assumptions if q is None else tuple(a for a in assumptions if not a.startswith("TTFT and TPOT are means"))) + ((
+            "TPOT is the mean over requests (Poisson arrivals); "
+            f"TTFT target on its {statistic} (equation 5: the M/D/1 wait for the prefill "
+                                    "budget with an exponential tail, P(wait > 0) = load), TPOT on the mean",)
+                                   if q is not None else ()),
+        ttft_mean_s=_band3([s["ttft_s"] for s in states]) if q is not None else None,
     )
 
 
@@ -632,11 +834,11 @@ def replicas_for_rate(point: ServingPoint, peak_rate_per_s) -> Band:
 
 
 def at_rate(model, gpu, rate_per_s, *, gpus=1, precision="bf16", engine=DEFAULT_ENGINE, prompt_tokens,
-            output_tokens, kv_precision=None, budget_tokens=None) -> dict:
+            output_tokens, kv_precision=None, budget_tokens=None, split="tensor") -> dict:
     """Mean TTFT, TPOT, concurrency and KV occupancy of one replica at ``rate_per_s`` requests/s, each a
     Band over the engine's efficiencies (None where that efficiency cannot sustain the rate)."""
     model, device, precision, eng, kvp, k, c = _setup(model, gpu, gpus, precision, engine, prompt_tokens,
-                                                      output_tokens, kv_precision, budget_tokens)
+                                                      output_tokens, kv_precision, budget_tokens, split)
     rate = float(positive("rate_per_s", rate_per_s))
     bands, scenarios = _sc_bands(eng)
     out = {}
@@ -650,11 +852,11 @@ def at_rate(model, gpu, rate_per_s, *, gpus=1, precision="bf16", engine=DEFAULT_
 
 
 def at_concurrency(model, gpu, concurrency, *, gpus=1, precision="bf16", engine=DEFAULT_ENGINE, prompt_tokens,
-                   output_tokens, kv_precision=None, budget_tokens=None) -> dict:
+                   output_tokens, kv_precision=None, budget_tokens=None, split="tensor") -> dict:
     """A closed loop of ``concurrency`` requests always in flight (a benchmark client with that many
     users): the rate it drives, and its mean TTFT, TPOT and throughput, each a Band over efficiencies."""
     model, device, precision, eng, kvp, k, c = _setup(model, gpu, gpus, precision, engine, prompt_tokens,
-                                                      output_tokens, kv_precision, budget_tokens)
+                                                      output_tokens, kv_precision, budget_tokens, split)
     n = float(whole("concurrency", concurrency))
     if n > c.kv_cap:
         raise InputError("concurrency", int(n), f"at most {c.kv_cap} (the KV-cache pool of {k} x {device.id} "
@@ -688,14 +890,14 @@ def at_concurrency(model, gpu, concurrency, *, gpus=1, precision="bf16", engine=
 # Vectorized sweeps
 # --------------------------------------------------------------------------------------------
 def frontier(model, gpu, *, gpus=1, precision="bf16", engine=DEFAULT_ENGINE, prompt_tokens, output_tokens,
-             rates=None, points=60, efficiency="mid", kv_precision=None, budget_tokens=None):
+             rates=None, points=60, efficiency="mid", kv_precision=None, budget_tokens=None, split="tensor"):
     """The throughput-versus-TPOT curve serving benchmarks plot: for request rates from near zero to
     the throughput limit (or the memory cap), mean TPOT, mean TTFT, concurrency and output tokens/s
     per replica and per GPU. One vectorized call; a DataFrame, one row per rate."""
     import pandas as pd
 
     model, device, precision, eng, kvp, k, c = _setup(model, gpu, gpus, precision, engine, prompt_tokens,
-                                                      output_tokens, kv_precision, budget_tokens)
+                                                      output_tokens, kv_precision, budget_tokens, split)
     bands, scenarios = _sc_bands(eng)
     pick = {"low": 0, "mid": 1, "high": 2}[choice("efficiency", efficiency, ("low", "mid", "high"))]
     _n, ub, uc = scenarios[pick]
@@ -720,12 +922,12 @@ def frontier(model, gpu, *, gpus=1, precision="bf16", engine=DEFAULT_ENGINE, pro
 
 
 def capacity_sweep(model, gpu, *, gpus=1, precision="bf16", engine=DEFAULT_ENGINE, prompt_tokens, output_tokens,
-                   ttft_s, tpot_s, efficiency="mid", kv_precision=None, budget_tokens=None):
+                   ttft_s, tpot_s, efficiency="mid", kv_precision=None, budget_tokens=None, split="tensor"):
     """Capacity at many service levels in one call: ``ttft_s`` and ``tpot_s`` (arrays, broadcast) ->
     (max rate per replica in requests/s, binding constraint) arrays, at one efficiency of the band.
     The same equations as :func:`capacity_at_slo` (a test checks scalar == vectorized)."""
     model, device, precision, eng, kvp, k, c = _setup(model, gpu, gpus, precision, engine, prompt_tokens,
-                                                      output_tokens, kv_precision, budget_tokens)
+                                                      output_tokens, kv_precision, budget_tokens, split)
     bands, scenarios = _sc_bands(eng)
     pick = {"low": 0, "mid": 1, "high": 2}[choice("efficiency", efficiency, ("low", "mid", "high"))]
     _n, ub, uc = scenarios[pick]
@@ -768,7 +970,7 @@ def bands_warnings(bands) -> tuple[str, ...]:
 @lru_cache(maxsize=4096)
 def serving_assumptions(model, device_id, precision, eng, kvp, k, c, bands) -> tuple[str, ...]:
     device = inf._resolve_device(device_id)
-    cp = inf.compute_precision(device, inf.storage_precision(precision))
+    cp = inf.compute_path(device, precision)
     out = [
         "mode continuous: in-flight batching with chunked prefill; each step = one decode token per running "
         f"sequence + up to {c.budget_tokens} prefill tokens (the step budget)",
@@ -778,7 +980,7 @@ def serving_assumptions(model, device_id, precision, eng, kvp, k, c, bands) -> t
         f"{bands.bandwidth.low:.2f}-{bands.bandwidth.high:.2f} (mid {bands.bandwidth.mid:.2f}), prefill compute "
         f"efficiency {bands.compute.low:.2f}-{bands.compute.high:.2f} (mid {bands.compute.mid:.2f}), from "
         f"{bands.cases} published cases" + (f" (family band {bands.fallback}: too few cases of its own)" if bands.fallback else ""),
-        f"weights {precision} computed at the {device.id} {cp} dense peak; KV cache {kvp}; "
+        f"weights {precision} computed at the {device.id} {cp.precision} dense peak ({cp.kind}); KV cache {kvp}; "
         f"{device.bandwidth_gb_s:g} GB/s per GPU",
         f"memory: {c.kv_cap} concurrent {c.prompt_tokens}+{c.output_tokens}-token requests fit the KV pool "
         f"({c.kv_pool_bytes / 2**30:.1f} GiB per GPU after weights, one chunk's working set and runtime overhead)",

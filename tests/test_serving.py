@@ -313,6 +313,6 @@ def test_formats_compute_path():
 def test_engine_backtest_reports_coverage_next_to_nominal():
     s = inf.engine_backtest_summary()
     overall = s[s["engine"] == "all engines"].iloc[0]
-    assert overall["nominal_coverage"] == 0.8
+    assert 0.5 <= overall["nominal_coverage"] <= 0.9  # what bands from these case counts claim (band_nominal_coverage)
     assert 0.0 <= overall["coverage"] <= 1.0 and overall["cases"] == len(inf.benchmarks())
     assert set(s["engine"]) >= {"tensorrt-llm", "llama.cpp-cuda", "exllamav2", "vllm"}

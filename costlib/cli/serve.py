@@ -26,6 +26,13 @@ def register(subparsers) -> None:
     p.add_argument("--output-tokens", type=quantity("output_tokens"), required=True, help="output tokens per request")
     p.add_argument("--ttft-ms", type=quantity("ttft_ms"), required=True, help="target mean time to first token, ms")
     p.add_argument("--tpot-ms", type=quantity("tpot_ms"), required=True, help="target mean time per output token, ms")
+    p.add_argument("--split", default="tensor", choices=("tensor", "pipeline", "expert"),
+                   help="how --gpus share the model: tensor parallelism (default), a pipeline / layer split "
+                        "(llama.cpp --split-mode layer: memory per GPU divides, a lone stream is not faster) or "
+                        "expert parallelism for a mixture of experts (whole experts per GPU)")
+    p.add_argument("--ttft-percentile", type=quantity("ttft_percentile"),
+                   help="put the TTFT target on this percentile (e.g. 90 or 99; M/D/1 queue, exponential tail) "
+                        "instead of the mean")
     p.add_argument("--rate", type=quantity("rate"), help="peak requests per second to provision for (default: one replica)")
     p.add_argument("--price", type=quantity("price"), help="US$ per GPU-hour (default: the catalog's price band)")
     p.add_argument("--kv-precision", help="KV cache: fp16 | bf16 | fp8 | int8 (default: fp8 with fp8 weights, else fp16)")
@@ -52,7 +59,8 @@ def serve_payload(args) -> dict:
     p, o = _whole("prompt_tokens", args.prompt_tokens), _whole("output_tokens", args.output_tokens)
     point = capacity_at_slo(model, device, gpus=k, precision=args.precision, engine=args.engine, prompt_tokens=p,
                             output_tokens=o, ttft_s=_ms("ttft_ms", args.ttft_ms), tpot_s=_ms("tpot_ms", args.tpot_ms),
-                            kv_precision=args.kv_precision)
+                            kv_precision=args.kv_precision, ttft_percentile=getattr(args, "ttft_percentile", None),
+                            split=getattr(args, "split", "tensor"))
     if not point.feasible:
         which, _, why = point.reason.partition(": ")
         flag = {"ttft": "ttft_ms", "tpot": "tpot_ms", "memory": "gpus"}.get(which, which)
@@ -80,6 +88,7 @@ def serve_payload(args) -> dict:
         "binding": point.binding,
         "mode": point.mode,
         "ttft_statistic": point.ttft_statistic,
+        "ttft_mean_s": point.ttft_mean_s.as_dict(4) if point.ttft_mean_s is not None else None,
         "memory_concurrency_cap": point.memory_concurrency_cap,
         "warnings": list(point.warnings),
         "assumptions": list(point.assumptions) + [
@@ -90,7 +99,9 @@ def serve_payload(args) -> dict:
              if rate is not None else []),
         "inputs": {"model": model.id, "gpu": device.id, "gpus_per_replica": k, "precision": args.precision,
                    "engine": point.engine, "prompt_tokens": p, "output_tokens": o, "ttft_ms": float(args.ttft_ms),
-                   "tpot_ms": float(args.tpot_ms), "rate": rate},
+                   "tpot_ms": float(args.tpot_ms), "rate": rate,
+                   "ttft_percentile": getattr(args, "ttft_percentile", None),
+                   "split": getattr(args, "split", "tensor")},
     }
     return payload
 
@@ -99,7 +110,7 @@ LABELS = {
     "max_rate_per_replica": ("max rate per replica", "requests/s"),
     "replicas": ("replicas", ""),
     "gpus": ("GPUs", ""),
-    "ttft_s": ("mean time to first token", "s"),
+    "ttft_s": ("time to first token", "s"),
     "tpot_s": ("mean time per output token", "s"),
     "throughput_tokens_per_s": ("output tokens/s per replica", "tok/s"),
     "concurrency": ("requests in flight per replica", ""),
@@ -113,7 +124,8 @@ def _text(payload: dict) -> str:
     inp = payload["inputs"]
     lines = [
         f"{inp['model']} on {inp['gpus_per_replica']} x {inp['gpu']} per replica, {inp['precision']}, {inp['engine']}, "
-        f"{inp['prompt_tokens']} in / {inp['output_tokens']} out; targets: mean TTFT {inp['ttft_ms']:g} ms, "
+        f"{inp['prompt_tokens']} in / {inp['output_tokens']} out; targets: {payload['ttft_statistic']} TTFT "
+        f"{inp['ttft_ms']:g} ms, "
         f"mean TPOT {inp['tpot_ms']:g} ms; {payload['mode']} batching; binding: {payload['binding']}",
         f"{'':40} {'low':>10} {'mid':>10} {'high':>10}",
     ]
