@@ -1,0 +1,90 @@
+"""A chapter's exhibit as one value: the numbers its prose glues, its tables and its figures, published in one call.
+
+A chapter module in :mod:`costlib.book` computes an exhibit as a :class:`Part` (pure: no glue, no files), so tests
+can check the numbers; the notebook shows it with one visible line, ``publish(chapter.some_exhibit())``, which
+glues every value, renders every table through the book's label map (:func:`costlib.present.report.exhibit_table`)
+with its CSV download, and glues every figure with its SVG/PNG downloads (:mod:`costlib.present.notebook`).
+
+A live ipywidget is built by :func:`live_widget` from a render function (inputs -> HTML) and its controls, so a
+chapter never wires callbacks in a notebook cell.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandas as pd
+
+from costlib.errors import InputError
+from costlib.present.notebook import _glue, downloads, glue_figure, glue_value
+from costlib.present.report import exhibit_table
+
+
+@dataclass(frozen=True)
+class Table:
+    """One exhibit table: the data, and how :func:`exhibit_table` shows it (percent / integer columns, formats)."""
+
+    data: pd.DataFrame
+    percent: tuple[str, ...] = ()
+    integer: tuple[str, ...] = ()
+    formats: Mapping[str, Any] = field(default_factory=dict)
+    max_columns: int = 7
+    key: tuple[str, ...] | None = None
+    verdict_first: bool = True
+
+
+@dataclass(frozen=True)
+class Part:
+    """An exhibit's content: ``values`` (glue name -> number or text), ``tables`` (label -> :class:`Table`),
+    ``figures`` (label -> matplotlib figure)."""
+
+    values: Mapping[str, Any] = field(default_factory=dict)
+    tables: Mapping[str, Table] = field(default_factory=dict)
+    figures: Mapping[str, Any] = field(default_factory=dict)
+
+    def __getitem__(self, key: str) -> Any:
+        return self.values[key]
+
+
+def render_table(label: str, t: Table):
+    """The Styler / HTML of one exhibit table (labels in words, numbers in the book's style, split if wide)."""
+    if not isinstance(t, Table):
+        raise InputError("table", type(t).__name__, "a costlib.present.chapter.Table")
+    return exhibit_table(t.data, label, percent=t.percent, integer=t.integer, formats=dict(t.formats),
+                         max_columns=t.max_columns, key=list(t.key) if t.key else None, verdict_first=t.verdict_first)
+
+
+def publish(part: Part) -> Part:
+    """Glue every value, table (with its CSV download ``dl-<label>``) and figure of ``part``; return it."""
+    if not isinstance(part, Part):
+        raise InputError("part", type(part).__name__, "a costlib.present.chapter.Part")
+    for key, value in part.values.items():
+        glue_value(key, value)
+    for label, t in part.tables.items():
+        _glue(label, render_table(label, t))
+        downloads(label, t.data)
+    for label, fig in part.figures.items():
+        glue_figure(label, fig)
+    return part
+
+
+def live_widget(render: Callable[..., str], controls: Mapping[str, Any]):
+    """An ipywidget (controls above an HTML result) that calls ``render(**values)`` whenever a control changes.
+
+    ``controls``: argument name -> an ipywidgets control. Shown only where a kernel runs it (tag its cell
+    ``remove-output``: the static page shows the chapter's kernel-free explorer instead).
+    """
+    import ipywidgets as widgets  # on demand: only a live notebook builds widgets; the library and CLI never need it
+
+    if not controls:
+        raise InputError("controls", "none", "at least one ipywidgets control")
+    out = widgets.HTML()
+
+    def update(_=None):
+        out.value = render(**{name: c.value for name, c in controls.items()})
+
+    for c in controls.values():
+        c.observe(update, names="value")
+    update()
+    return widgets.VBox([widgets.HBox(list(controls.values())), out])

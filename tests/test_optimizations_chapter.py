@@ -1,0 +1,120 @@
+"""Chapter 6 (optimization techniques) exhibits: values worked out by hand from the formulas, and properties."""
+from __future__ import annotations
+
+import math
+import re
+
+import pandas as pd
+import pytest
+
+from costlib.book import optimizations_chapter as ch
+from costlib.book import techniques as tech
+from costlib.errors import InputError
+from costlib.present.chapter import Part, Table, live_widget, publish, render_table
+from costlib.present.report import SNAKE_CASE
+
+
+def harmonic(n):
+    return sum(1 / k for k in range(1, n + 1))
+
+
+def test_kv_cache_positions_by_hand():
+    part = ch.kv_cache()
+    df = part.tables["tbl-opt-kv"].data
+    p, n = tech.REFERENCE_PROMPT_TOKENS, tech.REFERENCE_OUTPUT_TOKENS  # 1,500 and 300
+    assert df.loc[0, "with KV cache"] == p + n - 1 == 1799
+    assert df.loc[0, "without"] == n * p + n * (n - 1) / 2 == 494_850
+    assert part["kv_pos_ratio"] == pytest.approx(494_850 / 1799)
+    assert part["kv_t_without"] > part["kv_t_with"] > 0
+
+
+def test_batching_is_the_harmonic_number():
+    part = ch.batching()
+    df = part.tables["tbl-opt-batching"].data.set_index("slots in the batch")
+    assert df.loc[1, "continuous batching gain (x)"] == pytest.approx(1.0)
+    assert df.loc[16, "static batch: useful share"] == pytest.approx(1 / harmonic(16))  # 0.2958
+    assert part["cont_gain_16"] == pytest.approx(harmonic(16))  # 3.381
+
+
+def test_speculative_widget_text_by_hand():
+    # theorem 3.8: E[tokens] = (1 - 0.8^5) / 0.2 = 3.3616; with c = 0 the speed-up equals it
+    text = ch.speculative_html(0.8, 4, 0.0)
+    assert "3.362" in text and "3.36x" in text
+    assert ch.speculative_html(1.5, 4, 0.05).startswith("<b>Input error:</b>")
+
+
+def test_speculative_gain_erodes_with_batch():
+    df = ch.speculative_batches().tables["tbl-opt-spec-batch"].data
+    s = list(df["speed-up"])
+    assert s[0] > 1 > s[-1], "faster at batch 1, slower on a saturated GPU"
+    assert all(a >= b for a, b in zip(s, s[1:]))
+
+
+def test_quantization_is_split_so_each_table_fits():
+    part = ch.quantization()
+    speed, memory = part.tables["tbl-opt-quant"], part.tables["tbl-opt-quant-memory"]
+    for t in (speed, memory):
+        assert len(t.data.columns) <= t.max_columns
+        assert list(t.data.columns[:3]) == ["GPU", "weights", "KV cache"]
+    assert "fits" in memory.data.columns and "quality cost (published range)" in memory.data.columns
+    assert part["q_bf16_gb"] > part["q_int4_gb"] > 0
+    assert part["q_int8_decode"] > 1  # INT8 reads half the bytes of BF16 per decode step
+
+
+def test_routing_saving_grows_with_the_share():
+    df = ch.routing_table().tables["tbl-opt-routing"].data
+    saving = list(df["saving vs the large model only"])
+    assert saving[0] == pytest.approx(0.0)
+    assert all(a < b for a, b in zip(saving, saving[1:]))
+
+
+def test_prompt_compression_saves_less_than_half():
+    # halving the prompt leaves the output tokens, which dominate time and price
+    part = ch.token_reduction()
+    assert 0 < part["tok_compress_self"] < 0.5 and 0 < part["tok_compress_4o"] < 0.5
+
+
+def test_worked_problems_by_hand():
+    part = ch.worked_problems()
+    assert part["p2_util"] == pytest.approx(1 / harmonic(32))
+    assert part["p2_fleet_after"] == math.ceil(12 / harmonic(32)) == 3
+    assert part["p3_hybrid_1k"] < part["p3_large_1k"]
+    # cost = s(c_small + e c_large) + (1 - s) c_large
+    s, e = ch.WORKED_SHARE, ch.WORKED_ESCALATION
+    assert part["p3_hybrid_1k"] == pytest.approx(s * (part["p3_small_1k"] + e * part["p3_large_1k"])
+                                                 + (1 - s) * part["p3_large_1k"])
+
+
+def test_tables_show_no_snake_case_header():
+    for part in (ch.reference(), ch.flash_attention(), ch.lora(), ch.seed_tables(), ch.waterfall(), ch.edge_backtest()):
+        for label, t in part.tables.items():
+            html = render_table(label, t)
+            html = html.to_html() if hasattr(html, "to_html") else html.data
+            headers = [re.sub("<[^>]+>", "", h).strip() for h in re.findall(r"<th[^>]*>(.*?)</th>", html, re.S)]
+            assert headers and not [h for h in headers if SNAKE_CASE.match(h)], (label, headers)
+            assert ">True<" not in html and ">False<" not in html and ">nan<" not in html, label
+
+
+def test_seed_table_verdict_first():
+    t = ch.seed_tables().tables["tbl-opt-seeds"]
+    html = render_table("tbl-opt-seeds", t).to_html()
+    assert html.index("verdict") < html.index("training") < html.index("seed 000")
+
+
+def test_publish_rejects_what_is_not_a_part():
+    with pytest.raises(InputError, match="part"):
+        publish({"a": 1})
+    with pytest.raises(InputError, match="table"):
+        render_table("x", pd.DataFrame({"a": [1]}))
+
+
+def test_live_widget_recomputes():
+    widgets = pytest.importorskip("ipywidgets")
+    slider = widgets.IntSlider(value=1, min=1, max=5)
+    box = live_widget(lambda n: f"n = {n * 2}", {"n": slider})
+    out = box.children[1]
+    assert out.value == "n = 2"
+    slider.value = 4
+    assert out.value == "n = 8", "a control that changes nothing is a dead widget"
+    with pytest.raises(InputError):
+        live_widget(lambda: "", {})
