@@ -30,6 +30,7 @@ from .. import routing
 from ..planner import offer_price_factor
 from ..prices import api_tiers, get_api_price, gpu_price_band, prices_for
 from ..present.notebook import rounded
+from .claims import claims_frame
 from ..units import HOURS_PER_MONTH
 
 REFERENCE = "sdlc_assistant"
@@ -130,6 +131,15 @@ def in_words(text: str, sc: ent.Scenario | None = None) -> str:
         if text.startswith(name + ":"):
             return sc.option(name).label + text[len(name):]
     return text
+
+
+def claims_exhibit(claim_ids, label: str):
+    """The seed audit's rows for ``claim_ids`` (:func:`costlib.book.claims.claims_frame`, markers kept) with the
+    verdict next to the claim id, so that it stays on screen on a narrow page; a Styler like ``claims_table``."""
+    df = claims_frame(claim_ids)
+    df = df[["claim id", "verdict", "claim", "claimed", "costlib"]]
+    plain = [c for c in df.columns if c != "verdict"]
+    return df.style.hide(axis="index").set_uuid(label.replace("-", "_")).format(escape="html", subset=plain)
 
 
 # ------------------------------------------------------------------------------------------- section 1
@@ -347,7 +357,7 @@ def hybrid_numbers() -> dict[str, float | str]:
 
 
 def _share_text(x_pct: float) -> str:
-    return f"{x_pct:.0f}%" if np.isfinite(x_pct) else "no share at all"
+    return f"{x_pct:.0f}% of the traffic" if np.isfinite(x_pct) else "never reached (no share makes it cheaper)"
 
 
 # ------------------------------------------------------------------------------------------- section 4

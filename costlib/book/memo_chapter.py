@@ -84,6 +84,26 @@ def breakeven_frame() -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def breakeven_summary() -> pd.DataFrame:
+    """One row per self-hosted option, one column per API: 'cheaper above N developers', 'never', 'always'."""
+    df = breakeven_frame()
+    case = memo_case()
+
+    def cell(r) -> str:
+        if r["self-hosted is cheaper"] == "above":
+            return f"cheaper above {r['developers']:,.0f} developers"
+        return {"never": "never cheaper", "at every volume": "cheaper at every volume", "below": "cheaper only below "
+                f"{(r['developers'] or 0):,.0f} developers"}[r["self-hosted is cheaper"]]
+
+    rows = []
+    for k in SELF_KEYS:
+        sub = df[df["key"] == k]
+        if sub.empty:
+            continue
+        rows.append({"self-hosted": case.options[k].label, **{case.options[r["api"]].label: cell(r) for _, r in sub.iterrows()}})
+    return pd.DataFrame(rows)
+
+
 def breakeven_sentence(k: str, a: str) -> str:
     """'undercuts the large API above about 1,200 developers' (or never / always / cannot be compared)."""
     df = breakeven_frame()
