@@ -405,6 +405,20 @@ def breakeven_volume_frame() -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def _never_text() -> str:
+    return f"never, up to {VOLUME_SCALE_MAX * scenario().workload.users.mid:,.0f} developers"
+
+
+def breakeven_volume_summary() -> pd.DataFrame:
+    """One row per self-hosted GPU, one column per API: the developers above which self-hosting costs less."""
+    bev = breakeven_volume_frame()
+    rows = []
+    for label, sub in bev.groupby("self-hosted", sort=False):
+        rows.append({"self-hosted (7B)": label, **{get_api_price(r["api_id"]).model: developers_text(
+            r["about (developers)"], none=_never_text()) for _, r in sub.iterrows()}})
+    return pd.DataFrame(rows)
+
+
 def volume_numbers() -> dict[str, float | str]:
     """Section 4's numbers: break-even developers of the L40S and H100 options against each API."""
     bev = breakeven_volume_frame()
@@ -414,7 +428,7 @@ def volume_numbers() -> dict[str, float | str]:
         return float(bev.loc[(bev["gpu"] == gpu) & (bev["api_id"] == api), "about (developers)"].iloc[0])
 
     def text(x: float) -> str:
-        return f"about {x:,.0f} developers" if np.isfinite(x) else f"beyond {VOLUME_SCALE_MAX:g} times the reference volume"
+        return developers_text(x, none=_never_text())
 
     return {"v_scale_max": VOLUME_SCALE_MAX, "v_n_gpus": len(SELF_HOSTED_GPUS), "v_n_apis": len(COMPARED_APIS),
             "v_min_replicas": scenario().option("slm_l40s").min_replicas,
