@@ -7,8 +7,9 @@ A *scenario* (a YAML file, see ``costlib/data/scenarios/``) states
   peak-to-average ratio of the request rate, and a latency budget per task type;
 * the **options**: ``api`` (every request to one hosted model, dated list price from
   ``data/api_prices.csv``), ``self_hosted`` (a small model on rented GPUs, the GPU count sized
-  from the peak load and the latency budget through :func:`costlib.inference.estimate_inference`,
-  fine-tuning amortized, operations overhead an explicit input) and ``hybrid`` (a router sends a
+  from the peak load and each task's mean TTFT / TPOT targets on the continuous-batching serving model,
+  :func:`costlib.planner.replica_capacity` over :func:`costlib.serving.capacity_at_slo`, the same model as
+  ``costlib plan`` and ``costlib serve``: there is no second serving model here), fine-tuning amortized, operations overhead an explicit input) and ``hybrid`` (a router sends a
   share to a small option and the rest, plus escalations, to a large API; :mod:`costlib.routing`).
 
 Every uncertain number may be written as a scalar, ``[low, mid, high]`` or
@@ -26,7 +27,7 @@ The formulas, per option and year (N_k = annual requests of task type k):
   sized for the end of the year;
 * self-hosted      replicas = max(min_replicas, ceil(R * sum_k q_k o_k / thr_k / (throughput_factor * utilization))),
   with q_k the task's share of requests and thr_k a replica's output tokens/s for task k at the largest
-  batch meeting its latency budget (:func:`serving_profile`); GPUs = replicas * gpus_per_replica,
+  request rate whose mean TTFT and TPOT meet the task's targets (:func:`serving_profile`); GPUs = replicas * gpus_per_replica,
   compute = GPUs * price_usd_per_gpu_hour * hours_per_day * 365, plus finetune_usd / amortization_years,
   plus fine-tuning compute (runs per year x :func:`costlib.finetune.estimate_finetune`), plus operations;
 * hybrid           small option at the share s (a self-hosted small model re-sized for s * R),
@@ -55,7 +56,8 @@ DAYS_PER_YEAR = 365.0
 MC_SAMPLES = 20_000
 """Default Monte Carlo sample count (fixed seed): P10/P50/P90 stable to well under 1%."""
 BATCH_LADDER = (1, 2, 4, 8, 16, 32, 64, 128, 256)
-"""Batch sizes tried when sizing a self-hosted replica against the latency budget."""
+"""Batch sizes the static-batch sizing used to try; unused since replicas are sized on the continuous-batching
+serving model (:func:`serving_profile`), kept so that code importing the name keeps working."""
 OPTION_KINDS = ("api", "self_hosted", "hybrid")
 
 
