@@ -40,6 +40,10 @@ def _first(items, k=3, fmt=lambda kv: f"{kv[0]} {fmt_s(kv[1])}") -> str:
     return "; ".join(fmt(x) for x in list(items)[:k])
 
 
+def _wall_cpu(row: dict) -> str:
+    return fmt_s(row["s"]) + (f" wall ({fmt_s(row['cpu_s'])} CPU)" if "cpu_s" in row else "")
+
+
 def goals(R: dict) -> list[list]:
     out = []
     cli = R.get("cli", {})
@@ -55,8 +59,13 @@ def goals(R: dict) -> list[list]:
     est = R.get("estimates", {})
     inf = next((v for k, v in est.items() if k.startswith("inference.estimate_inference")), None)
     if inf and "s" in inf:
-        out.append(["one full estimate (`estimate_inference`) ≤ 0.4 ms", fmt_s(inf["s"]), _status(inf["s"] <= GOAL_ESTIMATE_S),
+        out.append(["one full estimate (`estimate_inference`) ≤ 0.4 ms", _wall_cpu(inf), _status(inf["s"] <= GOAL_ESTIMATE_S),
                     ("cProfile (own time): " + "; ".join(inf.get("profile", [])[:4])) if inf["s"] > GOAL_ESTIMATE_S else ""])
+    var = next((v for k, v in est.items() if k.startswith("inference.estimate_inference over")), None)
+    if var and "s" in var:
+        out.append(["one full estimate over distinct inputs (no input answered twice in a row) ≤ 0.4 ms", _wall_cpu(var),
+                    _status(var["s"] <= GOAL_ESTIMATE_S),
+                    ("cProfile (own time): " + "; ".join(var.get("profile", [])[:4])) if var["s"] > GOAL_ESTIMATE_S else ""])
     cap = next((v for k, v in est.items() if k.startswith("serving.capacity_at_slo")), None)
     if cap is not None:
         out.append(["(context) one `serving.capacity_at_slo`", fmt_s(cap["s"]) if "s" in cap else "not available",
@@ -179,7 +188,7 @@ def render(env: dict, R: dict, total_s: float, load_end=None) -> str:
               "cProfile of the one-shot in a fresh process (costlib functions by cumulative time, imports included): "
               + "; ".join(f"`{name}` {fmt_s(t)}" for t, name in cli.get("profile", {}).get("top", [])) + ".", ""]
     if est:
-        rows = [[k, fmt_s(v["s"]) if "s" in v else "not available",
+        rows = [[k, _wall_cpu(v) if "s" in v else "not available",
                  "; ".join(v.get("profile", [])[:4]) if "profile" in v else v.get("na", "")] for k, v in est.items()]
         L += ["One estimate in process, warm (mean over ≥ 1.5 s of calls); profile when above 0.4 ms (cProfile, own time):",
               "", md_table(["call", "time per call", "where the time goes"], rows), ""]

@@ -20,7 +20,7 @@ MAX_MAGNITUDE = 1e30
 and far enough below float's 1.8e308 that products of a few inputs cannot overflow to infinity."""
 
 
-_SCALARS = (float, int)
+_SCALARS = (float, int, np.float64, np.int64)
 
 
 def _as_float(name: str, value) -> ArrayLike:
