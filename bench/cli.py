@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import resource
 import statistics
 import subprocess
 import sys
@@ -36,13 +37,20 @@ def user_env() -> dict:
 def _wall(cmd: list[str], repeats: int) -> tuple[float, int, str]:
     env = user_env()
     subprocess.run(cmd, cwd=ROOT, capture_output=True, env=env, timeout=120)  # warm-up: bytecode, file cache
-    times, code, err = [], 0, ""
+    times, cpus, code, err = [], [], 0, ""
     for _ in range(repeats):
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
         t0 = time.perf_counter()
         p = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, env=env, timeout=120)
         times.append(time.perf_counter() - t0)
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        cpus.append(after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime)
         code, err = p.returncode, p.stderr.strip()[-200:]
+    _CPU[" ".join(cmd[1:])] = statistics.median(cpus)  # the process's own CPU: steadier than wall on a shared machine
     return statistics.median(times), code, err
+
+
+_CPU: dict[str, float] = {}
 
 
 _IMPORTTIME = re.compile(r"^import time:\s+(\d+) \|\s+(\d+) \|(\s*)(\S+)")
@@ -117,6 +125,8 @@ def section_cli() -> dict:
     res["python_s"], _, _ = _wall([py, "-c", "pass"], ONE_SHOT_REPEATS)
     res["import_s"], code, err = _wall([py, "-c", "import costlib"], ONE_SHOT_REPEATS)
     res["infer_s"], res["infer_exit"], res["infer_err"] = _wall([py, "-m", "costlib", *CLI_ARGS], ONE_SHOT_REPEATS)
+    res["cpu"] = {"python_s": _CPU.get("-c pass"), "import_s": _CPU.get("-c import costlib"),
+                  "infer_s": _CPU.get(" ".join(["-m", "costlib", *CLI_ARGS]))}
     log(f"cli: python {res['python_s']:.3f} s, import costlib {res['import_s']:.3f} s, infer --json {res['infer_s']:.3f} s")
     res["importtime"] = _importtime(["-m", "costlib", *CLI_ARGS])
     res["profile"] = _profile_one_shot()

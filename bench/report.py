@@ -53,8 +53,11 @@ def goals(R: dict) -> list[list]:
         top = "; ".join(f"{name} {fmt_s(t)}" for t, name in prof.get("top", [])[1:5])
         bound = (f"cumulative (cProfile of the one-shot): {top}; imports by package: "
                  f"{_first(it.get('packages', []), 3)}") if cli["infer_s"] > GOAL_CLI_S else ""
+        cpu = cli.get("cpu", {})
+        cpu_text = (f"; CPU {fmt_s(cpu['infer_s'])}, bare python {fmt_s(cpu.get('python_s'))}"
+                    if cpu.get("infer_s") is not None else "")
         out.append(["CLI one-shot `infer --json` ≤ 0.20 s wall", f"{fmt_s(cli['infer_s'])} (bare python "
-                    f"{fmt_s(cli['python_s'])}, `import costlib` {fmt_s(cli['import_s'])})",
+                    f"{fmt_s(cli['python_s'])}, `import costlib` {fmt_s(cli['import_s'])}{cpu_text})",
                     _status(cli["infer_s"] <= GOAL_CLI_S and cli.get("infer_exit") == 0), bound])
     est = R.get("estimates", {})
     inf = next((v for k, v in est.items() if k.startswith("inference.estimate_inference")), None)
