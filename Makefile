@@ -29,8 +29,9 @@ book: site
 unit: venv
 	$(BIN)/python -m pytest tests --ignore=tests/browser -q
 
+# Every notebook, two pytest --nbval processes at once (tools/run_nbval.py; exit status non-zero if any fails).
 nbval: venv
-	$(BIN)/python -m pytest --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg notebooks -q
+	$(BIN)/python tools/run_nbval.py --jobs 2
 
 browser: venv
 	$(BIN)/python -m pytest tests/browser -q

@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import resource
 import statistics
 import subprocess
 import sys
@@ -26,16 +27,30 @@ CLI_ARGS = ("infer", "--model", "llama-3.1-8b", "--gpu", "h100-sxm", "--precisio
 ONE_SHOT_REPEATS = 5
 
 
+def user_env() -> dict:
+    """The environment of a user's shell: bytecode caches written and read as after ``pip install``. Any non-empty
+    PYTHONDONTWRITEBYTECODE (even "0") stops Python writing ``.pyc`` files, and an editable install has none, so
+    every fresh process would compile costlib's sources again (~0.1 s of the one-shot): it is removed here."""
+    return {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+
+
 def _wall(cmd: list[str], repeats: int) -> tuple[float, int, str]:
-    env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "0"}
+    env = user_env()
     subprocess.run(cmd, cwd=ROOT, capture_output=True, env=env, timeout=120)  # warm-up: bytecode, file cache
-    times, code, err = [], 0, ""
+    times, cpus, code, err = [], [], 0, ""
     for _ in range(repeats):
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
         t0 = time.perf_counter()
         p = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, env=env, timeout=120)
         times.append(time.perf_counter() - t0)
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        cpus.append(after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime)
         code, err = p.returncode, p.stderr.strip()[-200:]
+    _CPU[" ".join(cmd[1:])] = statistics.median(cpus)  # the process's own CPU: steadier than wall on a shared machine
     return statistics.median(times), code, err
+
+
+_CPU: dict[str, float] = {}
 
 
 _IMPORTTIME = re.compile(r"^import time:\s+(\d+) \|\s+(\d+) \|(\s*)(\S+)")
@@ -43,7 +58,7 @@ _IMPORTTIME = re.compile(r"^import time:\s+(\d+) \|\s+(\d+) \|(\s*)(\S+)")
 
 def _importtime(cmd_tail: list[str]) -> dict:
     p = subprocess.run([sys.executable, "-X", "importtime", *cmd_tail], cwd=ROOT, capture_output=True, text=True,
-                       timeout=120)
+                       timeout=120, env=user_env())
     own, cum = defaultdict(float), {}
     for ln in p.stderr.splitlines():
         m = _IMPORTTIME.match(ln)
@@ -84,22 +99,24 @@ def _profile_one_shot() -> dict:
     """cProfile of the one-shot in a fresh process: the costlib functions with the largest
     cumulative time (imports included), so it shows whether imports or first-use work bound it."""
     p = subprocess.run([sys.executable, "-c", _PROFILE_ONE_SHOT.format(args=list(CLI_ARGS))], cwd=ROOT,
-                       capture_output=True, text=True, timeout=120)
+                       capture_output=True, text=True, timeout=120, env=user_env())
     try:
         return json.loads(p.stdout.strip().splitlines()[-1])
     except Exception:
         return {"na": p.stderr.strip()[-200:]}
 
 
-def _per_call(fn, budget_s: float = 1.5, min_calls: int = 20) -> float:
+def _per_call(fn, budget_s: float = 1.5, min_calls: int = 20) -> tuple[float, float]:
+    """Wall and CPU seconds per call (mean). On the shared machine the CPU time is the steadier figure: wall time
+    also counts the time other processes held the cores."""
     fn()
-    n, t0 = 0, time.perf_counter()
+    n, t0, c0 = 0, time.perf_counter(), time.process_time()
     while n < min_calls or time.perf_counter() - t0 < budget_s:
         fn()
         n += 1
         if n >= 5000:
             break
-    return (time.perf_counter() - t0) / n
+    return (time.perf_counter() - t0) / n, (time.process_time() - c0) / n
 
 
 def section_cli() -> dict:
@@ -108,6 +125,8 @@ def section_cli() -> dict:
     res["python_s"], _, _ = _wall([py, "-c", "pass"], ONE_SHOT_REPEATS)
     res["import_s"], code, err = _wall([py, "-c", "import costlib"], ONE_SHOT_REPEATS)
     res["infer_s"], res["infer_exit"], res["infer_err"] = _wall([py, "-m", "costlib", *CLI_ARGS], ONE_SHOT_REPEATS)
+    res["cpu"] = {"python_s": _CPU.get("-c pass"), "import_s": _CPU.get("-c import costlib"),
+                  "infer_s": _CPU.get(" ".join(["-m", "costlib", *CLI_ARGS]))}
     log(f"cli: python {res['python_s']:.3f} s, import costlib {res['import_s']:.3f} s, infer --json {res['infer_s']:.3f} s")
     res["importtime"] = _importtime(["-m", "costlib", *CLI_ARGS])
     res["profile"] = _profile_one_shot()
@@ -126,6 +145,18 @@ def section_estimates() -> dict:
         "training.estimate_training (8B params, 15e12 tokens, 1024 x h100-sxm)":
             lambda: training.estimate_training(spec.total_params, 15e12, "h100-sxm", gpus=1024, mfu=CMP_MFU),
     }
+    # The same estimate over distinct inputs (no per-input cache can answer it twice in a row): 4 models x 2 GPUs x
+    # 3 batches x 3 prompt lengths x 3 output lengths, cycled.
+    grid = [(m, g, b, p, o) for m in ("llama-3.1-8b", "qwen2.5-7b", "llama-3.2-3b", "mistral-7b")
+            for g in ("h100-sxm", "a100-80gb") for b in (1, 8, 32) for p in (256, 1000, 4000) for o in (64, 256, 1000)]
+    specs = {m: models.get_model(m) for m in {row[0] for row in grid}}
+    cursor = iter(range(10**9))
+
+    def varied():
+        m, g, b, p, o = grid[next(cursor) % len(grid)]
+        return inference.estimate_inference(specs[m], g, CMP_PRECISION, b, p, o)
+
+    calls[f"inference.estimate_inference over {len(grid)} distinct inputs, cycled (models x GPUs x batch x tokens)"] = varied
     try:
         from costlib import serving
         cap = getattr(serving, "capacity_at_slo", None)
@@ -137,8 +168,8 @@ def section_estimates() -> dict:
     out = {}
     for name, fn in calls.items():
         try:
-            per = _per_call(fn)
-            row = {"s": per}
+            per, cpu = _per_call(fn)
+            row = {"s": per, "cpu_s": cpu}
             if per > GOAL_ESTIMATE_S:
                 row["profile"] = profile_top(lambda: [fn() for _ in range(50)], 5)
             out[name] = row

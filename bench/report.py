@@ -40,6 +40,18 @@ def _first(items, k=3, fmt=lambda kv: f"{kv[0]} {fmt_s(kv[1])}") -> str:
     return "; ".join(fmt(x) for x in list(items)[:k])
 
 
+def _wall_cpu(row: dict) -> str:
+    return fmt_s(row["s"]) + (f" wall ({fmt_s(row['cpu_s'])} CPU)" if "cpu_s" in row else "")
+
+
+def _cpu_note(row: dict, goal: float = GOAL_ESTIMATE_S) -> str:
+    """When the wall time misses the goal but the CPU time does not, the shared machine's load is what missed it."""
+    if row.get("cpu_s") is not None and row["cpu_s"] <= goal < row["s"]:
+        return (f"its CPU time ({fmt_s(row['cpu_s'])}) is within the goal: the wall time also counts other processes "
+                "holding the 2 cores (see the load average); ")
+    return ""
+
+
 def goals(R: dict) -> list[list]:
     out = []
     cli = R.get("cli", {})
@@ -47,16 +59,28 @@ def goals(R: dict) -> list[list]:
         it = cli.get("importtime", {})
         prof = cli.get("profile", {})
         top = "; ".join(f"{name} {fmt_s(t)}" for t, name in prof.get("top", [])[1:5])
-        bound = (f"cumulative (cProfile of the one-shot): {top}; imports by package: "
+        cpu0 = cli.get("cpu", {})
+        bound = (_cpu_note({"s": cli["infer_s"], "cpu_s": cpu0.get("infer_s")}, GOAL_CLI_S)
+                 + f"cumulative (cProfile of the one-shot): {top}; imports by package: "
                  f"{_first(it.get('packages', []), 3)}") if cli["infer_s"] > GOAL_CLI_S else ""
+        cpu = cli.get("cpu", {})
+        cpu_text = (f"; CPU {fmt_s(cpu['infer_s'])}, bare python {fmt_s(cpu.get('python_s'))}"
+                    if cpu.get("infer_s") is not None else "")
         out.append(["CLI one-shot `infer --json` ≤ 0.20 s wall", f"{fmt_s(cli['infer_s'])} (bare python "
-                    f"{fmt_s(cli['python_s'])}, `import costlib` {fmt_s(cli['import_s'])})",
+                    f"{fmt_s(cli['python_s'])}, `import costlib` {fmt_s(cli['import_s'])}{cpu_text})",
                     _status(cli["infer_s"] <= GOAL_CLI_S and cli.get("infer_exit") == 0), bound])
     est = R.get("estimates", {})
     inf = next((v for k, v in est.items() if k.startswith("inference.estimate_inference")), None)
     if inf and "s" in inf:
-        out.append(["one full estimate (`estimate_inference`) ≤ 0.4 ms", fmt_s(inf["s"]), _status(inf["s"] <= GOAL_ESTIMATE_S),
-                    ("cProfile (own time): " + "; ".join(inf.get("profile", [])[:4])) if inf["s"] > GOAL_ESTIMATE_S else ""])
+        out.append(["one full estimate (`estimate_inference`) ≤ 0.4 ms", _wall_cpu(inf), _status(inf["s"] <= GOAL_ESTIMATE_S),
+                    (_cpu_note(inf) + "cProfile (own time): " + "; ".join(inf.get("profile", [])[:4]))
+                    if inf["s"] > GOAL_ESTIMATE_S else ""])
+    var = next((v for k, v in est.items() if k.startswith("inference.estimate_inference over")), None)
+    if var and "s" in var:
+        out.append(["one full estimate over distinct inputs (no input answered twice in a row) ≤ 0.4 ms", _wall_cpu(var),
+                    _status(var["s"] <= GOAL_ESTIMATE_S),
+                    (_cpu_note(var) + "cProfile (own time): " + "; ".join(var.get("profile", [])[:4]))
+                    if var["s"] > GOAL_ESTIMATE_S else ""])
     cap = next((v for k, v in est.items() if k.startswith("serving.capacity_at_slo")), None)
     if cap is not None:
         out.append(["(context) one `serving.capacity_at_slo`", fmt_s(cap["s"]) if "s" in cap else "not available",
@@ -179,7 +203,7 @@ def render(env: dict, R: dict, total_s: float, load_end=None) -> str:
               "cProfile of the one-shot in a fresh process (costlib functions by cumulative time, imports included): "
               + "; ".join(f"`{name}` {fmt_s(t)}" for t, name in cli.get("profile", {}).get("top", [])) + ".", ""]
     if est:
-        rows = [[k, fmt_s(v["s"]) if "s" in v else "not available",
+        rows = [[k, _wall_cpu(v) if "s" in v else "not available",
                  "; ".join(v.get("profile", [])[:4]) if "profile" in v else v.get("na", "")] for k, v in est.items()]
         L += ["One estimate in process, warm (mean over ≥ 1.5 s of calls); profile when above 0.4 ms (cProfile, own time):",
               "", md_table(["call", "time per call", "where the time goes"], rows), ""]

@@ -47,30 +47,27 @@ IMPORT_FIXES = [
     "The first `glue()` of every kernel imports nbformat -> jsonschema, whose format checker imports "
     "rfc3987_syntax (installed only because jupyter-events asks for jsonschema[format-nongpl]); it compiles an "
     "Earley grammar for IRIs at import, about 2 s of CPU per kernel (measured above, with and without it). "
-    "Fix (integration, requirements.txt): drop the `rfc3987-syntax` pin (jsonschema treats it as optional; the "
-    "book validates no IRI; `pip check` will then note jupyter-events' unmet extra), or pin jsonschema's "
-    "format extras out of the Binder image.",
+    "Done for `make notebooks` and `make nbval`: their kernels import tools/kernel_shims first, which stands in for "
+    "that module (jsonschema treats it as optional; no chapter validates an IRI). Lasting fix (integration, "
+    "requirements.txt): drop the `rfc3987-syntax` pin, so Binder kernels skip it too.",
     "Set-up cells: matplotlib.pyplot, pandas, ipywidgets and numpy are most of each kernel's import time and "
-    "every chapter with a figure needs them; no lazy import inside costlib removes them (chapters 00, 05 and 90 "
-    "already skip ipywidgets). What does: fewer kernels in series (`make notebooks` now runs 2 at a time).",
-    "costlib.report imports pandas at module top (about 1 s cold): import it inside `table()` so scalar users "
-    "(the CLI, the planner) never load it; the CLI one-shot does not import it today, keep it so (robust's "
-    "COMMAND_MODULES makes the CLI import only the subcommand's module).",
-    "The CLI one-shot's remaining cost is first-use work, not imports: `inference.calibration()` refits the "
-    "efficiency bands in every process (every calibrating case x a 40-step scalar bisection x 3 passes). Vectorize the "
-    "bisection over all cases (one numpy bisection, 40 steps) or fit once per catalog hash into a small cache: "
-    "owner of costlib/inference.py (serve).",
-    "The slowest cells are bound by `explore.save_figure` (two `savefig` calls, each recomputing the "
-    "tight bounding box with every tick label drawn, SVG text converted to paths, PNG at 150 dpi), not by "
-    "costlib's physics: compute the tight bbox once (`fig.get_tightbbox(...)`) and pass it to both savefig "
-    "calls, and consider dpi 100 for the PNG download: owner of costlib/explore.py (layering/present).",
-    "The serving-capacity sweep (`serving.capacity_sweep`) spends its largest share in `np.full(shape, "
-    "'throughput', dtype=object)`: the binding constraint as an array of Python strings. Return it as small integer "
-    "codes (np.int8 with a names tuple, as the planner's table already stores it) and the sweep loses that share: "
-    "owner of costlib/serving.py (serve).",
-    "Cells that loop over `estimate_inference` (06's serving profile: 85 calls) are bound by the per-call cost "
-    "of the full estimate: serve's scalar fast path; heavy sweeps reused by a figure and an explorer (02's batch "
-    "sweep, 03's fine-tuning panels) can be wrapped in `costlib.cache.memo` (keyed by the sweep's inputs).",
+    "every chapter with a figure needs them; no lazy import inside costlib removes them. What does: fewer kernels in "
+    "series (`make notebooks` and `make nbval` run 2 at a time, the longest first).",
+    "The CLI one-shot is bound by the interpreter start and numpy's import (about half of its CPU), then first-use "
+    "work: the engine bands' fit (a derived file on serve's branch) and `serving.at_concurrency`'s bisection; "
+    "`import costlib` reads no catalog and `infer` imports only its own modules (tests/test_lazy_import.py).",
+    "`costlib plan` one-shots (52 of them in tests/browser/test_planner.py) spend about half their CPU importing "
+    "genai-prices and its pydantic models to resolve the API tiers (prices.api_prices -> _genai_models): owner of "
+    "costlib/prices.py (market). A derived table of the tiers' current prices read without the package would cut it.",
+    "The slowest cells are bound by matplotlib's text layout in `explore.save_figure` and the inline display: "
+    "save_figure now runs the layout and measures the tight box once for both files (about 15% less per figure); "
+    "the rest is drawing each figure three times (SVG, PNG, the notebook's own PNG).",
+    "Cells that loop over single estimates are bound by their per-call cost: `estimate_inference` now runs its step "
+    "formulas once on plain floats (tests/test_fast_path.py: equal to the vectorized path to the last digit), and the "
+    "argument checks and Band take a scalar path (numpy scalars included: enterprise.option_summary 5.4 -> 3.5 ms). "
+    "The vectorized sweeps a figure and an explorer could share (serving.frontier, capacity_sweep, batch_sweep) take "
+    "1-5 ms each: `costlib.cache.memo` would save nothing measurable, so they are not wrapped; explorer grids evaluate "
+    "distinct inputs, which no cache shares.",
 ]
 
 

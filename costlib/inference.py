@@ -185,7 +185,7 @@ def flops_per_token(model, context):
     if _has_architecture(model):
         attn = 4.0 * model.layers * _attended(model, np.asarray(c, dtype=float) / 2.0) * model.attention_dim
     out = 2.0 * model.active_params + attn
-    return out if np.ndim(out) else float(out)
+    return _f(out)
 
 
 def decode_flops_per_token(model, context):
@@ -196,7 +196,7 @@ def decode_flops_per_token(model, context):
     if _has_architecture(model):
         attn = 4.0 * model.layers * _attended(model, c) * model.attention_dim
     out = 2.0 * model.active_params + attn
-    return out if np.ndim(out) else float(out)
+    return _f(out)
 
 
 def _non_negative(name, value):
@@ -296,14 +296,17 @@ def weights_read_bytes(model, precision: str, batch=1, *, engine: str = DEFAULT_
     total, active = float(model.total_params), float(model.active_params)
     share = 1.0 - (1.0 - active / total) ** b
     out = model_weight_bytes(model, precision, engine=engine) * share
-    return out if np.ndim(out) else float(out)
+    return _f(out)
 
 
 def kv_bytes_per_sequence(model, context, kv_precision: str = "fp16"):
     """KV-cache bytes of one sequence holding ``context`` tokens (memory.kv_cache_bytes; a fractional
     mean context is rounded to whole tokens; 0 for a params-only model)."""
     model = _resolve_model(model)
-    c = np.round(np.asarray(_non_negative("context", context), dtype=float))
+    c = _non_negative("context", context)
+    if type(c) is float:  # one context (the single estimate): the same rounding (half to even) without an array
+        return _kv_one(model, float(round(c)), kv_precision) if _has_architecture(model) else 0.0
+    c = np.round(np.asarray(c, dtype=float))
     if not _has_architecture(model):
         return np.zeros_like(c) if c.ndim else 0.0
     if c.ndim == 0:
@@ -361,6 +364,8 @@ def _tp_comm_s(model, device: Device, gpus, tokens):
     """Time of tensor-parallel all-reduces for one forward pass over ``tokens`` tokens on ``gpus``
     devices: 2 all-reduces per layer, each a ring moving 2 (K-1)/K of the message per device
     over one direction of the interconnect, plus a fixed latency per all-reduce."""
+    if type(gpus) is float and gpus <= 1 and type(tokens) is float:  # one device, one estimate: no all-reduce
+        return 0.0
     k = np.asarray(gpus, dtype=float)
     if np.all(k <= 1):
         return 0.0 * np.asarray(tokens, dtype=float) if np.ndim(tokens) else 0.0
@@ -412,12 +417,33 @@ def decode_step(model, gpu, precision, batch, context, gpus=1, *, kv_precision=N
     c = np.asarray(_non_negative("context", context), dtype=float)
     k = np.asarray(_check_gpus(device, gpus), dtype=float)
     u_b, u_c = _utilizations(engine, bandwidth_utilization, compute_utilization)
+    return _roofline_step(_decode_terms(model, device, precision, b, c, k, kvp, engine), k,
+                          effective_peak_flops(device, precision), device.bandwidth_bytes_s, u_b, u_c)
+
+
+def _decode_terms(model, device: Device, precision: str, b, c, k, kvp: str, engine: str) -> tuple:
+    """The utilization-free terms of a decode step: (FLOPs, bytes moved, communication s, overhead s).
+    ``b``, ``c``, ``k`` are floats (one estimate) or arrays that broadcast (a sweep), already checked:
+    one formula for both call shapes."""
     flops = b * decode_flops_per_token(model, c)
-    compute = flops / k / (effective_peak_flops(device, precision) * u_c)
     traffic = weights_read_bytes(model, precision, b, engine=engine) + b * kv_bytes_per_sequence(model, c, kvp)
-    memory = traffic / k / (device.bandwidth_bytes_s * u_b)
-    comm = _tp_comm_s(model, device, k, b)
-    overhead = step_overhead_s(model, engine)
+    return flops, traffic, _tp_comm_s(model, device, k, b), step_overhead_s(model, engine)
+
+
+def _prefill_terms(model, device: Device, precision: str, b, p, k, kvp: str, engine: str) -> tuple:
+    """The utilization-free terms of a prefill of ``b`` prompts of ``p`` tokens (as :func:`_decode_terms`):
+    B * P tokens of arithmetic (causal average, equation 1), one read of the weights plus the KV cache written."""
+    flops = b * p * flops_per_token(model, p)
+    traffic = weights_read_bytes(model, precision, b * p, engine=engine) + b * kv_bytes_per_sequence(model, p, kvp)
+    return flops, traffic, _tp_comm_s(model, device, k, b * p), step_overhead_s(model, engine)
+
+
+def _roofline_step(terms: tuple, k, peak_flops: float, bandwidth_bytes_s: float, u_b, u_c) -> StepTime:
+    """Equation (2) from the terms of :func:`_decode_terms` or :func:`_prefill_terms` at efficiencies
+    ``u_b`` (bandwidth) and ``u_c`` (compute), on ``k`` devices."""
+    flops, traffic, comm, overhead = terms
+    compute = flops / k / (peak_flops * u_c)
+    memory = traffic / k / (bandwidth_bytes_s * u_b)
     return StepTime(_f(compute), _f(memory), _f(comm), overhead)
 
 
@@ -438,13 +464,8 @@ def prefill(model, gpu, precision, batch, prompt_tokens, gpus=1, *, kv_precision
     p = np.asarray(whole("prompt_tokens", prompt_tokens), dtype=float)
     k = np.asarray(_check_gpus(device, gpus), dtype=float)
     u_b, u_c = _utilizations(engine, bandwidth_utilization, compute_utilization)
-    flops = b * p * flops_per_token(model, p)
-    compute = flops / k / (effective_peak_flops(device, precision) * u_c)
-    traffic = weights_read_bytes(model, precision, b * p, engine=engine) + b * kv_bytes_per_sequence(model, p, kvp)
-    memory = traffic / k / (device.bandwidth_bytes_s * u_b)
-    comm = _tp_comm_s(model, device, k, b * p)
-    overhead = step_overhead_s(model, engine)
-    return StepTime(_f(compute), _f(memory), _f(comm), overhead)
+    return _roofline_step(_prefill_terms(model, device, precision, b, p, k, kvp, engine), k,
+                          effective_peak_flops(device, precision), device.bandwidth_bytes_s, u_b, u_c)
 
 
 def prefill_time_s(model, gpu, precision, batch, prompt_tokens, gpus=1, **kwargs):
@@ -453,6 +474,8 @@ def prefill_time_s(model, gpu, precision, batch, prompt_tokens, gpus=1, **kwargs
 
 
 def _f(x):
+    if type(x) is float:  # the scalar call shape: already a plain float
+        return x
     return float(x) if np.ndim(x) == 0 else np.asarray(x, dtype=float)
 
 
@@ -919,17 +942,23 @@ def estimate_inference(model, gpu, precision, batch, prompt_tokens, output_token
         assumptions.append("model given by parameter count only: KV cache and attention FLOPs omitted (pass --model for them)")
 
     eff = efficiency_bands(engine)
-    kw = dict(kv_precision=kvp, engine=engine)
     mean_context = p + o / 2.0
+    # The scalar call shape of the step formulas: their utilization-free terms once (plain floats, inputs
+    # checked above), then equation (2) at each of the three efficiency pairs.
+    peak, bandwidth = effective_peak_flops(device, precision), device.bandwidth_bytes_s
+    kf = float(k)
+    pre = _prefill_terms(model, device, precision, float(b), float(p), kf, kvp, engine)
+    dec = _decode_terms(model, device, precision, float(b), mean_context, kf, kvp, engine)
     res = {}
     for name, ub, uc in (("low", eff.bandwidth.low, eff.compute.low), ("mid", eff.bandwidth.mid, eff.compute.mid),
                          ("high", eff.bandwidth.high, eff.compute.high)):
-        ttft = prefill_time_s(model, device, precision, b, p, k, bandwidth_utilization=ub, compute_utilization=uc, **kw)
-        step = decode_step(model, device, precision, b, mean_context, k, bandwidth_utilization=ub,
-                           compute_utilization=uc, **kw)
+        ub, uc = fraction("bandwidth_utilization", float(ub)), fraction("compute_utilization", float(uc))
+        ttft = float(_roofline_step(pre, kf, peak, bandwidth, ub, uc).total_s)
+        step = _roofline_step(dec, kf, peak, bandwidth, ub, uc)
         tpot = float(step.total_s)
         latency = ttft + (o - 1) * tpot
-        res[name] = dict(ttft=ttft, tpot=tpot, latency=latency, thr=b * o / latency, bound=step.bound)
+        res[name] = dict(ttft=ttft, tpot=tpot, latency=latency, thr=b * o / latency,
+                         bound="compute" if step.compute_s > step.memory_s else "memory")
     slow, fast = res["low"], res["high"]  # low efficiency = slow
 
     def band(key, faster_is_low=True):
@@ -992,13 +1021,22 @@ def _price_band(device: Device, price_usd_per_gpu_hour):
             return price_usd_per_gpu_hour, "price: given band $/GPU-hour"
         value = positive("price_usd_per_gpu_hour", price_usd_per_gpu_hour)
         return Band.point(value), f"price ${value:g}/GPU-hour (given)"
+    band = _catalog_price_band(device.id)
+    if band is None:
+        return None, f"no catalog price for {device.id}: costs are null (pass a price)"
+    return band, f"price ${band.low:g}-{band.high:g}/GPU-hour (catalog on-demand offers)"
+
+
+@lru_cache(maxsize=None)
+def _catalog_price_band(device_id: str) -> Band | None:
+    """The catalog's on-demand band for a device (prices.gpu_price_band), looked up once per process
+    (the price catalog is itself read once); None when the catalog has no recent offer for it."""
     from .prices import gpu_price_band
 
     try:
-        band = gpu_price_band(device.id)
+        return gpu_price_band(device_id)
     except InputError:
-        return None, f"no catalog price for {device.id}: costs are null (pass a price)"
-    return band, f"price ${band.low:g}-{band.high:g}/GPU-hour (catalog on-demand offers)"
+        return None
 
 
 def cost_per_million_tokens(throughput_tokens_per_s, price_usd_per_gpu_hour, utilization=DEFAULT_UTILIZATION, *,

@@ -7,6 +7,7 @@ effective MFU of published runs).
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Callable
 
@@ -24,6 +25,13 @@ class Band:
     high: float
 
     def __post_init__(self):
+        lo, mi, hi = self.low, self.mid, self.high
+        if type(lo) is float and type(mi) is float and type(hi) is float:  # three plain floats: no arrays
+            if not (math.isfinite(lo) and math.isfinite(mi) and math.isfinite(hi)):
+                raise InputError("band", (lo, mi, hi), "finite low, mid and high")
+            if not (lo <= mi * (1 + 1e-12) + 1e-300 and mi <= hi * (1 + 1e-12) + 1e-300):
+                raise InputError("band", (lo, mi, hi), "low <= mid <= high")
+            return
         lo, mi, hi = (np.asarray(v, dtype=float) for v in (self.low, self.mid, self.high))
         if not (np.all(np.isfinite(lo)) and np.all(np.isfinite(mi)) and np.all(np.isfinite(hi))):
             raise InputError("band", (self.low, self.mid, self.high), "finite low, mid and high")

@@ -13,13 +13,24 @@ import numpy as np
 from .errors import InputError
 
 ArrayLike = float | np.ndarray
+_INF = float("inf")
 
 MAX_MAGNITUDE = 1e30
 """Largest magnitude any checked input may have: above every real count (the largest training runs are ~1e26 FLOP),
 and far enough below float's 1.8e308 that products of a few inputs cannot overflow to infinity."""
 
 
+_SCALARS = (float, int, np.float64, np.int64)
+
+
 def _as_float(name: str, value) -> ArrayLike:
+    if type(value) in _SCALARS:  # a plain number (the single-estimate path): no array, same checks
+        x = float(value)
+        if x != x or x in (_INF, -_INF):
+            raise InputError(name, x, "a finite number (not NaN or infinity)")
+        if abs(x) > MAX_MAGNITUDE:
+            raise InputError(name, x, f"a number of magnitude at most {MAX_MAGNITUDE:g}")
+        return x
     if isinstance(value, bool):
         raise InputError(name, value, "a number, not a boolean")
     try:
@@ -43,6 +54,10 @@ def _first_bad(arr, ok):
 def positive(name: str, value) -> ArrayLike:
     """A finite number > 0."""
     arr = _as_float(name, value)
+    if type(arr) is float:
+        if arr > 0:
+            return arr
+        raise InputError(name, arr, "a number greater than 0")
     ok = np.asarray(arr) > 0
     if not np.all(ok):
         raise InputError(name, _first_bad(arr, ok), "a number greater than 0")
@@ -52,6 +67,10 @@ def positive(name: str, value) -> ArrayLike:
 def non_negative(name: str, value) -> ArrayLike:
     """A finite number >= 0."""
     arr = _as_float(name, value)
+    if type(arr) is float:
+        if arr >= 0:
+            return arr
+        raise InputError(name, arr, "a number greater than or equal to 0")
     ok = np.asarray(arr) >= 0
     if not np.all(ok):
         raise InputError(name, _first_bad(arr, ok), "a number greater than or equal to 0")
@@ -61,8 +80,13 @@ def non_negative(name: str, value) -> ArrayLike:
 def fraction(name: str, value, *, allow_zero: bool = False, allow_one: bool = True) -> ArrayLike:
     """A share: 0 < x <= 1 by default (``allow_zero`` admits 0, ``allow_one=False`` excludes 1)."""
     arr = _as_float(name, value)
-    a = np.asarray(arr)
-    ok = (a >= 0 if allow_zero else a > 0) & (a <= 1 if allow_one else a < 1)
+    if type(arr) is float:
+        if (arr >= 0 if allow_zero else arr > 0) and (arr <= 1 if allow_one else arr < 1):
+            return arr
+        ok = np.asarray(False)
+    else:
+        a = np.asarray(arr)
+        ok = (a >= 0 if allow_zero else a > 0) & (a <= 1 if allow_one else a < 1)
     if not np.all(ok):
         lo = "0 <=" if allow_zero else "0 <"
         hi = "<= 1" if allow_one else "< 1"
@@ -82,6 +106,10 @@ def at_least(name: str, value, minimum: float) -> ArrayLike:
 def whole(name: str, value, minimum: int = 1) -> ArrayLike:
     """A whole number >= ``minimum`` (GPU counts, batch sizes, layers)."""
     arr = _as_float(name, value)
+    if type(arr) is float:
+        if arr >= minimum and arr == int(arr):
+            return arr
+        raise InputError(name, arr, f"a whole number >= {minimum}")
     a = np.asarray(arr)
     ok = (a >= minimum) & (np.floor(a) == a)
     if not np.all(ok):

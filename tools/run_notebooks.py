@@ -1,6 +1,6 @@
 """Re-execute notebooks in place so stored outputs match what costlib computes today.
 
-Usage: python tools/run_notebooks.py [--jobs N] [--timings FILE] notebooks/01_training.ipynb [...]
+Usage: python tools/run_notebooks.py [--jobs N] [--timings FILE] [--no-shims] notebooks/01_training.ipynb [...]
 
 Runs each notebook with nbclient in its own folder (the kernel's working directory under nbval
 too), without timing metadata, keeping widget state so the static site can show widgets' default
@@ -12,12 +12,14 @@ exactly one worker, nothing is shared between kernels, and the summary is printe
 paths were given (checked: --jobs 2 and --jobs 1 give the same notebooks up to what differs between
 any two runs, object addresses in reprs and ipywidgets' random model ids). ``--timings FILE`` writes JSON with, per notebook, the wall time,
 the kernel start-up and each code cell's execution time (measured around nbclient's execute
-request; not stored in the notebook).
+request; not stored in the notebook). The kernels import from ``tools/kernel_shims`` first, which stands in for
+a module the chapters never use and that costs ~2 s of CPU per kernel (``--no-shims`` to run without).
 """
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import time
 from concurrent.futures import ProcessPoolExecutor
@@ -25,6 +27,26 @@ from pathlib import Path
 
 import nbformat
 from nbclient import NotebookClient
+
+KERNEL_SHIMS = Path(__file__).resolve().parent / "kernel_shims"
+"""Put first on the kernels' PYTHONPATH: modules the chapters never use that cost seconds at import
+(see kernel_shims/rfc3987_syntax/__init__.py). ``--no-shims`` runs the kernels without them."""
+
+# Seconds each notebook took in the last measured run (bench/results.md): the longest are started first so the
+# two workers finish together. Only the order of starting depends on it, never the output or the summary's order.
+TYPICAL_S = {"02_inference": 21, "06_enterprise": 18, "03_memory": 17, "05_slm_vs_llm": 16, "01_training": 13,
+             "01a_budget_memo": 11, "04_optimizations": 10, "00_hardware_and_models": 8, "90_seed_audit": 8}
+
+
+def use_shims(enabled: bool) -> None:
+    """Kernels started from this process import from :data:`KERNEL_SHIMS` first (or not)."""
+    parts = [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p and p != str(KERNEL_SHIMS)]
+    if enabled:
+        parts.insert(0, str(KERNEL_SHIMS))
+    if parts:
+        os.environ["PYTHONPATH"] = os.pathsep.join(parts)
+    else:
+        os.environ.pop("PYTHONPATH", None)
 
 
 def run(path: Path) -> dict:
@@ -71,7 +93,9 @@ def main(argv: list[str]) -> int:
     ap.add_argument("paths", nargs="*", type=Path)
     ap.add_argument("--jobs", "-j", type=int, default=2, help="notebooks executed at once (default 2)")
     ap.add_argument("--timings", type=Path, help="write per-notebook and per-cell times as JSON here")
+    ap.add_argument("--no-shims", action="store_true", help="run the kernels without tools/kernel_shims")
     a = ap.parse_args(argv)
+    use_shims(not a.no_shims)  # inherited by the workers and their kernels
     paths = a.paths or sorted(Path("notebooks").glob("*.ipynb"))
     if a.jobs < 1:
         print(f"error: --jobs must be at least 1, got {a.jobs}", file=sys.stderr)
@@ -80,10 +104,11 @@ def main(argv: list[str]) -> int:
     if a.jobs == 1 or len(paths) == 1:
         results = [run(p) for p in paths]
     else:
-        # Longest first would balance better, but the order of the summary must not depend on it:
-        # map() returns results in the order of the paths.
+        # Longest first balances the workers; the summary keeps the order of the paths.
+        order = sorted(range(len(paths)), key=lambda i: -TYPICAL_S.get(paths[i].stem, 5))
         with ProcessPoolExecutor(max_workers=min(a.jobs, len(paths))) as pool:
-            results = list(pool.map(run, paths))
+            futures = {i: pool.submit(run, paths[i]) for i in order}
+            results = [futures[i].result() for i in range(len(paths))]
     total = time.perf_counter() - t0
     for r in results:
         status = f"FAILED: {r['error']}" if r["error"] else f"executed in {r['wall_s']:.1f} s"

@@ -345,11 +345,32 @@ def save_figure(fig, name: str, *, folder: Path | str = DOWNLOADS, dpi: int = 15
     folder = Path(folder)
     rel = _rel(folder)
     folder.mkdir(parents=True, exist_ok=True)
-    with matplotlib.rc_context({"svg.hashsalt": name, "svg.fonttype": "path"}):
-        fig.savefig(folder / f"{name}.svg", format="svg", metadata={"Date": None, "Creator": None},
-                    bbox_inches="tight")
-    fig.savefig(folder / f"{name}.png", format="png", dpi=dpi, metadata={"Software": None}, bbox_inches="tight")
+    bbox, engine = _tight_bbox_once(fig)
+    try:  # the layout is done once above; both files are cut to the same box (one measuring pass, not two)
+        with matplotlib.rc_context({"svg.hashsalt": name, "svg.fonttype": "path"}):
+            fig.savefig(folder / f"{name}.svg", format="svg", metadata={"Date": None, "Creator": None},
+                        bbox_inches=bbox)
+        fig.savefig(folder / f"{name}.png", format="png", dpi=dpi, metadata={"Software": None}, bbox_inches=bbox)
+    finally:
+        if engine is not None:
+            fig.set_layout_engine(engine)
     return f"Download: [SVG]({rel}{name}.svg) · [PNG]({rel}{name}.png)"
+
+
+def _tight_bbox_once(fig):
+    """The figure's tight bounding box in inches (what ``bbox_inches="tight"`` computes in every ``savefig``),
+    after running its layout engine once; the engine is switched off until the caller restores it (returned),
+    as savefig itself does, so the two saves neither re-run the layout nor re-measure every artist."""
+    import matplotlib as mpl
+
+    fig.draw_without_rendering()  # layout (constrained / tight) and text extents, as savefig's first pass
+    renderer = fig.canvas.get_renderer() if hasattr(fig.canvas, "get_renderer") else fig._get_renderer()
+    pad = mpl.rcParams["savefig.pad_inches"]
+    bbox = fig.get_tightbbox(renderer).padded(pad)
+    engine = fig.get_layout_engine()
+    if engine is not None:
+        fig.set_layout_engine("none")
+    return bbox, engine
 
 
 def save_table(table, name: str, *, folder: Path | str = DOWNLOADS, index: bool = False) -> str:

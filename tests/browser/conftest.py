@@ -112,6 +112,51 @@ def browser():
         browser.close()
 
 
+@pytest.fixture(scope="session")
+def voila(browser):
+    """Voilà serving the chapters with widgets (test_widgets.serve_chapters): one server for the session."""
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"Chromium not found at {CHROMIUM}", pytrace=False)
+    import test_widgets
+
+    yield from test_widgets.serve_chapters()
+
+
+def _chapters_taken(items) -> list[str]:
+    """The Voilà chapters the collected tests take, in run order (so only those are opened ahead)."""
+    import test_widgets
+
+    order = []
+    for item in items:
+        if "chapters" not in getattr(item, "fixturenames", ()):
+            continue
+        callspec = getattr(item, "callspec", None)
+        name = callspec.params.get("notebook") if callspec else test_widgets.CANARY
+        if name and name not in order:
+            order.append(name)
+    return order
+
+
+@pytest.fixture(scope="session")
+def chapters(request, browser, voila):
+    """The Voilà chapter pages, opened ahead in the session's browser (test_widgets.Prefetch)."""
+    import test_widgets
+
+    pool = test_widgets.Prefetch(browser, voila, order=_chapters_taken(request.session.items))
+    yield pool
+    pool.close()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _chapters_start_early(request):
+    """When the run includes the Voilà widget tests, open their first chapters at the start of the session: Voilà
+    executes those notebooks in their kernels (CPU in other processes) while the static pages are checked in the
+    browser, instead of after them. Nothing is checked earlier or differently; only the start moves."""
+    if any("chapters" in getattr(item, "fixturenames", ()) for item in request.session.items):
+        request.getfixturevalue("chapters").start_ahead()
+    yield
+
+
 @pytest.fixture
 def new_page(browser):
     """Factory: a fresh page (own context) with a given viewport; closed after the test."""

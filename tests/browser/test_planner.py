@@ -13,6 +13,7 @@ import random
 import re
 import subprocess
 import sys
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from conftest import ROOT
@@ -132,27 +133,35 @@ def test_planner_page_matches_the_cli(planner_page):
     cases = _cases(data, N_CASES)
     assert len(cases) >= 50
     served = 0
-    for case in cases:
-        _set(page, case)
-        shown = _shown(page)
-        assert shown["error"] is None, (case, shown["error"])
-        tt, tp = data["presets"][case["preset"]]
-        cli = _cli(case, data, tt, tp)
-        by = {o["name"]: o for o in cli["options"]}
-        self_o = next(o for o in cli["options"] if o["kind"] == "self_hosted")
-        s = shown["self"]
-        if not self_o["feasible"]:
-            assert s["month"].startswith("cannot serve"), (case, s, self_o["reason"])
-        else:
-            served += 1
-            assert int(s["k"]) == self_o["gpus_per_replica"], case
-            _band_check(s["gpus"], self_o["gpus"])
-            _band_check(s["month"].replace("$", ""), self_o["monthly_usd"])
-            _close(_numbers(s["per1k"])[0], self_o["usd_per_1k_requests"]["mid"], s["per1k"].replace("$", ""))
-            assert s["binding"] == self_o["binding"], case
-        for a, row in zip(data["apis"], shown["apis"]):
-            o = by[f"api:{a['id']}"]
-            _close(_numbers(row["month"])[0], o["monthly_usd"]["mid"], row["month"].replace("$", ""))
-            _close(_numbers(row["per1k"])[0], o["usd_per_1k_requests"]["mid"], row["per1k"].replace("$", ""))
-        assert f"--requests-per-day {case['rpd']}" in shown["cmd"]
+    # The CLI runs (fresh processes) go on two at a time while the page is driven: the same runs, checked in order.
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        runs = [pool.submit(_cli, case, data, *data["presets"][case["preset"]]) for case in cases]
+        for case, run in zip(cases, runs):
+            served += _check_case(page, data, case, run.result())
     assert served >= 25, f"only {served} of {len(cases)} sampled setups can serve: widen the sample"
+
+
+def _check_case(page, data, case, cli) -> int:
+    """Set ``case`` on the page and compare what it shows with the CLI's answer; 1 if the setup can serve."""
+    served = 0
+    _set(page, case)
+    shown = _shown(page)
+    assert shown["error"] is None, (case, shown["error"])
+    by = {o["name"]: o for o in cli["options"]}
+    self_o = next(o for o in cli["options"] if o["kind"] == "self_hosted")
+    s = shown["self"]
+    if not self_o["feasible"]:
+        assert s["month"].startswith("cannot serve"), (case, s, self_o["reason"])
+    else:
+        served += 1
+        assert int(s["k"]) == self_o["gpus_per_replica"], case
+        _band_check(s["gpus"], self_o["gpus"])
+        _band_check(s["month"].replace("$", ""), self_o["monthly_usd"])
+        _close(_numbers(s["per1k"])[0], self_o["usd_per_1k_requests"]["mid"], s["per1k"].replace("$", ""))
+        assert s["binding"] == self_o["binding"], case
+    for a, row in zip(data["apis"], shown["apis"]):
+        o = by[f"api:{a['id']}"]
+        _close(_numbers(row["month"])[0], o["monthly_usd"]["mid"], row["month"].replace("$", ""))
+        _close(_numbers(row["per1k"])[0], o["usd_per_1k_requests"]["mid"], row["per1k"].replace("$", ""))
+    assert f"--requests-per-day {case['rpd']}" in shown["cmd"]
+    return served

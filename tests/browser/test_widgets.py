@@ -60,11 +60,9 @@ def widget_notebooks() -> list[str]:
 WIDGET_NOTEBOOKS = widget_notebooks()
 
 
-@pytest.fixture(scope="module")
-def voila():
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"Chromium not found at {CHROMIUM}", pytrace=False)
-    # Voilà serves a copy of notebooks/ (so nothing a notebook writes lands in the tree) plus the canary below.
+def serve_chapters():
+    """Voilà serving a copy of notebooks/ (so nothing a notebook writes lands in the tree) plus the canary below; a
+    generator for the session fixture ``voila`` (tests/browser/conftest.py)."""
     with tempfile.TemporaryDirectory(prefix="widgets-chapters-") as tmp:
         root = Path(tmp) / "notebooks"
         shutil.copytree(NOTEBOOKS, root, ignore=shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__"))
@@ -128,8 +126,9 @@ class Prefetch:
 
     PREFETCH = 1  # chapters opened ahead (the CI machine has 2 cores)
 
-    def __init__(self, browser, server):
+    def __init__(self, browser, server, order: list[str] | None = None):
         self.browser, self.server = browser, server
+        self.order = order or WIDGET_NOTEBOOKS + [CANARY]  # the chapters this run takes, in the order it takes them
         self.open: dict[str, tuple] = {}
 
     def _start(self, name):
@@ -138,8 +137,13 @@ class Prefetch:
             page = context.new_page()
             self.open[name] = (context, page, start_voila_page(page, self.server.url(name)), time.monotonic())
 
+    def start_ahead(self):
+        """Open the first chapters now (their kernels run while other tests use the browser)."""
+        for name in self.order[: 1 + self.PREFETCH]:
+            self._start(name)
+
     def take(self, name):
-        order = WIDGET_NOTEBOOKS + [CANARY]
+        order = self.order if name in self.order else WIDGET_NOTEBOOKS + [CANARY]
         i = order.index(name)
         for other in order[i: i + 1 + self.PREFETCH]:
             self._start(other)
@@ -150,11 +154,8 @@ class Prefetch:
             context.close()
 
 
-@pytest.fixture(scope="module")
-def chapters(browser, voila):
-    pool = Prefetch(browser, voila)
-    yield pool
-    pool.close()
+# The fixtures `voila` (the server) and `chapters` (a Prefetch pool) are session fixtures in conftest.py: the first
+# chapters start executing in their Voilà kernels when the browser session starts, while the static pages are checked.
 
 
 def exercise_all(page, driver):
