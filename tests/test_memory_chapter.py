@@ -74,7 +74,7 @@ def test_fit_grid_and_table():
     table = mc.fit_table(inf).set_index("model")
     cell = table.loc["llama-3.1-70b", "a100-80gb"]
     i, j = mc.FIT_MODELS.index("llama-3.1-70b"), mc.FIT_GPUS.index("a100-80gb")
-    assert cell == " / ".join(f"{g[i, j]:.0f}" for _, g in inf)
+    assert cell == "/".join(f"{g[i, j]:.0f}" for _, g in inf)
     fake = [("a", np.full((len(mc.FIT_MODELS), len(mc.FIT_GPUS)), np.nan))]
     assert set(mc.fit_table(fake)["t4"]) == {"–"}
 

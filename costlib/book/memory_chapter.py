@@ -263,10 +263,10 @@ def finetune_panels() -> list[tuple[str, np.ndarray]]:
 
 
 def fit_table(panels) -> pd.DataFrame:
-    """One row per model, one column per GPU: 'a / b / c' = the minimum GPUs of each panel ('–': none fits)."""
+    """One row per model, one column per GPU: 'a/b/c' = the minimum GPUs of each panel ('–': none fits)."""
     out = pd.DataFrame({"model": list(FIT_MODELS)})
     for j, gid in enumerate(FIT_GPUS):
-        out[gid] = [" / ".join("–" if np.isnan(g[i, j]) else f"{g[i, j]:.0f}" for _, g in panels)
+        out[gid] = ["/".join("–" if np.isnan(g[i, j]) else f"{g[i, j]:.0f}" for _, g in panels)
                     for i in range(len(FIT_MODELS))]
     return out
 

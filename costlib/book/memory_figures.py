@@ -67,12 +67,15 @@ def fit_figure(panels, title: str):
         ax.imshow(np.log2(grid), cmap="RdYlGn_r", vmin=0, vmax=7, aspect="auto")
         for i in range(grid.shape[0]):
             for j in range(grid.shape[1]):
-                ax.text(j, i, "" if np.isnan(grid[i, j]) else f"{grid[i, j]:.0f}", ha="center", va="center", fontsize=size)
+                v = grid[i, j]
+                dark = not np.isnan(v) and (v <= 1 or v >= 48)  # the colormap's dark ends: white text
+                ax.text(j, i, "" if np.isnan(v) else f"{v:.0f}", ha="center", va="center", fontsize=size,
+                        color="white" if dark else "black")
         ax.set_yticks(range(len(FIT_MODELS)), FIT_MODELS, fontsize=size)
         ax.set_title(name, loc="left")
     axes[-1].set_xticks(range(len(FIT_GPUS)), FIT_GPUS, rotation=35, ha="right", fontsize=size)
     fig.suptitle(title)
-    fig.tight_layout()
+    fig.tight_layout(rect=(0, 0, 1, 0.97))
     return fig
 
 

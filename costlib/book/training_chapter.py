@@ -359,16 +359,16 @@ def curve_table() -> pd.DataFrame:
     for n in CURVE_POINTS:
         for rule, d in (("1T", FIXED_TOKENS), ("20 per parameter", float(tr.chinchilla_tokens(n)))):
             row = {"parameters": f"{n / 1e9:g}B", "tokens": rule}
-            for gid in CURVE_GPUS:
-                e = tr.estimate_training(n, d, gid)
-                row[f"{CURVE_GPU_NAMES[gid]} GPU-hours"] = e.gpu_hours.mid
-                row[f"{CURVE_GPU_NAMES[gid]} cost (USD)"] = e.cost_usd.mid
+            est = {gid: tr.estimate_training(n, d, gid) for gid in CURVE_GPUS}
+            row.update({f"{CURVE_GPU_NAMES[g]} GPU-hours": e.gpu_hours.mid for g, e in est.items()})
+            row.update({f"{CURVE_GPU_NAMES[g]} cost (USD)": e.cost_usd.mid for g, e in est.items()})
             rows.append(row)
     return pd.DataFrame(rows)
 
 
 def curve_exhibit(df: pd.DataFrame):
-    return exhibit_table(df, "tbl-train-curves", key=["parameters", "tokens"], max_columns=6,
+    """Two parts: the GPU-hours of the three generations, then their costs (each part repeats the key columns)."""
+    return exhibit_table(df, "tbl-train-curves", key=["parameters", "tokens"], max_columns=2 + len(CURVE_GPUS),
                          formats={c: "{:,.0f}" for c in df.columns[2:]})
 
 

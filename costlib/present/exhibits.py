@@ -10,6 +10,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+import numpy as np
+
 from costlib.errors import InputError
 from costlib.present.notebook import _glue, downloads, glue_figure, glue_value
 
@@ -17,6 +19,7 @@ from costlib.present.notebook import _glue, downloads, glue_figure, glue_value
 def glue_facts(facts: Mapping[str, Any], digits: int | None = None) -> int:
     """Glue every ``key: value`` of ``facts`` (strings as text, numbers as plain floats); returns how many.
 
+    Python and numpy integers are glued as integers (a count or a context length prints without a decimal point);
     ``None`` values are refused (a fact that could not be computed must say so in words, not vanish from a page).
     """
     if not isinstance(facts, Mapping):
@@ -24,7 +27,10 @@ def glue_facts(facts: Mapping[str, Any], digits: int | None = None) -> int:
     for key, value in facts.items():
         if value is None:
             raise InputError(f"facts[{key!r}]", None, "a number or a text")
-        glue_value(key, value, digits)
+        if isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_)):
+            _glue(key, int(value))  # integers stay integers on the page ("8,192", not "8,192.0")
+        else:
+            glue_value(key, value, digits)
     return len(facts)
 
 
