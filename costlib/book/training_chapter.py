@@ -119,11 +119,13 @@ def rule_facts() -> dict:
 
 # ----------------------------------------------------------------------------------------------- 2. the seeds
 def claims_exhibit(claim_ids, label: str):
-    """The audit's rows for ``claim_ids`` as a narrow table: seed, claim, verdict (carrying the claim marker of
+    """The audit's rows for ``claim_ids`` as a narrow table: seed (when they come from both), claim, verdict (carrying the claim marker of
     :func:`costlib.book.claims.claim_html`), the seed's figure and costlib's band; the verdict sits before the
     figures so it stays visible on a narrow page."""
     df = claims_frame(claim_ids)[["seed", "claim", "verdict", "claimed", "costlib"]]
     df = df.rename(columns={"claimed": "seed's figure", "costlib": "costlib computes"})
+    if df["seed"].nunique() == 1:  # one seed: its number is in the caption, the column would repeat it
+        df = df.drop(columns="seed")
     plain = [c for c in df.columns if c != "verdict"]
     return df.style.hide(axis="index").set_uuid(label.replace("-", "_")).format(escape="html", subset=plain)
 
