@@ -90,9 +90,9 @@ def test_worked_problems():
 def test_edge_tiers_hold_their_models():
     e = mc.edge_table()
     for _, r in e.iterrows():
-        tier = r["int4_ram_tier"]
+        tier = r["INT4 RAM tier"]
         if tier != "> 64 GB":
-            assert r["int4_gb"] <= float(tier.split()[0])
+            assert r["INT4 total (GB)"] <= float(tier.split()[0])
     f = mc.edge_facts(e)
     assert f["mem_q40_bits"] == pytest.approx(4 + 16 / 32)  # GGUF Q4_0: one fp16 scale per 32 weights
 

@@ -291,14 +291,16 @@ def decode_tokens_per_s(model: str, device: str, precision: str, context: int = 
 
 
 def edge_table() -> pd.DataFrame:
+    """RAM a llama.cpp GGUF Q4_0 / Q8_0 model needs at :data:`EDGE_CONTEXT` tokens, its RAM tier, and batch-1 INT4
+    decode speed on :data:`EDGE_DEVICES`."""
     rows = []
     for mid in EDGE_MODELS:
-        r = {"model": mid, "params_b": round(get_model(mid).total_params / 1e9, 2)}
+        r = {"model": mid, "parameters (billions)": round(get_model(mid).total_params / 1e9, 2)}
         for p in ("int4", "int8"):
             tot = float(mem.edge_memory(mid, p, EDGE_CONTEXT).total_gb)
             tier = mem.ram_tier(tot)
-            r[f"{p}_gb"] = round(tot, 1)
-            r[f"{p}_ram_tier"] = f"{tier} GB" if tier else "> 64 GB"
+            r[f"{p.upper()} total (GB)"] = round(tot, 1)
+            r[f"{p.upper()} RAM tier"] = f"{tier} GB" if tier else "> 64 GB"
         for dev in EDGE_DEVICES:
             r[f"INT4 tokens/s, {dev}"] = decode_tokens_per_s(mid, dev, "int4")
         rows.append(r)
@@ -307,15 +309,15 @@ def edge_table() -> pd.DataFrame:
 
 def edge_facts(edge: pd.DataFrame) -> dict:
     small = min(mem.EDGE_RAM_TIERS_GB)
-    fits = edge[edge.int4_gb <= small]
+    fits = edge[edge["INT4 total (GB)"] <= small]
     row = edge.set_index("model")
     return {"mem_edge_ctx": EDGE_CONTEXT, "mem_tiers": ", ".join(map(str, mem.EDGE_RAM_TIERS_GB)) + " GB",
             "mem_q40_bits": float(mem.bits_per_weight("int4", group_size=mem.GGUF_BLOCK)),
             "mem_q80_bits": float(mem.bits_per_weight("int8", group_size=mem.GGUF_BLOCK)),
             "mem_edge_small_tier": small, "mem_edge_8gb_int4": ", ".join(fits.model),
-            "mem_edge_8gb_largest": float(fits.params_b.max()),
-            "mem_edge_70b_int4": float(row.loc["llama-3.1-70b", "int4_gb"]),
-            "mem_edge_mixtral_int4": float(row.loc["mixtral-8x7b", "int4_gb"]),
+            "mem_edge_8gb_largest": float(fits["parameters (billions)"].max()),
+            "mem_edge_70b_int4": float(row.loc["llama-3.1-70b", "INT4 total (GB)"]),
+            "mem_edge_mixtral_int4": float(row.loc["mixtral-8x7b", "INT4 total (GB)"]),
             "mem_edge_8b_tok_s": float(row.loc["llama-3.1-8b", f"INT4 tokens/s, {EDGE_DEVICES[0]}"]),
             "mem_edge_8b_tok_s_m1": float(row.loc["llama-3.1-8b", f"INT4 tokens/s, {EDGE_DEVICES[1]}"])}
 
