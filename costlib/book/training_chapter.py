@@ -193,7 +193,7 @@ def scenario_table() -> pd.DataFrame:
     for s in scenarios():
         e = tr.estimate_training(s.params, s.tokens, s.gpu, gpus=s.gpus)
         rows.append({"run": s.name, "GPUs": f"{s.gpus:,} x {get_device(s.gpu).name}",
-                     "days": band_text(e.wall_days, "{:,.1f}"), "cost (USD)": band_text(e.cost_usd),
+                     "days": band_text(e.wall_days, None), "cost (USD)": band_text(e.cost_usd, None),
                      "energy (MWh)": band_text(e.energy_kwh, None, 1e-3), "CO2 (tonnes)": band_text(e.co2_kg, None, 1e-3)})
     return pd.DataFrame(rows)
 
