@@ -396,22 +396,6 @@ def test_finetune_tokens_for_hours_inverts_estimate_finetune():
     assert ft.estimate_finetune("llama-2-7b", "qlora", q.mid, "t4", mfu=0.3).gpu_hours.mid == pytest.approx(10.0)
 
 
-@pytest.mark.parametrize(
-    "low, high, verdict", [(1, 5, "too low"), (5, 15, "consistent"), (12, 20, "consistent"), (25, None, "too high"), (1, None, "consistent")]
-)
-def test_range_verdict(low, high, verdict):
-    assert tr.range_verdict(Band(10, 15, 20), low, high) == verdict
-
-
-def test_check_training_claim_seed_000_7b_row():
-    c = tr.check_training_claim(7e9, 1e12, "a100-80gb", 32, 14, 21, cost_low=4e4, cost_high=1e5)
-    # 4.2e22 / (32 x 21 x 24 x 3600 x 312e12) = 2.32; at 14 days 3.48
-    assert c["implied_mfu_long"] == pytest.approx(4.2e22 / (32 * 21 * 24 * 3600 * 312e12))
-    assert c["implied_mfu_short"] == pytest.approx(c["implied_mfu_long"] * 21 / 14)
-    assert c["time_verdict"] == "impossible"
-    assert c["wall_days"].mid == pytest.approx(c["gpu_hours"].mid / 32 / 24)
-
-
 def test_backtest_errors_are_mid_over_reported():
     t = tr.backtest().set_index("id")
     row = t.loc["llama2-7b"]

@@ -1,19 +1,23 @@
-"""A chapter's exhibits as one value: glued numbers, tables and figures, published by one call.
+"""A chapter's exhibits, glued in one call: numbers for the prose, tables, figures and their downloads.
 
-A chapter function in :mod:`costlib.book` computes an exhibit and returns an :class:`Exhibits` (plain values,
-DataFrames, matplotlib figures); the notebook's visible cell is that call and :func:`publish`, which glues every
-value (``{glue:text}`` in prose), every table (:func:`costlib.present.report.exhibit_table`: words with units,
-split into parts when too wide) with its CSV download (``dl-<label>``), and every figure with its SVG/PNG
-downloads. So a notebook holds no formatting code of its own (issue 17) and every table passes the one label map
-(issue 18).
+A chapter function in :mod:`costlib.book` computes an exhibit and returns either an :class:`Exhibits` (plain values,
+DataFrames, matplotlib figures), shown with :func:`publish`, or a dict of facts ``{glue key: value}`` shown with
+:func:`glue_facts` and one exhibit shown with :func:`glue_exhibit`. Either way the notebook's visible cell is that
+call, every table passes the one label map (:func:`costlib.present.report.exhibit_table`: words with units, split
+into parts when too wide) with its CSV download (``dl-<label>``), and every figure is glued with its SVG/PNG
+downloads (:mod:`costlib.present.notebook`). So a notebook holds no formatting code of its own (issue 17).
 """
+
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
+
 from costlib.errors import InputError
-from costlib.present.notebook import downloads, glue_figure, glue_value
+from costlib.present.notebook import _glue, downloads, glue_figure, glue_value
 from costlib.present.report import exhibit_table
 
 
@@ -72,3 +76,38 @@ def publish(ex: Exhibits) -> None:
         downloads(label, frame)
     for label, fig in ex.figures.items():
         glue_figure(label, fig)
+
+
+def glue_facts(facts: Mapping[str, Any], digits: int | None = None) -> int:
+    """Glue every ``key: value`` of ``facts`` (strings as text, numbers as plain floats); returns how many.
+
+    Python and numpy integers are glued as integers (a count or a context length prints without a decimal point);
+    ``None`` values are refused (a fact that could not be computed must say so in words, not vanish from a page).
+    """
+    if not isinstance(facts, Mapping):
+        raise InputError("facts", type(facts).__name__, "a mapping of glue key -> value")
+    for key, value in facts.items():
+        if value is None:
+            raise InputError(f"facts[{key!r}]", None, "a number or a text")
+        if isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_)):
+            _glue(key, int(value))  # integers stay integers on the page ("8,192", not "8,192.0")
+        else:
+            glue_value(key, value, digits)
+    return len(facts)
+
+
+def glue_exhibit(key: str, shown: Any, data: Any = None) -> None:
+    """Glue an exhibit under ``key`` and save its downloads as ``dl-<key>``.
+
+    ``shown``: a matplotlib figure (saved as SVG + PNG, then closed), or what the page shows of a table (a pandas
+    Styler or an HTML object from :func:`costlib.present.report.exhibit_table`); ``data``: the DataFrame behind a
+    table, saved as CSV (default: ``shown`` itself when it is a DataFrame or Styler).
+    """
+    if hasattr(shown, "savefig"):
+        glue_figure(key, shown)
+        return
+    _glue(key, shown)
+    target = shown if data is None else data
+    if not (hasattr(target, "to_csv") or hasattr(target, "data")):
+        raise InputError("data", type(target).__name__, "the DataFrame behind the table (for its CSV download)")
+    downloads(key, target)
