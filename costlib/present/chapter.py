@@ -55,8 +55,10 @@ def render_table(label: str, t: Table):
                          max_columns=t.max_columns, key=list(t.key) if t.key else None, verdict_first=t.verdict_first)
 
 
-def publish(part: Part) -> Part:
-    """Glue every value, table (with its CSV download ``dl-<label>``) and figure of ``part``; return it."""
+def publish(part: Part) -> None:
+    """Glue every value, table (with its CSV download ``dl-<label>``) and figure of ``part``.
+
+    Returns nothing, so that a notebook cell ending in ``publish(...)`` shows no output of its own."""
     if not isinstance(part, Part):
         raise InputError("part", type(part).__name__, "a costlib.present.chapter.Part")
     for key, value in part.values.items():
@@ -66,7 +68,6 @@ def publish(part: Part) -> Part:
         downloads(label, t.data)
     for label, fig in part.figures.items():
         glue_figure(label, fig)
-    return part
 
 
 def live_widget(render: Callable[..., str], controls: Mapping[str, Any]):
