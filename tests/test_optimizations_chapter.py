@@ -121,3 +121,10 @@ def test_live_widget_recomputes():
     assert out.value == "n = 8", "a control that changes nothing is a dead widget"
     with pytest.raises(InputError):
         live_widget(lambda: "", {})
+
+
+def test_table_css_names_a_shown_column():
+    t = Table(pd.DataFrame({"source": ["https://example.org/" + "x" * 80]}), css={"source": {"overflow-wrap": "anywhere"}})
+    assert "overflow-wrap: anywhere" in render_table("t", t).to_html()
+    with pytest.raises(InputError, match="css"):
+        render_table("t", Table(pd.DataFrame({"a": [1]}), css={"b": {"color": "red"}}))

@@ -28,6 +28,8 @@ WORDS = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight",
 SEED_COLUMNS = {"claim": "claim as written", "verdict": "verdict", "claimed": "claimed", "computed": "costlib",
                 "reason": "reason", "interpretation": "reading used"}
 """The columns of the per-seed audit tables, verdict first after the claim."""
+COMPACT = {"font-size": "0.85em", "vertical-align": "top", "text-align": "left"}
+"""Long text tables (every claim, every input) in a slightly smaller type, so their last column fits the text column."""
 WORKED_QUOTE = dict(params=7e9, tokens=1e12, gpus=32, days=14, gpu="a100-80gb")
 """Problem 1: a vendor's quote to pre-train a 7B model on 1T tokens on 32 A100 in two weeks (seed 000's row)."""
 
@@ -119,7 +121,8 @@ def seed_tables() -> Part:
         part["verdict"] = _marked(part)
         shown = part[list(SEED_COLUMNS)].rename(columns=SEED_COLUMNS)
         plain = [c for c in shown.columns if c != "verdict"]
-        tables[f"tbl-audit-{seed}"] = Table(shown, formats=_escaped(plain), key=("claim as written",), max_columns=6)
+        tables[f"tbl-audit-{seed}"] = Table(shown, formats=_escaped(plain), key=("claim as written",), max_columns=6,
+                                            css={c: COMPACT for c in shown.columns})
     return Part(tables=tables)
 
 
@@ -173,4 +176,7 @@ def assumptions() -> Part:
                          "costlib/data/prices.csv: " + ", ".join(sorted({p.provider for p in used})), str(max(p.as_of for p in used))))
     for r in fx.fx_rates():
         rows.append((f"{r.currency} per US dollar", f"{r.per_usd:.2f}", r.source, r.as_of))
-    return Part(tables={"tbl-assumptions-90": Table(pd.DataFrame(rows, columns=["input", "value", "source", "as of"]))})
+    df = pd.DataFrame(rows, columns=["input", "value", "source", "as of"])
+    css = {c: COMPACT for c in df.columns} | {"source": COMPACT | {"overflow-wrap": "anywhere", "min-width": "8em"},
+                                              "as of": COMPACT | {"white-space": "nowrap"}}
+    return Part(tables={"tbl-assumptions-90": Table(df, css=css)})

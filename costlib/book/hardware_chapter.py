@@ -117,7 +117,7 @@ def placement() -> Part:
 
 def roofline_figure():
     """The roofline [1] of :data:`ROOF_DEVICES` with the placement workloads, sized for the text column."""
-    fig, ax = exhibit_figure(width_in=7.3, aspect=0.7)
+    fig, ax = exhibit_figure(width_in=7.3, aspect=1.0)
     fs = figure_style(7.3)["legend.fontsize"]
     x = np.logspace(-1, 4, 200)
     import matplotlib  # on demand, as every figure of costlib.present.report
@@ -134,7 +134,8 @@ def roofline_figure():
     ax.set_xlabel("arithmetic intensity (FLOP per byte)")
     ax.set_ylabel("attainable TFLOP/s (dense)")
     ax.set_ylim(0.1, 8000)
-    ax.legend(fontsize=fs, loc="upper left", ncol=2)
+    # below the axes, so no device's roof hides behind it
+    ax.legend(fontsize=fs, loc="upper center", bbox_to_anchor=(0.5, -0.12), ncol=2, frameon=False)
     fig.tight_layout()
     return fig
 
