@@ -50,13 +50,16 @@ def test_speculative_gain_erodes_with_batch():
     assert all(a >= b for a, b in zip(s, s[1:]))
 
 
-def test_quantization_is_split_so_each_table_fits():
+def test_quantization_is_split_so_each_part_fits():
     part = ch.quantization()
-    speed, memory = part.tables["tbl-opt-quant"], part.tables["tbl-opt-quant-memory"]
-    for t in (speed, memory):
-        assert len(t.data.columns) <= t.max_columns
-        assert list(t.data.columns[:3]) == ["GPU", "weights", "KV cache"]
-    assert "fits" in memory.data.columns and "quality cost (published range)" in memory.data.columns
+    t = part.tables["tbl-opt-quant"]
+    html = render_table("tbl-opt-quant", t).data  # several parts: an IPython HTML block
+    assert html.count("<table") == 2 and "Part 2 of 2" in html
+    for piece in html.split("<table")[1:]:
+        head = piece.split("</thead>")[0]
+        assert head.count("<th") <= t.max_columns + 1
+        assert "GPU" in head and "KV cache" in head  # every part repeats the key columns
+    assert "fits" in html and "quality cost" in html
     assert part["q_bf16_gb"] > part["q_int4_gb"] > 0
     assert part["q_int8_decode"] > 1  # INT8 reads half the bytes of BF16 per decode step
 
@@ -118,3 +121,10 @@ def test_live_widget_recomputes():
     assert out.value == "n = 8", "a control that changes nothing is a dead widget"
     with pytest.raises(InputError):
         live_widget(lambda: "", {})
+
+
+def test_table_css_names_a_shown_column():
+    t = Table(pd.DataFrame({"source": ["https://example.org/" + "x" * 80]}), css={"source": {"overflow-wrap": "anywhere"}})
+    assert "overflow-wrap: anywhere" in render_table("t", t).to_html()
+    with pytest.raises(InputError, match="css"):
+        render_table("t", Table(pd.DataFrame({"a": [1]}), css={"b": {"color": "red"}}))

@@ -44,6 +44,8 @@ ROUTING_SHARES = (0.0, 0.3, 0.5, 0.7, 0.9)
 SMALL_API = "gpt-4o-mini"
 """The small API tier the token-reduction table prices next to the large one."""
 BOOK = "book assumption (costlib/book/techniques.py)"
+WRAP = {"overflow-wrap": "anywhere", "min-width": "8em"}
+"""Long source URLs wrap anywhere, so an evidence table's last column stays in the text column."""
 
 SPEC_DEFAULT = {"alpha": 0.8, "gamma": 4, "c": 0.05}
 """The speculative-decoding widget's default inputs (theorem 3.8's worked example in [1]: α = 0.8, γ = 4)."""
@@ -103,13 +105,14 @@ def reference() -> Part:
 def speculative_backtest() -> Part:
     """Exhibit: theorem 3.8 [1] against the paper's measured T5-XXL speed-ups."""
     bt = opt.speculative_backtest()
-    show = bt[["task", "draft", "temperature", "alpha", "gamma", "c", "predicted", "measured", "error"]].rename(
+    show = bt[["task", "draft", "error", "predicted", "measured", "temperature", "alpha", "gamma", "c"]].rename(
         columns={"predicted": "predicted speed-up", "measured": "measured speed-up"})
     values = {"spec_tokens_08_4": float(opt.speculative_expected_tokens(0.8, 4)),
               "spec_mae": float(bt["error"].abs().mean()), "spec_err_min": float(bt["error"].min()),
               "spec_err_max": float(bt["error"].max()), "spec_n": len(bt),
               "spec_small_best": float(bt.loc[bt["draft"] == "T5-small", "measured"].max())}
-    return Part(values, {"tbl-opt-spec-backtest": Table(show, percent=("error",), max_columns=9)})
+    return Part(values, {"tbl-opt-spec-backtest": Table(show, percent=("error",), key=("task", "draft"), max_columns=6,
+                                                       formats={"predicted speed-up": "{:.2f}"})})
 
 
 def speculative_batches() -> Part:
@@ -250,8 +253,8 @@ def quantization_rows() -> pd.DataFrame:
 
 
 def quantization() -> Part:
-    """Exhibit 6.7: quantizing the reference model, in two tables (speed, then memory and quality) so that each
-    table's decisive column shows at 1280 px."""
+    """Exhibit 6.7: quantizing the reference model; split into two parts (speed; memory and quality) that repeat
+    the key columns, so that each part's last column shows at 1280 px."""
     quant = quantization_rows()
     ref = quant[quant["gpu_id"] == tech.REFERENCE_GPU]
     qa = ref[ref["KV cache"] != "INT8"].set_index("weights")
@@ -267,17 +270,17 @@ def quantization() -> Part:
               "fp8_acc_lo": 100 * (1 - fp8a.high), "fp8_acc_hi": 100 * (1 - fp8a.low),
               "q_h100_fp8_prefill": float(h.loc["FP8", "prefill speed-up"])}
     key = ("GPU", "weights", "KV cache")
-    speed = quant[[*key, "decode speed-up", "prefill speed-up", "decode (ms per token)"]]
-    memory = quant[[*key, "fits", "weights (GB)", "serving memory (GB)", "quality cost (published range)"]]
+    shown = quant[[*key, "fits", "decode speed-up", "prefill speed-up", "decode (ms per token)", "weights (GB)",
+                   "serving memory (GB)", "quality cost (published range)"]]
     fmt = {c: "{:.2f}" for c in ("decode speed-up", "prefill speed-up")}
-    return Part(values, {"tbl-opt-quant": Table(speed, formats=fmt, key=key),
-                         "tbl-opt-quant-memory": Table(memory, key=key)})
+    return Part(values, {"tbl-opt-quant": Table(shown, formats=fmt, key=key, max_columns=7)})
 
 
 def edge_backtest() -> Part:
     """Exhibit: predicted against measured llama.cpp decode speed on CPUs, laptops and small GPUs."""
     eb = oc.edge_decode_backtest()
-    show = eb[["model", "device", "format", "error", "predicted_tok_s", "measured_tok_s", "bandwidth_ceiling_tok_s"]]
+    show = eb[["model", "device", "format", "error", "predicted_tok_s", "measured_tok_s", "bandwidth_ceiling_tok_s"]].assign(
+        model=eb["model"].map(lambda m: get_model(m).name), device=eb["device"].map(lambda d: get_device(d).name))
     values = {"edge_mae": float(eb["error"].abs().mean()), "edge_share_lo": float(eb["share_of_ceiling"].min()),
               "edge_share_hi": float(eb["share_of_ceiling"].max())}
     return Part(values, {"tbl-opt-edge": Table(show, percent=("error",), key=("model", "device", "format"))})
@@ -357,7 +360,7 @@ def lora() -> Part:
               "lora_rank": _lora_rank(), "pretrain_tokens_t": tech.REFERENCE_PRETRAIN_TOKENS / 1e12}
     show = ft.assign(trainable_params=ft["trainable_params"] / 1e6,
                      method=ft["method"].map({"full": "full fine-tune", "lora": "LoRA", "qlora": "QLoRA"}).fillna(ft["method"]))
-    show = show.rename(columns={"trainable_params": "trainable parameters (millions)", "flops": "FLOPs"})
+    show = show.rename(columns={"trainable_params": "trainable parameters (millions)", "flops": "FLOPs", "gpus": "GPUs"})
     cols = ["method", "cost_usd", "gpu_hours_reduction", "flops_reduction", "memory_reduction",
             *[c for c in show.columns if c not in ("method", "cost_usd", "gpu_hours_reduction", "flops_reduction",
                                                    "memory_reduction")]]
@@ -557,7 +560,7 @@ def seed_tables() -> Part:
               "tt_prefix": float(ti.loc["KV cache reuse (prefix caching)", "inference_change"]),
               "tt_dist_upfront": float(ti.loc["Distillation", "one_off_usd"]), "tt_n": len(tt)}
     return Part(values, {"tbl-opt-seeds": Table(show, percent=("training", "inference"), integer=("one-off (USD)",)),
-                         "tbl-opt-seeds-basis": Table(basis)})
+                         "tbl-opt-seeds-basis": Table(basis, css={"sources": WRAP})})
 
 
 # ------------------------------------------------------------------------------------------------ waterfall
@@ -690,4 +693,4 @@ def assumptions() -> Part:
         rows.append((f"published: {eid}", f"{e['value']:,g} {e['unit']} ({e['metric'].replace('_', ' ')})",
                      e["source"], e["as_of"]))
     df = pd.DataFrame(rows, columns=["input", "value", "source", "as of"])
-    return Part({"assump_n": len(df)}, {"tbl-opt-assumptions": Table(df)})
+    return Part({"assump_n": len(df)}, {"tbl-opt-assumptions": Table(df, css={"source": WRAP, "as of": {"white-space": "nowrap"}})})

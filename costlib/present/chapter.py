@@ -10,6 +10,7 @@ chapter never wires callbacks in a notebook cell.
 """
 from __future__ import annotations
 
+import numbers
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -32,6 +33,8 @@ class Table:
     max_columns: int = 7
     key: tuple[str, ...] | None = None
     verdict_first: bool = True
+    css: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+    """Shown column label -> CSS properties (e.g. ``{"source": {"overflow-wrap": "anywhere"}}`` for long URLs)."""
 
 
 @dataclass(frozen=True)
@@ -51,22 +54,34 @@ def render_table(label: str, t: Table):
     """The Styler / HTML of one exhibit table (labels in words, numbers in the book's style, split if wide)."""
     if not isinstance(t, Table):
         raise InputError("table", type(t).__name__, "a costlib.present.chapter.Table")
-    return exhibit_table(t.data, label, percent=t.percent, integer=t.integer, formats=dict(t.formats),
-                         max_columns=t.max_columns, key=list(t.key) if t.key else None, verdict_first=t.verdict_first)
+    shown = exhibit_table(t.data, label, percent=t.percent, integer=t.integer, formats=dict(t.formats),
+                          max_columns=t.max_columns, key=list(t.key) if t.key else None, verdict_first=t.verdict_first)
+    if t.css:
+        if not hasattr(shown, "set_properties"):
+            raise InputError("css", sorted(t.css), "CSS for a table shown in one part (not split)")
+        for column, props in t.css.items():
+            if column not in shown.data.columns:
+                raise InputError("css", column, f"a shown column label: {list(shown.data.columns)}")
+            shown = shown.set_properties(subset=[column], **props)
+    return shown
 
 
-def publish(part: Part) -> Part:
-    """Glue every value, table (with its CSV download ``dl-<label>``) and figure of ``part``; return it."""
+def publish(part: Part) -> None:
+    """Glue every value, table (with its CSV download ``dl-<label>``) and figure of ``part``.
+
+    Returns nothing, so that a notebook cell ending in ``publish(...)`` shows no output of its own."""
     if not isinstance(part, Part):
         raise InputError("part", type(part).__name__, "a costlib.present.chapter.Part")
     for key, value in part.values.items():
-        glue_value(key, value)
+        if isinstance(value, numbers.Integral) and not isinstance(value, bool):
+            _glue(key, int(value))  # integers stay integers ("batch 16", not "16.0")
+        else:
+            glue_value(key, value)
     for label, t in part.tables.items():
         _glue(label, render_table(label, t))
         downloads(label, t.data)
     for label, fig in part.figures.items():
         glue_figure(label, fig)
-    return part
 
 
 def live_widget(render: Callable[..., str], controls: Mapping[str, Any]):
