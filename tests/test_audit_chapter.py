@@ -7,7 +7,7 @@ import pytest
 
 from costlib.book import audit, audit_chapter as ch
 from costlib.book.claims import claim_fields
-from costlib.present.chapter import render_table
+from costlib.present.exhibits import render_table
 
 
 def test_every_claim_appears_once_with_its_marker():

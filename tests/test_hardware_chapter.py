@@ -7,7 +7,7 @@ import pytest
 
 from costlib import hardware, models
 from costlib.book import hardware_chapter as ch
-from costlib.present.chapter import render_table
+from costlib.present.exhibits import render_table
 from costlib.present.report import SNAKE_CASE
 
 

@@ -13,7 +13,7 @@ from costlib.book import inference_chapter as ic
 from costlib.book import inference_figures as figs
 from costlib.book.claims import claim_summary
 from costlib.errors import InputError
-from costlib.present.exhibits import Exhibits, Table, publish, styled_table
+from costlib.present.exhibits import Exhibits, Table, publish, render_table
 from costlib.present.report import is_identifier, small_text
 from costlib.present.serving_widgets import serving_result_html
 
@@ -152,7 +152,7 @@ def test_widget_html_reports_bad_input_in_one_line():
 
 def test_exhibits_split_wide_tables_and_reject_other_objects():
     wide = pd.DataFrame([{f"column {i}": i for i in range(10)}])
-    html = styled_table("tbl-wide", Table(wide, max_columns=4)).data
+    html = render_table("tbl-wide", Table(wide, max_columns=4)).data
     assert len(re.findall(r"Part \d of 3", html)) == 3
     with pytest.raises(InputError):
         publish({"values": {}})

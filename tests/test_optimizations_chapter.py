@@ -10,7 +10,7 @@ import pytest
 from costlib.book import optimizations_chapter as ch
 from costlib.book import techniques as tech
 from costlib.errors import InputError
-from costlib.present.chapter import Part, Table, live_widget, publish, render_table
+from costlib.present.exhibits import Exhibits, Table, live_widget, publish, render_table
 from costlib.present.report import SNAKE_CASE
 
 
@@ -104,11 +104,11 @@ def test_seed_table_verdict_first():
     assert html.index("verdict") < html.index("training") < html.index("seed 000")
 
 
-def test_publish_rejects_what_is_not_a_part():
-    with pytest.raises(InputError, match="part"):
+def test_publish_rejects_what_is_not_exhibits():
+    with pytest.raises(InputError, match="Exhibits"):
         publish({"a": 1})
     with pytest.raises(InputError, match="table"):
-        render_table("x", pd.DataFrame({"a": [1]}))
+        render_table("x", [1, 2])  # a DataFrame or a Table is shown; anything else is refused
 
 
 def test_live_widget_recomputes():

@@ -1,4 +1,4 @@
-"""The seed-audit appendix: its exhibits as :class:`~costlib.present.chapter.Part` values.
+"""The seed-audit appendix: its exhibits as :class:`~costlib.present.exhibits.Exhibits` values.
 
 The claims are judged once, by :func:`costlib.book.audit.evaluate` (from ``data/seed_claims.csv``); this module only
 arranges the audit's rows for the page. Every verdict cell carries the marker of :func:`costlib.book.claims.claim_html`
@@ -18,7 +18,7 @@ from costlib.book import slm_vs_llm as slm
 from costlib.book.claims import claim_html
 from costlib.hardware import get_device
 from costlib.inference import backtest
-from costlib.present.chapter import Part, Table
+from costlib.present.exhibits import Exhibits, Table
 from costlib.present.report import seed_arrows, verdict_words
 from costlib.prices import gpu_price_band, gpu_prices, prices_for
 from costlib.training import fit_runs, mfu_band, training_flops
@@ -62,7 +62,7 @@ def export_frame(table: pd.DataFrame | None = None) -> pd.DataFrame:
                   "reason"]]
 
 
-def summary() -> Part:
+def summary() -> Exhibits:
     """The summary's numbers: claims per seed, verdict counts, tolerance, how wide the bands of held claims are."""
     table = audit_frame()
     s = audit.summary(table)
@@ -84,7 +84,7 @@ def summary() -> Part:
     by_seed.loc["total"] = by_seed.sum()
     by_seed = by_seed.reset_index().rename(columns={"seed": "seed document"})
     by_seed.columns.name = None
-    return Part(values, {"tbl-audit-counts": Table(by_seed, verdict_first=False, max_columns=8)})
+    return Exhibits(values, {"tbl-audit-counts": Table(by_seed, verdict_first=False, max_columns=8)})
 
 
 def _marked(table: pd.DataFrame) -> pd.Series:
@@ -97,7 +97,7 @@ def _escaped(columns) -> dict:
             for c in columns}
 
 
-def largest() -> Part:
+def largest() -> Exhibits:
     """Exhibit: the claims furthest from costlib's values, verdicts through the audit's markers."""
     frame = audit_frame()
     table = frame.set_index("id", drop=False)
@@ -108,10 +108,10 @@ def largest() -> Part:
     first = ids[0]
     values = {"n_largest": WORDS[len(df)] if len(df) < len(WORDS) else str(len(df)),
               "largest_claim": table.loc[first, "claim"], "largest_verdict": table.loc[first, "verdict in words"]}
-    return Part(values, {"tbl-audit-largest": Table(df, formats=_escaped(["claim"]))})
+    return Exhibits(values, {"tbl-audit-largest": Table(df, formats=_escaped(["claim"]))})
 
 
-def seed_tables() -> Part:
+def seed_tables() -> Exhibits:
     """Exhibits: every claim of each seed with the reading used, costlib's value and the verdict (marked)."""
     table = audit_frame()
     tables = {}
@@ -123,32 +123,32 @@ def seed_tables() -> Part:
         plain = [c for c in shown.columns if c != "verdict"]
         tables[f"tbl-audit-{seed}"] = Table(shown, formats=_escaped(plain), key=("claim as written",), max_columns=6,
                                             css={c: COMPACT for c in shown.columns})
-    return Part(tables=tables)
+    return Exhibits(tables=tables)
 
 
-def impossible_rows() -> Part:
+def impossible_rows() -> Exhibits:
     """The numbers of the section on physically impossible rows (the audit's own details)."""
     t7, t1 = audit.evaluate("s0-train-7b-time"), audit.evaluate("s0-train-1b-time")
     lat = audit.evaluate("s0-rc-latency-3b")
-    return Part({"mfu7_low": 100 * t7.details["mfu_needed_low"], "mfu7_high": 100 * t7.details["mfu_needed_high"],
+    return Exhibits({"mfu7_low": 100 * t7.details["mfu_needed_low"], "mfu7_high": 100 * t7.details["mfu_needed_high"],
                  "days7_peak": t7.details["days_at_100pct_mfu"], "mfu1_low": 100 * t1.details["mfu_needed_low"],
                  "floor3_ms": lat.details["floor_ms"], "floor3_tokens": lat.claim.params["output"]})
 
 
-def worked_problems() -> Part:
+def worked_problems() -> Exhibits:
     """The solutions of the appendix's two worked problems, computed."""
     q = WORKED_QUOTE
     flops = float(training_flops(q["params"], q["tokens"]))
     peak = get_device(q["gpu"]).peak_flops("bf16")
     mfu = mfu_band()
     lat = audit.evaluate("s0-rc-latency-3b")
-    return Part({"p90_flops": flops, "p90_peak_tflops": peak / 1e12,
+    return Exhibits({"p90_flops": flops, "p90_peak_tflops": peak / 1e12,
                  "p90_mfu": 100 * flops / (q["gpus"] * peak * q["days"] * 86400),
                  "p90_days_at_mid": flops / (q["gpus"] * peak * mfu.mid) / 86400, "p90_mfu_mid": 100 * mfu.mid,
                  "p90b_ms_per_token": lat.details["floor_ms"] / lat.claim.params["output"]})
 
 
-def assumptions() -> Part:
+def assumptions() -> Exhibits:
     """Exhibit: every input behind the verdicts, with its value, source and date."""
     mfu = mfu_band()
     n_claims = len(audit.seed_claims())
@@ -179,4 +179,4 @@ def assumptions() -> Part:
     df = pd.DataFrame(rows, columns=["input", "value", "source", "as of"])
     css = {c: COMPACT for c in df.columns} | {"source": COMPACT | {"overflow-wrap": "anywhere", "min-width": "8em"},
                                               "as of": COMPACT | {"white-space": "nowrap"}}
-    return Part(tables={"tbl-assumptions-90": Table(df, css=css)})
+    return Exhibits(tables={"tbl-assumptions-90": Table(df, css=css)})

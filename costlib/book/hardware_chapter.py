@@ -1,4 +1,4 @@
-"""Chapter 2 (hardware and models): every exhibit of the chapter as a :class:`~costlib.present.chapter.Part`.
+"""Chapter 2 (hardware and models): every exhibit of the chapter as a :class:`~costlib.present.exhibits.Exhibits`.
 
 The catalogs (hardware, models, GPU and API prices) and the roofline are costlib's physics; this module picks the
 chapter's rows and columns, its worked examples and its figure, so the notebook shows each exhibit with
@@ -17,7 +17,7 @@ from costlib import hardware, memory, models, prices, roofline
 from costlib.errors import CostlibError
 from costlib.inference import flops_per_token
 from costlib.memory import inference_memory
-from costlib.present.chapter import Part, Table
+from costlib.present.exhibits import Exhibits, Table
 from costlib.present.explore import static_explorer
 from costlib.present.report import exhibit_figure, figure_style, small_text
 from costlib.units import GB, TERA
@@ -54,7 +54,7 @@ def span(df: pd.DataFrame, col: str = "as_of") -> str:
     return f"{df[col].min()} to {df[col].max()}"
 
 
-def hardware_tables() -> Part:
+def hardware_tables() -> Exhibits:
     """Exhibit: the hardware catalog (memory, bandwidth, dense peaks by precision), split into parts that fit the
     text column."""
     hw = hardware.device_table()
@@ -66,11 +66,11 @@ def hardware_tables() -> Part:
               "a100_mem_gb": a100.memory_gb, "n_fp4_devices": int(hw["fp4_tflops"].notna().sum()),
               "hw_dates": span(hw)}
     peaks = {f"{v} peak": "{:,.1f}" for v in PEAK_COLUMNS.values()}
-    return Part(values, {"tbl-hardware": Table(shown, integer=("memory_gib", "bandwidth_gb_s", "tdp_w"), formats=peaks,
+    return Exhibits(values, {"tbl-hardware": Table(shown, integer=("memory_gib", "bandwidth_gb_s", "tdp_w"), formats=peaks,
                                                key=("name",), max_columns=7)})
 
 
-def ridge_points() -> Part:
+def ridge_points() -> Exhibits:
     """Exhibit: each device's ridge point [1] at its 16-bit precision."""
     rows = []
     for d in hardware.devices().values():
@@ -79,7 +79,7 @@ def ridge_points() -> Part:
                      "bandwidth_gb_s": d.bandwidth_gb_s, "ridge_flop_per_byte": d.ridge_flops_per_byte(p)})
     values = {"a100_ridge": hardware.get_device("a100-80gb").ridge_flops_per_byte("bf16"),
               "h100_ridge": hardware.get_device("h100-sxm").ridge_flops_per_byte("bf16")}
-    return Part(values, {"tbl-ridge": Table(pd.DataFrame(rows), formats={"peak_tflops": "{:,.1f}",
+    return Exhibits(values, {"tbl-ridge": Table(pd.DataFrame(rows), formats={"peak_tflops": "{:,.1f}",
                                                                          "ridge_flop_per_byte": "{:,.1f}"},
                                             integer=("bandwidth_gb_s",))})
 
@@ -100,7 +100,7 @@ def placement_rows() -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def placement() -> Part:
+def placement() -> Exhibits:
     """Exhibit: where Llama-2-7B's decode and prefill fall on the roofline."""
     df = placement_rows()
     i = df.set_index("workload")["intensity_flop_per_byte"]
@@ -111,7 +111,7 @@ def placement() -> Part:
               f"intensity_prefill_{PLACEMENT_CONTEXT}": float(i[f"prefill, {PLACEMENT_CONTEXT:,} tokens"]),
               "a100_ridge_over_decode": hardware.get_device("a100-80gb").ridge_flops_per_byte("bf16")
               / float(i["decode, batch 1"])}
-    return Part(values, {"tbl-placement": Table(df, formats={"intensity_flop_per_byte": "{:,.2f}",
+    return Exhibits(values, {"tbl-placement": Table(df, formats={"intensity_flop_per_byte": "{:,.2f}",
                                                              "GFLOP per step": "{:,.1f}", "GB moved per step": "{:,.2f}"})})
 
 
@@ -140,14 +140,14 @@ def roofline_figure():
     return fig
 
 
-def roofline_exhibit() -> Part:
+def roofline_exhibit() -> Exhibits:
     fig = roofline_figure()
     if small_text(fig):
         raise AssertionError(f"roofline texts below the minimum size: {small_text(fig)}")
-    return Part(figures={"fig-roofline": fig})
+    return Exhibits(figures={"fig-roofline": fig})
 
 
-def model_catalog() -> Part:
+def model_catalog() -> Exhibits:
     """Exhibit: the model catalog, computed parameters against the published count (error first), then the
     architecture, split into parts that fit the text column."""
     mt = models.model_table()
@@ -158,10 +158,10 @@ def model_catalog() -> Part:
     values = {"n_models": len(mt), "max_param_error_pct": float(mt["error_pct"].abs().max()),
               "smallest_model_m": float(mt["total_params_b"].min() * 1000),
               "largest_model_b": float(mt["total_params_b"].max()), "model_dates": span(mt)}
-    return Part(values, {"tbl-models": Table(shown, formats={"error_pct": "{:+.2f}", **three}, max_columns=7)})
+    return Exhibits(values, {"tbl-models": Table(shown, formats={"error_pct": "{:+.2f}", **three}, max_columns=7)})
 
 
-def kv_windows() -> Part:
+def kv_windows() -> Exhibits:
     """Exhibit: KV cache of 2024-2025 models with sliding, chunked or latent attention."""
     rows = []
     for mid in KV_MODELS:
@@ -178,11 +178,11 @@ def kv_windows() -> Part:
               "g27_kv_nowindow_gb": memory.kv_cache_bytes(dense, LONG_CONTEXT) / GB,
               "ds_kv_bytes": memory.kv_bytes_per_token("deepseek-v3.1")}
     df = pd.DataFrame(rows)
-    return Part(values, {"tbl-kv-new": Table(df, formats={c: "{:,.1f}" for c in df.columns[3:5]}
+    return Exhibits(values, {"tbl-kv-new": Table(df, formats={c: "{:,.1f}" for c in df.columns[3:5]}
                                              | {df.columns[5]: "{:,.2f}"})})
 
 
-def gpu_prices() -> Part:
+def gpu_prices() -> Exhibits:
     """Exhibits: every GPU rental offer, and the bands the book uses per GPU and kind."""
     pt = prices.price_table()
     pt = pt.assign(gpu=pt["gpu_id"].map(lambda g: hardware.get_device(g).name)).sort_values(
@@ -205,11 +205,11 @@ def gpu_prices() -> Part:
               "price_window_months": prices.GPU_PRICE_WINDOW_MONTHS, "h100_old_high": max(h100),
               "h100_band_high": prices.gpu_price_band("h100-sxm").high}
     usd = {c: "{:.2f}" for c in ("mid (USD/h)", "low (USD/h)", "high (USD/h)")}
-    return Part(values, {"tbl-gpu-prices": Table(offers, formats={"price_usd_per_gpu_hour": "{:.3f}"}),
+    return Exhibits(values, {"tbl-gpu-prices": Table(offers, formats={"price_usd_per_gpu_hour": "{:.3f}"}),
                          "tbl-gpu-bands": Table(bands, formats=usd, max_columns=8)})
 
 
-def api_prices() -> Part:
+def api_prices() -> Exhibits:
     """Exhibits: the current hosted-API offers by tier, and the retired ones."""
     full = prices.api_price_table()
     full = full.assign(price_since=full["price_since"].fillna("not dated in the package"))
@@ -222,7 +222,7 @@ def api_prices() -> Part:
     usd = {c: "{:,.3f}" for c in at.columns if "USD" in c or c.endswith("_1m")}
     values = {"n_api_retired": len(old), "n_api_prices": len(at), "api_dates": span(at),
               "genai_version": prices.genai_prices_version(), "api_price_date": prices.PRICE_DATE.isoformat()}
-    return Part(values, {"tbl-api-prices": Table(at, formats=usd, max_columns=6, key=("model", "tier")),
+    return Exhibits(values, {"tbl-api-prices": Table(at, formats=usd, max_columns=6, key=("model", "tier")),
                          "tbl-api-retired": Table(old, formats={c: "{:,.3f}" for c in old.columns if c.endswith("_1m")})})
 
 
@@ -248,7 +248,7 @@ def floor_cell(device: str, precision: str) -> dict:
 def floor_widget():
     """The live ipywidget (device and precision dropdowns)."""
     import ipywidgets as w  # on demand: only a live notebook builds widgets
-    from costlib.present.chapter import live_widget
+    from costlib.present.exhibits import live_widget
 
     return live_widget(floor_html, {
         "device": w.Dropdown(options=sorted(hardware.devices()), value="a100-80gb", description="device"),
@@ -270,14 +270,14 @@ def floor_explorer():
              "path for shows the catalog's message.")
 
 
-def floor_defaults() -> Part:
+def floor_defaults() -> Exhibits:
     import re
 
-    return Part({"widget_params_b": WIDGET_PARAMS / 1e9,
+    return Exhibits({"widget_params_b": WIDGET_PARAMS / 1e9,
                  "widget_default": re.sub("<[^>]+>", "", floor_html("a100-80gb", "bf16"))})
 
 
-def worked_problems() -> Part:
+def worked_problems() -> Exhibits:
     """The solutions of the chapter's two worked problems, computed."""
     w = WORKED_FIT
     dev = hardware.get_device(w["device"])
@@ -287,7 +287,7 @@ def worked_problems() -> Part:
     f_h100 = roofline.decode_floor(h100_id, WORKED_MOE["precision"], moe.active_params)
     f_pro = roofline.decode_floor(pro_id, WORKED_MOE["precision"], moe.active_params)
     h100, pro = hardware.get_device(h100_id), hardware.get_device(pro_id)
-    return Part({"wp1_need_gb": float(need.total_gb), "wp1_kv_gb": float(need.kv_cache_gb),
+    return Exhibits({"wp1_need_gb": float(need.total_gb), "wp1_kv_gb": float(need.kv_cache_gb),
                  "wp1_weights_gb": float(need.weights_gb), "wp1_device_gb": dev.memory_gb, "wp1_old_gb": dev.memory_gib,
                  "wp1_headroom_gb": dev.memory_gb - float(need.total_gb),
                  "wp1_decimal_fit": "would fit" if float(need.total_gb) <= dev.memory_gib else "would not",

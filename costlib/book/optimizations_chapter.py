@@ -1,4 +1,4 @@
-"""Chapter 6 (optimization techniques): every exhibit of the chapter as a :class:`~costlib.present.chapter.Part`.
+"""Chapter 6 (optimization techniques): every exhibit of the chapter as a :class:`~costlib.present.exhibits.Exhibits`.
 
 Each function computes one exhibit on the chapter's reference workload (:mod:`costlib.book.techniques`: the
 stated assumptions) from the formulas of :mod:`costlib.optimizations` and :mod:`costlib.optimization_costs`, and
@@ -26,7 +26,7 @@ from costlib.book import techniques as tech
 from costlib.errors import CostlibError
 from costlib.hardware import get_device
 from costlib.models import get_model
-from costlib.present.chapter import Part, Table
+from costlib.present.exhibits import Exhibits, Table
 from costlib.present.explore import static_explorer
 from costlib.present.report import exhibit_figure, figure_style, seed_arrows, small_text
 from costlib.prices import get_api_price, gpu_price_band, prices_for
@@ -73,7 +73,7 @@ def _lora_rank() -> int:
 
 
 # ------------------------------------------------------------------------------------------------ reference
-def reference() -> Part:
+def reference() -> Exhibits:
     """Exhibit: the reference workload, its cost per 1,000 requests and how busy it keeps one GPU."""
     model, device = get_model(tech.REFERENCE_MODEL), get_device(tech.REFERENCE_GPU)
     price = gpu_price_band(tech.REFERENCE_GPU)
@@ -98,11 +98,11 @@ def reference() -> Part:
               "ref_price": price.mid, "ref_price_lo": price.low, "ref_price_hi": price.high,
               "ref_usd_1k": base["usd_per_1k_requests"], "ref_gpu_s": base["gpu_s_per_request"],
               "ref_one_gpu_busy": one_gpu_busy, "ref_day_usd_floor": price.mid * 24}
-    return Part(values, {"tbl-opt-reference": Table(pd.DataFrame(rows, columns=["item", "value"]))})
+    return Exhibits(values, {"tbl-opt-reference": Table(pd.DataFrame(rows, columns=["item", "value"]))})
 
 
 # ------------------------------------------------------------------------------------------------ speculative
-def speculative_backtest() -> Part:
+def speculative_backtest() -> Exhibits:
     """Exhibit: theorem 3.8 [1] against the paper's measured T5-XXL speed-ups."""
     bt = opt.speculative_backtest()
     show = bt[["task", "draft", "error", "predicted", "measured", "temperature", "alpha", "gamma", "c"]].rename(
@@ -111,11 +111,11 @@ def speculative_backtest() -> Part:
               "spec_mae": float(bt["error"].abs().mean()), "spec_err_min": float(bt["error"].min()),
               "spec_err_max": float(bt["error"].max()), "spec_n": len(bt),
               "spec_small_best": float(bt.loc[bt["draft"] == "T5-small", "measured"].max())}
-    return Part(values, {"tbl-opt-spec-backtest": Table(show, percent=("error",), key=("task", "draft"), max_columns=6,
+    return Exhibits(values, {"tbl-opt-spec-backtest": Table(show, percent=("error",), key=("task", "draft"), max_columns=6,
                                                        formats={"predicted speed-up": "{:.2f}"})})
 
 
-def speculative_batches() -> Part:
+def speculative_batches() -> Exhibits:
     """Exhibit: speculative decoding of the reference model on the reference GPU as the batch grows."""
     rows = []
     for b in SPEC_BATCHES:
@@ -130,7 +130,7 @@ def speculative_batches() -> Part:
               "spec_alpha_lo": tech.LEVIATHAN_ALPHA_RANGE[0], "spec_alpha_hi": tech.LEVIATHAN_ALPHA_RANGE[1],
               "spec_batch_1": SPEC_BATCHES[0], "spec_batch_big": SPEC_BATCHES[-1], "spec_gamma": tech.REFERENCE_GAMMA,
               "spec_draft": get_model(tech.REFERENCE_DRAFT).name}
-    return Part(values, {"tbl-opt-spec-batch": Table(df)})
+    return Exhibits(values, {"tbl-opt-spec-batch": Table(df)})
 
 
 def speculative_html(alpha: float, gamma: int, c: float) -> str:
@@ -148,7 +148,7 @@ def speculative_html(alpha: float, gamma: int, c: float) -> str:
 def speculative_widget():
     """The live ipywidget of the speculative-decoding section (α, γ, c sliders)."""
     import ipywidgets as w  # on demand: only a live notebook builds widgets
-    from costlib.present.chapter import live_widget
+    from costlib.present.exhibits import live_widget
 
     return live_widget(speculative_html, {
         "alpha": w.FloatSlider(value=SPEC_DEFAULT["alpha"], min=0.0, max=0.95, step=0.01, description="α"),
@@ -172,14 +172,14 @@ def speculative_explorer():
         note="Batch 1, memory-bound target (the theorem's assumption); the GPU table above shows how batching erodes it.")
 
 
-def speculative_defaults() -> Part:
+def speculative_defaults() -> Exhibits:
     """The widget's default inputs and result as glued text (for the test suite)."""
-    return Part({"spec_widget_default": _plain(speculative_html(**SPEC_DEFAULT)), "spec_ex_alpha": SPEC_DEFAULT["alpha"],
+    return Exhibits({"spec_widget_default": _plain(speculative_html(**SPEC_DEFAULT)), "spec_ex_alpha": SPEC_DEFAULT["alpha"],
                  "spec_ex_gamma": SPEC_DEFAULT["gamma"], "spec_ex_c": SPEC_DEFAULT["c"]})
 
 
 # ------------------------------------------------------------------------------------------------ KV cache
-def kv_cache() -> Part:
+def kv_cache() -> Exhibits:
     """Exhibit: one reference reply with and without a KV cache (positions processed, seconds)."""
     model = get_model(tech.REFERENCE_MODEL)
     t_with = oc.kv_cache_time_s(tech.REFERENCE_MODEL, tech.REFERENCE_GPU, "bf16", P, O, cached=True)
@@ -190,11 +190,11 @@ def kv_cache() -> Part:
     values = {"kv_pos_ratio": float(opt.kv_cache_compute_ratio(P, O)), "kv_t_with": t_with, "kv_t_without": t_without,
               "kv_time_ratio": t_without / t_with,
               "kv_gb": float(inf.kv_bytes_per_sequence(model, P + O)) / 1e9}
-    return Part(values, {"tbl-opt-kv": Table(df, key=("",))})
+    return Exhibits(values, {"tbl-opt-kv": Table(df, key=("",))})
 
 
 # ------------------------------------------------------------------------------------------------ FlashAttention
-def flash_attention() -> Part:
+def flash_attention() -> Exhibits:
     """Exhibits: attention memory and traffic at three lengths, and the back-test on [2]'s table 1."""
     model = get_model(tech.REFERENCE_MODEL)
     mem_col = "attention matrix, standard (GB, all heads, one layer)"
@@ -218,7 +218,7 @@ def flash_attention() -> Part:
               "flash_decoding": opt.evidence_value("flash-decoding")}
     show = bt[["model", "seq_len", "error", "fa2_tflops", "measured_none_tflops", "predicted_none_tflops",
                "measured_speedup", "predicted_speedup", "traffic_multiplier"]]
-    return Part(values, {"tbl-opt-fa": Table(fa_mem),
+    return Exhibits(values, {"tbl-opt-fa": Table(fa_mem),
                          "tbl-opt-fa-backtest": Table(show, percent=("error",), key=("model", "seq_len"), max_columns=6)})
 
 
@@ -252,7 +252,7 @@ def quantization_rows() -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def quantization() -> Part:
+def quantization() -> Exhibits:
     """Exhibit 6.7: quantizing the reference model; split into two parts (speed; memory and quality) that repeat
     the key columns, so that each part's last column shows at 1280 px."""
     quant = quantization_rows()
@@ -273,17 +273,17 @@ def quantization() -> Part:
     shown = quant[[*key, "fits", "decode speed-up", "prefill speed-up", "decode (ms per token)", "weights (GB)",
                    "serving memory (GB)", "quality cost (published range)"]]
     fmt = {c: "{:.2f}" for c in ("decode speed-up", "prefill speed-up")}
-    return Part(values, {"tbl-opt-quant": Table(shown, formats=fmt, key=key, max_columns=7)})
+    return Exhibits(values, {"tbl-opt-quant": Table(shown, formats=fmt, key=key, max_columns=7)})
 
 
-def edge_backtest() -> Part:
+def edge_backtest() -> Exhibits:
     """Exhibit: predicted against measured llama.cpp decode speed on CPUs, laptops and small GPUs."""
     eb = oc.edge_decode_backtest()
     show = eb[["model", "device", "format", "error", "predicted_tok_s", "measured_tok_s", "bandwidth_ceiling_tok_s"]].assign(
         model=eb["model"].map(lambda m: get_model(m).name), device=eb["device"].map(lambda d: get_device(d).name))
     values = {"edge_mae": float(eb["error"].abs().mean()), "edge_share_lo": float(eb["share_of_ceiling"].min()),
               "edge_share_hi": float(eb["share_of_ceiling"].max())}
-    return Part(values, {"tbl-opt-edge": Table(show, percent=("error",), key=("model", "device", "format"))})
+    return Exhibits(values, {"tbl-opt-edge": Table(show, percent=("error",), key=("model", "device", "format"))})
 
 
 def quantization_html(model: str, gpu: str, precision: str) -> str:
@@ -308,7 +308,7 @@ def quantization_cell(model: str, gpu: str, precision: str) -> dict:
 def quantization_widget():
     """The live ipywidget of the quantization section."""
     import ipywidgets as w  # on demand: only a live notebook builds widgets
-    from costlib.present.chapter import live_widget
+    from costlib.present.exhibits import live_widget
 
     return live_widget(quantization_html, {
         "model": w.Dropdown(options=list(QUANT_MODELS), value=QUANT_MODELS[0], description="model"),
@@ -331,8 +331,8 @@ def quantization_explorer():
              "efficiencies.")
 
 
-def quantization_defaults() -> Part:
-    return Part({"quant_widget_default": _plain(quantization_html(QUANT_MODELS[0], QUANT_WIDGET_GPUS[0], "int8"))})
+def quantization_defaults() -> Exhibits:
+    return Exhibits({"quant_widget_default": _plain(quantization_html(QUANT_MODELS[0], QUANT_WIDGET_GPUS[0], "int8"))})
 
 
 # ------------------------------------------------------------------------------------------------ LoRA
@@ -341,7 +341,7 @@ def finetune_frame() -> pd.DataFrame:
     return oc.finetune_comparison(tech.REFERENCE_MODEL, tech.REFERENCE_FINETUNE_TOKENS, tech.REFERENCE_GPU)
 
 
-def lora() -> Part:
+def lora() -> Exhibits:
     """Exhibit: full fine-tuning against LoRA and QLoRA [4] (compute, GPU-hours, memory, cost)."""
     ft = finetune_frame()
     fi = ft.set_index("method")
@@ -364,7 +364,7 @@ def lora() -> Part:
     cols = ["method", "cost_usd", "gpu_hours_reduction", "flops_reduction", "memory_reduction",
             *[c for c in show.columns if c not in ("method", "cost_usd", "gpu_hours_reduction", "flops_reduction",
                                                    "memory_reduction")]]
-    return Part(values, {"tbl-opt-lora": Table(show[cols], percent=("flops_reduction", "gpu_hours_reduction", "memory_reduction"),
+    return Exhibits(values, {"tbl-opt-lora": Table(show[cols], percent=("flops_reduction", "gpu_hours_reduction", "memory_reduction"),
                                                formats={"FLOPs": "{:.2e}"})})
 
 
@@ -376,7 +376,7 @@ def distillation_case(teacher: str = tech.REFERENCE_LARGE_API, student: str = te
                                 examples=examples, prompt_tokens=P, output_tokens=O, student_batch=tech.REFERENCE_BATCH)
 
 
-def distillation() -> Part:
+def distillation() -> Exhibits:
     """Exhibit: the reference distillation case (up-front cost, cost per 1,000 requests, break-even)."""
     d = distillation_case()
     db = opt.evidence_row("distilbert")
@@ -393,7 +393,7 @@ def distillation() -> Part:
                        ("teacher, per 1,000 requests (USD)", 1000 * d.teacher_usd_per_request),
                        ("student, per 1,000 requests (USD)", 1000 * d.student_usd_per_request),
                        ("break-even (requests)", round(d.break_even_requests))], columns=["item", "value"])
-    return Part(values, {"tbl-opt-distill": Table(df, formats={"value": "{:,.2f}"})})
+    return Exhibits(values, {"tbl-opt-distill": Table(df, formats={"value": "{:,.2f}"})})
 
 
 def distillation_html(teacher: str, student: str, examples: int) -> str:
@@ -420,7 +420,7 @@ def distillation_cell(teacher: str, student: str, examples: int) -> dict:
 def distillation_widget():
     """The live ipywidget of the distillation section."""
     import ipywidgets as w  # on demand: only a live notebook builds widgets
-    from costlib.present.chapter import live_widget
+    from costlib.present.exhibits import live_widget
 
     return live_widget(distillation_html, {
         "teacher": w.Dropdown(options=list(DIST_TEACHERS), value=DIST_TEACHERS[0], description="teacher"),
@@ -447,13 +447,13 @@ def distillation_explorer():
              f"{tech.REFERENCE_BATCH}; {P:,} prompt + {O:,} output tokens per request.")
 
 
-def distillation_defaults() -> Part:
-    return Part({"dist_widget_default": _plain(distillation_html(DIST_TEACHERS[0], tech.REFERENCE_DISTILL_STUDENT,
+def distillation_defaults() -> Exhibits:
+    return Exhibits({"dist_widget_default": _plain(distillation_html(DIST_TEACHERS[0], tech.REFERENCE_DISTILL_STUDENT,
                                                                   tech.REFERENCE_DISTILL_EXAMPLES))})
 
 
 # ------------------------------------------------------------------------------------------------ tokens
-def token_reduction() -> Part:
+def token_reduction() -> Exhibits:
     """Exhibit: token pruning, prompt compression and RAG, self-hosted and on two API tiers."""
     cases = [
         ("token pruning", P, dict(technique="token_pruning", pruned_share=tech.REFERENCE_PRUNED_SHARE)),
@@ -479,11 +479,11 @@ def token_reduction() -> Part:
               "tok_prune": tech.REFERENCE_PRUNED_SHARE, "tok_ratio": tech.REFERENCE_COMPRESSION_RATIO,
               "rag_chunks": tech.REFERENCE_RAG_CHUNKS, "rag_chunk_tokens": tech.REFERENCE_RAG_CHUNK_TOKENS,
               "rag_query": tech.REFERENCE_RAG_QUERY_TOKENS, "rag_full": tech.REFERENCE_FULL_CONTEXT_TOKENS}
-    return Part(values, {"tbl-opt-tokens": Table(tok, percent=("self-hosted saving", small, large))})
+    return Exhibits(values, {"tbl-opt-tokens": Table(tok, percent=("self-hosted saving", small, large))})
 
 
 # ------------------------------------------------------------------------------------------------ batching
-def batching() -> Part:
+def batching() -> Exhibits:
     """Exhibit: static-batch utilization (1/H_B) and the gain of continuous batching."""
     bs = np.array(STATIC_BATCHES)
     util = opt.static_batch_utilization(bs)
@@ -492,7 +492,7 @@ def batching() -> Part:
               "cont_gain_64": float(opt.continuous_batching_gain(64)), "cont_b_big": 64,
               "vllm_vs_hf": opt.evidence_value("vllm-vs-hf"), "anyscale_gain": opt.evidence_value("anyscale-continuous"),
               "batch_discount": opt.evidence_value("batch-api-openai")}
-    return Part(values, {"tbl-opt-batching": Table(df, percent=("static batch: useful share",),
+    return Exhibits(values, {"tbl-opt-batching": Table(df, percent=("static batch: useful share",),
                                                    formats={"continuous batching gain (x)": "{:.2f}"})})
 
 
@@ -504,7 +504,7 @@ def reference_costs() -> tuple[float, float]:
     return small, large
 
 
-def routing_table() -> Part:
+def routing_table() -> Exhibits:
     """Exhibit: routing shares between the self-hosted reference model and the large API."""
     small, large = reference_costs()
     shares = np.array(ROUTING_SHARES)
@@ -517,12 +517,12 @@ def routing_table() -> Part:
               "route_saving": float(opt.saving_share(large, ref)), "route_large_1k": 1000 * large,
               "routellm_mt": opt.evidence_value("routellm-mtbench"), "routellm_gsm": opt.evidence_value("routellm-gsm8k"),
               "routellm_quality": mt["inputs"]["quality_share_of_gpt4"]}
-    return Part(values, {"tbl-opt-routing": Table(df, percent=("share to the small model", "saving vs the large model only"),
+    return Exhibits(values, {"tbl-opt-routing": Table(df, percent=("share to the small model", "saving vs the large model only"),
                                                   formats={"USD per 1,000 requests": "{:,.2f}"})})
 
 
 # ------------------------------------------------------------------------------------------------ CPU / edge / task
-def cpu_edge_task() -> Part:
+def cpu_edge_task() -> Exhibits:
     """Values of the CPU-inference, edge and task-specific fine-tuning section."""
     cpu = oc.cpu_break_even_usd_per_hour(tech.REFERENCE_MODEL, tech.REFERENCE_CPU, tech.REFERENCE_GPU, "int4",
                                          gpu_batch=tech.REFERENCE_BATCH, prompt_tokens=P, output_tokens=O)
@@ -531,7 +531,7 @@ def cpu_edge_task() -> Part:
     tf_cost = float(finetune_frame().set_index("method").loc["lora", "cost_usd"])
     before = oc.serving_cost(tech.reference_setup())["usd_per_request"]
     after = oc.serving_cost(tech.reference_setup(prompt_tokens=P - tech.REFERENCE_FEWSHOT_TOKENS))["usd_per_request"]
-    return Part({"cpu_name": get_device(tech.REFERENCE_CPU).name, "cpu_tps": cpu["cpu_tokens_per_s"],
+    return Exhibits({"cpu_name": get_device(tech.REFERENCE_CPU).name, "cpu_tps": cpu["cpu_tokens_per_s"],
                  "gpu_tps": cpu["gpu_tokens_per_s"], "cpu_be": cpu["cpu_break_even_usd_per_hour"], "cpu_ttft": cpu["cpu_ttft_s"],
                  "edge_name": get_device(tech.REFERENCE_EDGE).name, "edge_tps": edge.tokens_per_s_per_sequence.mid,
                  "edge_ttft": edge.ttft_s.mid, "tf_fewshot": tech.REFERENCE_FEWSHOT_TOKENS,
@@ -542,7 +542,7 @@ def cpu_edge_task() -> Part:
 
 
 # ------------------------------------------------------------------------------------------------ seeds' tables
-def seed_tables() -> Part:
+def seed_tables() -> Exhibits:
     """Exhibits: the seeds' technique tables computed (verdict first), and the basis of each row (long table)."""
     tt = tech.technique_table()
     show = pd.DataFrame({
@@ -559,7 +559,7 @@ def seed_tables() -> Part:
               "tt_q8": float(ti.loc["Quantization INT8", "inference_change"]),
               "tt_prefix": float(ti.loc["KV cache reuse (prefix caching)", "inference_change"]),
               "tt_dist_upfront": float(ti.loc["Distillation", "one_off_usd"]), "tt_n": len(tt)}
-    return Part(values, {"tbl-opt-seeds": Table(show, percent=("training", "inference"), integer=("one-off (USD)",)),
+    return Exhibits(values, {"tbl-opt-seeds": Table(show, percent=("training", "inference"), integer=("one-off (USD)",)),
                          "tbl-opt-seeds-basis": Table(basis, css={"sources": WRAP})})
 
 
@@ -586,7 +586,7 @@ def waterfall_figure(wf: pd.DataFrame):
     return fig
 
 
-def waterfall() -> Part:
+def waterfall() -> Exhibits:
     """Exhibits: the waterfall figure and its table, and how stacking differs from multiplying the savings."""
     wf = tech.reference_waterfall()
     w = wf.set_index("step")
@@ -609,13 +609,13 @@ def waterfall() -> Part:
     fig = waterfall_figure(wf)
     if small_text(fig):
         raise AssertionError(f"waterfall texts below the minimum size: {small_text(fig)}")
-    return Part(values, {"tbl-opt-waterfall": Table(wf, percent=("step_saving", "alone_saving", "cumulative_saving"),
+    return Exhibits(values, {"tbl-opt-waterfall": Table(wf, percent=("step_saving", "alone_saving", "cumulative_saving"),
                                                     formats={"usd_per_1k_requests": "{:.4f}"})},
                 {"fig-opt-waterfall": fig})
 
 
 # ------------------------------------------------------------------------------------------------ worked problems
-def worked_problems() -> Part:
+def worked_problems() -> Exhibits:
     """The solutions of the chapter's three worked problems, computed."""
     s = oc.speculative_on_gpu(tech.REFERENCE_MODEL, tech.REFERENCE_DRAFT, tech.REFERENCE_GPU, "bf16", WORKED_BATCH,
                               P + O / 2, tech.REFERENCE_ALPHA, tech.REFERENCE_GAMMA)
@@ -624,7 +624,7 @@ def worked_problems() -> Part:
     small, large = reference_costs()
     hyb = float(routing.hybrid_cost_per_request(WORKED_SHARE, small, large, escalation_rate=WORKED_ESCALATION))
     gain = float(opt.continuous_batching_gain(WORKED_SLOTS))
-    return Part({"p1_batch": WORKED_BATCH, "p1_speedup": float(s["speedup"]), "p1_c": float(s["c"]),
+    return Exhibits({"p1_batch": WORKED_BATCH, "p1_speedup": float(s["speedup"]), "p1_c": float(s["c"]),
                  "p1_verify": float(s["verify_time_ratio"]), "p1_theorem": float(s["speedup_theorem_3_8"]),
                  "p1_answer": answer, "p2_slots": WORKED_SLOTS,
                  "p2_util": float(opt.static_batch_utilization(WORKED_SLOTS)), "p2_gain": gain, "p2_fleet": WORKED_FLEET,
@@ -639,7 +639,7 @@ def _dates(dates) -> str:
     return str(lo) if lo == hi else f"{lo} to {hi}"
 
 
-def assumptions() -> Part:
+def assumptions() -> Exhibits:
     """Exhibit: every input of the chapter with its value, source and date."""
     price = gpu_price_band(tech.REFERENCE_GPU)
     rows = []
@@ -693,4 +693,4 @@ def assumptions() -> Part:
         rows.append((f"published: {eid}", f"{e['value']:,g} {e['unit']} ({e['metric'].replace('_', ' ')})",
                      e["source"], e["as_of"]))
     df = pd.DataFrame(rows, columns=["input", "value", "source", "as of"])
-    return Part({"assump_n": len(df)}, {"tbl-opt-assumptions": Table(df, css={"source": WRAP, "as of": {"white-space": "nowrap"}})})
+    return Exhibits({"assump_n": len(df)}, {"tbl-opt-assumptions": Table(df, css={"source": WRAP, "as of": {"white-space": "nowrap"}})})

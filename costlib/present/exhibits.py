@@ -1,20 +1,20 @@
 """A chapter's exhibits, glued in one call: numbers for the prose, tables, figures and their downloads.
 
-A chapter function in :mod:`costlib.book` computes an exhibit and returns either an :class:`Exhibits` (plain values,
-DataFrames, matplotlib figures), shown with :func:`publish`, or a dict of facts ``{glue key: value}`` shown with
-:func:`glue_facts` and one exhibit shown with :func:`glue_exhibit`. Either way the notebook's visible cell is that
-call, every table passes the one label map (:func:`costlib.present.report.exhibit_table`: words with units, split
-into parts when too wide) with its CSV download (``dl-<label>``), and every figure is glued with its SVG/PNG
-downloads (:mod:`costlib.present.notebook`). So a notebook holds no formatting code of its own (issue 17).
+A chapter function in :mod:`costlib.book` computes an exhibit as an :class:`Exhibits` (pure: plain values,
+:class:`Table` specs or DataFrames, matplotlib figures; no glue, no files), so tests can check its numbers; the
+notebook's visible cell is that call and :func:`publish`, which glues every value (``{glue:text}`` in prose),
+renders every table through the book's one label map (:func:`costlib.present.report.exhibit_table`: words with
+units, verdict first, split into parts when too wide) with its CSV download (``dl-<label>``), and glues every
+figure with its SVG/PNG downloads (:mod:`costlib.present.notebook`). A chapter whose analysis hands back a dict of
+facts and one shown table uses :func:`glue_facts` and :func:`glue_exhibit` instead. A live ipywidget is built by
+:func:`live_widget` from a render function, so no notebook wires callbacks. So a notebook holds no formatting
+code of its own (issue 17) and every table passes the one label map (issue 18).
 """
-
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
-
-import numpy as np
 
 from costlib.errors import InputError
 from costlib.present.notebook import _glue, downloads, glue_figure, glue_value
@@ -23,15 +23,26 @@ from costlib.present.report import exhibit_table
 
 @dataclass(frozen=True)
 class Table:
-    """A table exhibit: ``frame`` (a DataFrame, cells already text or numbers), the ``key`` columns every part of a
-    split table repeats, the widest part (``max_columns``), columns shown as percentages, or a ready ``styled``
-    object (a Styler or HTML, e.g. :func:`costlib.book.claims.claims_table`) shown instead of the formatted frame."""
+    """One exhibit table: ``data`` (a DataFrame, cells already text or numbers) and how :func:`exhibit_table`
+    shows it: columns as percentages or whole numbers, other formats, the widest part (``max_columns``), the
+    ``key`` column(s) every part of a split table repeats, whether a verdict column moves first, CSS per shown
+    column (e.g. ``{"source": {"overflow-wrap": "anywhere"}}`` for long URLs), or a ready ``styled`` object (a
+    Styler or HTML, e.g. :func:`costlib.book.claims.claims_table`) shown instead of the formatted data."""
 
-    frame: Any
-    key: tuple[str, ...] | str | None = None
-    max_columns: int = 7
+    data: Any
     percent: tuple[str, ...] = ()
+    integer: tuple[str, ...] = ()
+    formats: Mapping[str, Any] = field(default_factory=dict)
+    max_columns: int = 7
+    key: tuple[str, ...] | str | None = None
+    verdict_first: bool = True
+    css: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
     styled: Any = None
+
+    @property
+    def frame(self):
+        """The table's data (the DataFrame behind the CSV download)."""
+        return self.data
 
 
 @dataclass
@@ -52,34 +63,45 @@ class Exhibits:
         raise InputError("key", key, "a value, table, figure or data key of this exhibit")
 
 
-def styled_table(label: str, spec: Any):
-    """The object glued for a table exhibit ``label`` (``spec``: a :class:`Table` or a DataFrame)."""
-    t = spec if isinstance(spec, Table) else Table(spec)
+def render_table(label: str, spec: Any):
+    """The Styler / HTML shown for table exhibit ``label`` (``spec``: a :class:`Table` or a DataFrame)."""
+    if hasattr(spec, "columns") and not isinstance(spec, Table):
+        spec = Table(spec)
+    if not isinstance(spec, Table):
+        raise InputError("table", type(spec).__name__, "a costlib.present.exhibits.Table or a DataFrame")
+    t = spec
     if t.styled is not None:
         return t.styled
     key = (t.key,) if isinstance(t.key, str) else t.key
-    return exhibit_table(t.frame, label, key=list(key) if key else None, max_columns=t.max_columns,
-                         percent=t.percent)
+    shown = exhibit_table(t.data, label, percent=t.percent, integer=t.integer, formats=dict(t.formats),
+                          max_columns=t.max_columns, key=list(key) if key else None, verdict_first=t.verdict_first)
+    if t.css:
+        if not hasattr(shown, "set_properties"):
+            raise InputError("css", sorted(t.css), "CSS for a table shown in one part (not split)")
+        for column, props in t.css.items():
+            if column not in shown.data.columns:
+                raise InputError("css", column, f"a shown column label: {list(shown.data.columns)}")
+            shown = shown.set_properties(subset=[column], **props)
+    return shown
 
 
 def publish(ex: Exhibits) -> None:
-    """Glue every value, table and figure of ``ex`` (with downloads for tables and figures); displays nothing."""
-    from myst_nb import glue  # on demand: the library never needs the notebook toolchain
+    """Glue every value, table (with its CSV download ``dl-<label>``) and figure of ``ex``.
 
+    Returns nothing, so that a notebook cell ending in ``publish(...)`` shows no output of its own."""
     if not isinstance(ex, Exhibits):
-        raise InputError("ex", type(ex).__name__, "an Exhibits (values, tables, figures)")
+        raise InputError("ex", type(ex).__name__, "a costlib.present.exhibits.Exhibits")
     for key, value in ex.values.items():
         glue_value(key, value)
     for label, spec in ex.tables.items():
-        frame = spec.frame if isinstance(spec, Table) else spec
-        glue(label, styled_table(label, spec), display=False)
-        downloads(label, frame)
+        _glue(label, render_table(label, spec))
+        downloads(label, spec.data if isinstance(spec, Table) else spec)
     for label, fig in ex.figures.items():
         glue_figure(label, fig)
 
 
 def glue_facts(facts: Mapping[str, Any], digits: int | None = None) -> int:
-    """Glue every ``key: value`` of ``facts`` (strings as text, numbers as plain floats); returns how many.
+    """Glue every ``key: value`` of ``facts`` (strings as text, whole numbers as integers, other numbers as plain floats); returns how many.
 
     Python and numpy integers are glued as integers (a count or a context length prints without a decimal point);
     ``None`` values are refused (a fact that could not be computed must say so in words, not vanish from a page).
@@ -89,10 +111,7 @@ def glue_facts(facts: Mapping[str, Any], digits: int | None = None) -> int:
     for key, value in facts.items():
         if value is None:
             raise InputError(f"facts[{key!r}]", None, "a number or a text")
-        if isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_)):
-            _glue(key, int(value))  # integers stay integers on the page ("8,192", not "8,192.0")
-        else:
-            glue_value(key, value, digits)
+        glue_value(key, value, digits)  # integers stay integers on the page ("8,192", not "8,192.0")
     return len(facts)
 
 
@@ -111,3 +130,24 @@ def glue_exhibit(key: str, shown: Any, data: Any = None) -> None:
     if not (hasattr(target, "to_csv") or hasattr(target, "data")):
         raise InputError("data", type(target).__name__, "the DataFrame behind the table (for its CSV download)")
     downloads(key, target)
+
+
+def live_widget(render: Callable[..., str], controls: Mapping[str, Any]):
+    """An ipywidget (controls above an HTML result) that calls ``render(**values)`` whenever a control changes.
+
+    ``controls``: argument name -> an ipywidgets control. Shown only where a kernel runs it (tag its cell
+    ``remove-output``: the static page shows the chapter's kernel-free explorer instead).
+    """
+    import ipywidgets as widgets  # on demand: only a live notebook builds widgets; the library and CLI never need it
+
+    if not controls:
+        raise InputError("controls", "none", "at least one ipywidgets control")
+    out = widgets.HTML()
+
+    def update(_=None):
+        out.value = render(**{name: c.value for name, c in controls.items()})
+
+    for c in controls.values():
+        c.observe(update, names="value")
+    update()
+    return widgets.VBox([widgets.HBox(list(controls.values())), out])

@@ -15,6 +15,7 @@ Conventions (CONTRIBUTING.md, "Notebook helpers"):
 from __future__ import annotations
 
 import math
+import numbers
 from typing import Any
 
 from costlib.errors import InputError
@@ -61,9 +62,12 @@ def glue_text(key: str, text: Any) -> None:
 
 
 def glue_value(key: str, value: Any, digits: int | None = None) -> None:
-    """Glue a string as text and anything else as a number (the notebooks' ``g``)."""
+    """Glue a string as text, a whole number (Python or numpy integer) as an integer ("batch 16", not "16.0"),
+    and any other number as a plain float rounded to ``digits`` significant figures if given."""
     if isinstance(value, str):
         glue_text(key, value)
+    elif isinstance(value, numbers.Integral) and not isinstance(value, bool):
+        _glue(key, int(value))
     else:
         glue_number(key, value, digits)
 
