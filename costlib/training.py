@@ -42,7 +42,7 @@ from .hardware import Device, devices, get_device
 from .memory import lora_trainable_params
 from .models import ModelSpec, get_model
 from .prices import gpu_price_band, prices_for
-from .uncertainty import Band, band_from_samples
+from .uncertainty import Band, band_from_samples, order_statistic_coverage
 from .units import HOURS_PER_DAY, KWH_PER_WH, SECONDS_PER_HOUR
 from .validate import choice, fraction, non_negative, positive, whole
 
@@ -363,6 +363,12 @@ def _t_quantile(coverage: float, df: int) -> float:
     return table[df - 1] if df <= len(table) else _T_QUANTILES_LARGE_DF[key]
 
 
+def _ordinal(k: int) -> str:
+    """1st, 2nd, 3rd, 4th, ... 11th, 12th, 13th, 21st (for the band method's words)."""
+    suffix = "th" if 10 <= k % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(k % 10, "th")
+    return f"{k}{suffix}"
+
+
 def prediction_band(values, coverage: float = MFU_BAND_COVERAGE, spread: tuple[float, int] | None = None) -> tuple[Band, str]:
     """Band a new draw falls in with probability ``coverage``, from ``values`` (> 0), and the method used.
 
@@ -377,7 +383,7 @@ def prediction_band(values, coverage: float = MFU_BAND_COVERAGE, spread: tuple[f
     if (n - 1) / (n + 1) >= c - 1e-12:
         k = prediction_interval_rank(n, c)
         q = (k - 1) / (n - 1)
-        return band_from_samples(v, q, 1 - q), f"order statistics: {k}-th smallest and largest of {n} runs, coverage {(n + 1 - 2 * k) / (n + 1):.0%}"
+        return band_from_samples(v, q, 1 - q), f"order statistics: {_ordinal(k)} smallest and largest of {n} runs, coverage {order_statistic_coverage(n, k):.0%}"
     lv = np.log(v)
     if spread is None:
         sd, df = float(np.std(lv, ddof=1)), n - 1

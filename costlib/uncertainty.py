@@ -7,6 +7,8 @@ effective MFU of published runs).
 """
 from __future__ import annotations
 
+import numbers
+
 import math
 from dataclasses import dataclass
 from typing import Callable
@@ -123,3 +125,14 @@ def _round_sig(x: float, digits: int) -> float:
     if x == 0 or not np.isfinite(x):
         return x
     return float(f"{x:.{digits}g}")
+
+
+def order_statistic_coverage(n: int, k: int) -> float:
+    """Probability that a new draw falls between the k-th smallest and k-th largest of n exchangeable draws (Wilks 1941):
+    (n + 1 - 2k) / (n + 1). For n = 19, k = 2 that is 16 / 20 = 0.8."""
+    for name, v in (("n", n), ("k", k)):
+        if isinstance(v, bool) or not isinstance(v, numbers.Integral) or v < 1:
+            raise InputError(name, v, "a whole number >= 1")
+    if 2 * k > n:
+        raise InputError("k", k, f"at most n / 2 = {n / 2:g} (the k-th smallest and k-th largest of n values)")
+    return (n + 1 - 2 * k) / (n + 1)

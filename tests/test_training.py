@@ -456,3 +456,10 @@ def test_cli_train_on_a_device_without_tdp(capsys):
     assert main(["train", "--params", "7e9", "--tokens", "1T", "--gpu", "tpu-v5e", "--power-w", "250", "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["energy_kwh"]["mid"] > 0
     assert main(["train", "--params", "7e9", "--tokens", "1T", "--gpu", "h100-sxm", "--power-w", "0"]) == 2
+
+
+def test_band_method_words_use_ordinals():
+    from costlib.training import _ordinal
+
+    assert [_ordinal(k) for k in (1, 2, 3, 4, 11, 12, 13, 21, 22, 101)] == [
+        "1st", "2nd", "3rd", "4th", "11th", "12th", "13th", "21st", "22nd", "101st"]

@@ -30,6 +30,7 @@ from ..errors import InputError
 from ..hardware import get_device
 from ..memory import training_memory
 from ..models import get_model
+from ..uncertainty import order_statistic_coverage
 from ..present.notebook import band_text, significant
 from ..present.report import exhibit_table, table
 from ..prices import gpu_price_band, prices_for
@@ -86,17 +87,6 @@ def scenarios() -> tuple[Scenario, ...]:
 
 
 # ----------------------------------------------------------------------------------------------- 1. the rule
-def order_statistic_coverage(n: int, k: int) -> float:
-    """Probability that a new draw falls between the k-th smallest and k-th largest of n i.i.d. draws [2]:
-    (n + 1 - 2k) / (n + 1). For n = 19, k = 2 that is 16 / 20 = 0.8."""
-    for name, v in (("n", n), ("k", k)):
-        if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 1:
-            raise InputError(name, v, "a whole number >= 1")
-    if 2 * k > n:
-        raise InputError("k", k, f"at most n / 2 = {n / 2:g} (the k-th smallest and k-th largest of n values)")
-    return (n + 1 - 2 * k) / (n + 1)
-
-
 def rule_facts() -> dict:
     """Section 1: 6ND for the worked example, its effective MFU, the causal attention share, the default band."""
     run = tr.get_run("llama2-7b")
