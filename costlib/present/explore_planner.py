@@ -154,8 +154,8 @@ def planner_explorer(title: str = "What will my workload cost?", defaults: dict 
 _STYLE = """<style>
 .costlib-planner{border:1px solid var(--pst-color-border,#ccc);border-radius:6px;padding:.6em .9em;margin:1em 0;max-width:100%;overflow-x:auto;color-scheme:light}
 .costlib-planner .pl-hint{font-size:.85em;opacity:.75}
-.costlib-planner .pl-controls{display:grid;grid-template-columns:max-content minmax(8em,20em) max-content minmax(8em,20em);gap:.35em .8em;align-items:center}
-.costlib-planner .pl-controls select,.costlib-planner .pl-controls input{width:100%}
+.costlib-planner .pl-controls{display:grid;grid-template-columns:minmax(0,max-content) minmax(7em,1fr) minmax(0,max-content) minmax(7em,1fr);gap:.35em .8em;align-items:center}
+.costlib-planner .pl-controls select,.costlib-planner .pl-controls input{width:100%;min-width:0;box-sizing:border-box}
 .costlib-planner table.pl-results{margin:.7em 0 .2em;border-collapse:collapse;font-variant-numeric:tabular-nums}
 .costlib-planner table.pl-results th,.costlib-planner table.pl-results td{padding:.15em .7em .15em 0;text-align:left}
 .costlib-planner .pl-cheapest{font-weight:bold;margin:.3em 0}
@@ -192,7 +192,8 @@ _SCRIPT = r"""(function () {
     var req = rpd * 1 * days / 12 * (1 + 0 / 2);
     var best = null;
     var self = root.querySelector('tr[data-row="self"]');
-    self.querySelector(".pl-name").textContent = model + " on " + gpu + " (" + prec + ", " + eng + (offer === "on-demand" ? "" : ", " + offer) + ")";
+    var modelName = D.model_labels[D.models.indexOf(model)], gpuName = D.gpu_labels[D.gpus.indexOf(gpu)];
+    self.querySelector(".pl-name").textContent = modelName + " on " + gpuName + " (" + prec + ", " + eng + (offer === "on-demand" ? "" : ", " + offer) + ")";
     function put(row, f, text) { row.querySelector('[data-f="' + f + '"]').textContent = text; }
     if (bad) { ["k", "gpus", "month", "per1k", "binding"].forEach(function (f) { put(self, f, "\u2014"); }); }
     else if (cell.length === 2) {
@@ -210,7 +211,7 @@ _SCRIPT = r"""(function () {
       put(self, "month", band(m[0], m[1], m[2], usd));
       put(self, "per1k", "$" + (m[1] * (1000.0 / req)).toFixed(3));
       put(self, "binding", D.bindings[cell[4]]);
-      best = [m[1], model + " on " + g[1] + " x " + gpu];
+      best = [m[1], modelName + " on " + g[1] + " x " + gpuName];
     }
     root.querySelectorAll('tr[data-row="api"]').forEach(function (row) {
       var a = D.apis[+row.dataset.i];
