@@ -167,7 +167,7 @@ def test_figures_read_at_displayed_size(make):
 
     fig = make()
     try:
-        assert small_text(fig, displayed_px=ef.DISPLAYED_PX) == []
+        assert small_text(fig) == []
         legends = [a.get_legend() for a in fig.axes if a.get_legend() is not None]
         for leg in legends:
             assert min(t.get_fontsize() for t in leg.get_texts()) >= 7.8  # 10 px at 7.3 in shown in 672 px

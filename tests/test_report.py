@@ -72,11 +72,11 @@ def test_exhibit_table_splits_wide_tables_repeating_the_key():
 
 
 def test_displayed_font_px_by_hand():
-    # 9-inch figure at 100 dpi = 900 px, shown at 730 px: 8 pt = 8 * 100/72 * 730/900 = 9.012 px
-    assert displayed_font_px(8, 9) == pytest.approx(8 * 100 / 72 * 730 / 900)
-    # a narrow figure is not enlarged: 6 in = 600 px < 730 px
+    # 9-inch figure at 100 dpi = 900 px, shown at 672 px (measured): 8 pt = 8 * 100/72 * 672/900 = 8.296 px
+    assert displayed_font_px(8, 9) == pytest.approx(8 * 100 / 72 * 672 / 900)
+    # a narrow figure is not enlarged: 6 in = 600 px < 672 px
     assert displayed_font_px(8, 6) == pytest.approx(8 * 100 / 72)
-    assert min_font_pt(9) == pytest.approx(10 / (100 / 72 * 730 / 900))
+    assert min_font_pt(9) == pytest.approx(10 / (100 / 72 * 672 / 900))
     with pytest.raises(InputError, match="fontsize_pt"):
         displayed_font_px(-1, 9)
 

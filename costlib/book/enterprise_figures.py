@@ -15,9 +15,6 @@ from ..present.report import exhibit_figure
 WIDTH_IN = 7.3
 """Figure width (inches) at 100 dpi."""
 
-DISPLAYED_PX = 672
-"""Width at which a glued figure is shown in a chapter at a 1280 px window (measured in headless Chromium,
-2026-12-01: the figure block is narrower than the 730 px text column); fonts are sized for it."""
 
 
 def _small(fig) -> float:
@@ -32,7 +29,7 @@ def saving_figure():
     """Saving of each option against the LLM API alone by number of developers, with seed 001's fixed costs (solid)
     and the reference scenario's (dotted); the seed's 70-80% band shaded."""
     devs, curves = ec.saving_curves()
-    fig, ax = exhibit_figure(width_in=WIDTH_IN, displayed_px=DISPLAYED_PX, aspect=0.82)
+    fig, ax = exhibit_figure(width_in=WIDTH_IN, aspect=0.82)
     lo, hi = ec.SEED_SAVING
     ax.axhspan(100 * lo, 100 * hi, color="tab:green", alpha=0.15, label="seed: 70-80% saving")
     order = {}
@@ -56,7 +53,7 @@ def saving_figure():
 def reference_figure():
     """Annual cost of every option of the reference scenario, by component (USD thousand, mid inputs)."""
     df = ec.components_frame()
-    fig, ax = exhibit_figure(width_in=WIDTH_IN, displayed_px=DISPLAYED_PX, aspect=0.7)
+    fig, ax = exhibit_figure(width_in=WIDTH_IN, aspect=0.7)
     left = np.zeros(len(df))
     for c in df.columns[1:]:
         ax.barh(df["option"], df[c] / 1e3, left=left, label=c)
@@ -73,7 +70,7 @@ def hybrid_figure():
     """Annual cost of the two hybrids against the share routed to the small model, per escalation rate."""
     curves = ec.hybrid_curves()
     sc = ec.scenario()
-    fig, ax = exhibit_figure(width_in=WIDTH_IN, displayed_px=DISPLAYED_PX, aspect=0.75)
+    fig, ax = exhibit_figure(width_in=WIDTH_IN, aspect=0.75)
     ax.axhline(ec.result().options["llm_api"].annual_usd / 1e3, color="black", lw=1.2,
                label=f"{ec.get_api_price(ec.LARGE_API).model} only")
     for (h, e), y in curves.items():
@@ -90,7 +87,7 @@ def volume_figure():
     """Monthly cost against monthly requests (log-log): the 7B self-hosted on three GPUs and the compared APIs."""
     x, curves = ec.volume_curves()
     sc4 = ec.volume_scenario()
-    fig, ax = exhibit_figure(width_in=WIDTH_IN, displayed_px=DISPLAYED_PX, aspect=0.8)
+    fig, ax = exhibit_figure(width_in=WIDTH_IN, aspect=0.8)
     apis = [n for n in curves if not n.startswith("self")]
     for name, y in curves.items():
         # APIs with the same list price coincide: earlier lines drawn wider so that both stay visible
@@ -110,7 +107,7 @@ def tornado_figure():
     """Tornado of the self-hosted L40S option: each input at its low and high end, the others at mid."""
     rows = ec.tornado_rows()
     mid = ec.result().options["slm_l40s"].annual_usd
-    fig, ax = exhibit_figure(width_in=WIDTH_IN, displayed_px=DISPLAYED_PX, aspect=0.75)
+    fig, ax = exhibit_figure(width_in=WIDTH_IN, aspect=0.75)
     for i, r in enumerate(rows):
         lo, hi = sorted((r.cost_at_low, r.cost_at_high))
         ax.barh(i, (hi - lo) / 1e3, left=lo / 1e3, color="tab:blue" if r.cost_at_high >= r.cost_at_low else "tab:orange")
@@ -127,7 +124,7 @@ def tornado_figure():
 def monte_carlo_figure():
     """Distribution of each option's annual cost over the Monte Carlo samples (log scale)."""
     mc, sc = ec.monte_carlo(), ec.scenario()
-    fig, ax = exhibit_figure(width_in=WIDTH_IN, displayed_px=DISPLAYED_PX, aspect=0.75)
+    fig, ax = exhibit_figure(width_in=WIDTH_IN, aspect=0.75)
     bins = np.geomspace(5e3, 2e6, 80)
     for name in sc.option_names:
         ax.hist(mc.samples[name], bins=bins, histtype="step", lw=1.3, label=sc.option(name).label)

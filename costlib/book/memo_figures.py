@@ -10,7 +10,6 @@ import numpy as np
 from .. import planner as pl
 from ..present.report import exhibit_figure
 from . import memo_chapter as mc
-from .enterprise_figures import DISPLAYED_PX
 from .memo import memo_case
 
 WIDTH_IN = 7.3
@@ -21,7 +20,7 @@ def breakeven_figure():
     """Monthly cost against developers (log-log): self-hosted options solid with their low-high band, APIs dashed."""
     case = memo_case()
     devs, curves = mc.monthly_curves()
-    fig, ax = exhibit_figure(width_in=WIDTH_IN, displayed_px=DISPLAYED_PX, aspect=0.8)
+    fig, ax = exhibit_figure(width_in=WIDTH_IN, aspect=0.8)
     for i, (k, o) in enumerate(case.options.items()):
         if k not in curves:
             continue
@@ -47,7 +46,7 @@ def flip_figure():
     case = memo_case()
     s, a = mc.best_pair()
     base_gap, rows = mc.flip()
-    fig, ax = exhibit_figure(width_in=WIDTH_IN, displayed_px=DISPLAYED_PX, aspect=0.65)
+    fig, ax = exhibit_figure(width_in=WIDTH_IN, aspect=0.65)
     for i, r in enumerate(rows[::-1]):
         lo = np.nan if r.difference_at_low is None else r.difference_at_low
         hi = np.nan if r.difference_at_high is None else r.difference_at_high

@@ -307,9 +307,10 @@ _label = label
 
 
 # ------------------------------------------------------------------------------------------------ figures
-TEXT_COLUMN_PX = 730
-"""Width of the book's text column at a 1280 px window (pydata/sphinx-book theme, measured in Chromium, 2026-12):
-a figure wider than this is scaled down to it, a narrower one is shown at its own size."""
+TEXT_COLUMN_PX = 672
+"""Width at which a glued figure is shown at a 1280 px window (sphinx-book theme; every figure of the built book
+measured in headless Chromium, 2026-12-02: 672 CSS px for a 720 px PNG): a figure wider than this is scaled down to
+it, a narrower one is shown at its own size."""
 FIGURE_DPI = 100
 """matplotlib's default dpi, which the inline backend uses for the PNG in the page."""
 MIN_FONT_PX = 10
@@ -321,7 +322,7 @@ def displayed_font_px(fontsize_pt: float, fig_width_in: float, *, displayed_px: 
     """Height in page pixels of a ``fontsize_pt`` text in a figure ``fig_width_in`` wide shown at ``displayed_px``.
 
     The PNG is ``fig_width_in * dpi`` pixels wide and is shown at ``min(that, displayed_px)``; a point is dpi/72
-    pixels in the PNG. A 9-inch figure at 8 pt in a 730 px column: 8 * 100/72 * 730/900 = 9.0 px.
+    pixels in the PNG. A 9-inch figure at 8 pt shown 672 px wide: 8 * 100/72 * 672/900 = 8.3 px.
     """
     for name, v in (("fontsize_pt", fontsize_pt), ("fig_width_in", fig_width_in), ("displayed_px", displayed_px),
                     ("dpi", dpi)):
