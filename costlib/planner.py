@@ -818,7 +818,7 @@ def parse_option(spec: str, *, prices: Mapping[str, float] | None = None, max_ut
     if kind == "hybrid":
         bits = rest.split(",")
         if len(bits) != 3:
-            raise InputError("option", spec, "hybrid:SMALL,LARGE,SHARE (e.g. hybrid:llama-3.2-3b@l4,gpt-4o,0.2)")
+            raise InputError("option", spec, "hybrid:SMALL,LARGE,SHARE (e.g. hybrid:llama-3.2-3b@l4,openai-gpt-6.1-sol,0.2)")
         s, l, share = bits
         small = parse_option(("self:" if "@" in s else "api:") + s, prices=prices, max_utilization=max_utilization,
                              min_replicas=min_replicas, cached_input_share=cached_input_share)

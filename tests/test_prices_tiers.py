@@ -95,3 +95,16 @@ def test_planner_committed_factors_follow_the_one_rule(monkeypatch):
     finally:
         monkeypatch.undo()
         planner.offer_factors.cache_clear()
+
+
+def test_offer_factor_exhibit_says_where_the_planners_factors_come_from():
+    from costlib.book import offer_factors
+
+    ex = offer_factors.offer_factor_exhibit()
+    v = ex.values
+    assert v["of_n_committed_terms"] == 0 and v["of_r1y_from"] == "offer_discounts.csv"
+    assert (v["of_r1y_lo"], v["of_r1y_mid"], v["of_r1y_hi"]) == (0.53, 0.65, 0.80)
+    assert v["of_res_mid"] == pytest.approx(0.775) and v["of_res_n"] == 6
+    df = ex.tables["tbl-offer-pairs"].data
+    assert len(df) == v["of_n_pairs"] == len(prices.offer_pairs("reserved")) + len(prices.offer_pairs("spot")) + len(prices.offer_pairs("community"))
+    assert (df["share of on-demand"] < 1).all() and (df["share of on-demand"] > 0).all()

@@ -51,11 +51,11 @@ def count_check() -> Exhibits:
         "model": act["model"],
         "total, computed (billions)": act["total_b"].map("{:,.3f}".format),
         "total, published": act["published_total"],
-        "total error": act["total_error_pct"].map("{:+.2f} %".format),
+        "total error (%)": act["total_error_pct"].map("{:+.2f}".format),
         "active, computed (billions)": act["active_b"].map("{:,.3f}".format),
         "active, published": act["published_active"],
         "counts the active figure stands for (billions)": [f"{lo:,.3f} to {hi:,.3f}" for lo, hi in zip(act["active_lo_b"], act["active_hi_b"])],
-        "active error": act["active_error_pct"].map("{:+.2f} %".format),
+        "active error (%)": act["active_error_pct"].map("{:+.2f}".format),
     })
     worst_total = df.loc[df["total_error_pct"].abs().idxmax()]
     worst_active = act.loc[act["active_error_pct"].abs().idxmax()]

@@ -426,8 +426,10 @@ def distillation_widget():
     from costlib.present.exhibits import live_widget
 
     return live_widget(distillation_html, {
-        "teacher": w.Dropdown(options=list(DIST_TEACHERS), value=DIST_TEACHERS[0], description="teacher"),
-        "student": w.Dropdown(options=list(DIST_STUDENTS), value=tech.REFERENCE_DISTILL_STUDENT, description="student"),
+        "teacher": w.Dropdown(options=[(get_api_price(a).model, a) for a in DIST_TEACHERS], value=DIST_TEACHERS[0],
+                              description="teacher"),
+        "student": w.Dropdown(options=[(get_model(m).name, m) for m in DIST_STUDENTS], value=tech.REFERENCE_DISTILL_STUDENT,
+                              description="student"),
         "examples": w.IntSlider(value=tech.REFERENCE_DISTILL_EXAMPLES, min=1_000, max=500_000, step=1_000,
                                 description="examples")})
 
@@ -445,7 +447,7 @@ def distillation_explorer():
                 "be_days": f"break-even (days at {tech.REFERENCE_REQUESTS_PER_DAY:,} a day)"},
         default={"teacher": DIST_TEACHERS[0], "student": tech.REFERENCE_DISTILL_STUDENT,
                  "examples": tech.REFERENCE_DISTILL_EXAMPLES},
-        input_fmt={"examples": ",.0f"},
+        input_fmt={"examples": ",.0f", "teacher": lambda a: get_api_price(a).model, "student": lambda m: get_model(m).name},
         note=f"Student fully fine-tuned and served on the reference GPU ({tech.REFERENCE_GPU}) at batch "
              f"{tech.REFERENCE_BATCH}; {P:,} prompt + {O:,} output tokens per request.")
 
