@@ -73,6 +73,10 @@ MC_SAMPLES = 4000
 BREAK_EVEN_RANGE = (1e2, 1e9)
 """Requests per day searched for break-even volumes."""
 OFFERS = ("on-demand", "reserved-1y", "reserved-3y", "spot")
+COMMITTED_OFFERS = ("reserved-1y", "reserved-3y")
+"""Offers whose factor comes from the providers' own paired rows in prices.csv (:func:`costlib.prices.offer_factor_band`:
+committed price over the same provider's on-demand price) whenever prices.csv holds such a pair; else from
+``offer_discounts.csv``."""
 BINDINGS = ("ttft", "tpot", "memory", "throughput")
 
 
@@ -82,7 +86,8 @@ BINDINGS = ("ttft", "tpot", "memory", "throughput")
 
 @lru_cache(maxsize=1)
 def offer_factors() -> Mapping[str, Band]:
-    """Offer -> price factor band over on-demand, from ``data/offer_discounts.csv`` [2]."""
+    """Offer -> price factor band over on-demand, from ``data/offer_discounts.csv`` [2]; for :data:`COMMITTED_OFFERS`
+    the range of the providers' own committed-over-on-demand ratios in ``data/prices.csv`` instead, when it has any."""
     from types import MappingProxyType
 
     from .catalog import AS_OF, NOTES, SOURCE, Column, Schema, load_csv
@@ -90,9 +95,15 @@ def offer_factors() -> Mapping[str, Band]:
     schema = Schema((Column("id"), Column("offer", choices=OFFERS),
                      *(Column(c, "float", positive=True) for c in ("factor_low", "factor_mid", "factor_high")),
                      SOURCE, AS_OF, NOTES))
+    from .prices import offer_factor_band
+
     out = {}
     for r in load_csv("offer_discounts.csv", schema):
         out[r["offer"]] = Band(r["factor_low"], r["factor_mid"], r["factor_high"])
+    for offer in COMMITTED_OFFERS:  # one rule: real committed rows of prices.csv, when any, replace the csv's range
+        derived = offer_factor_band(offer)
+        if derived is not None:
+            out[offer] = derived
     return MappingProxyType(out)
 
 
@@ -807,7 +818,7 @@ def parse_option(spec: str, *, prices: Mapping[str, float] | None = None, max_ut
     if kind == "hybrid":
         bits = rest.split(",")
         if len(bits) != 3:
-            raise InputError("option", spec, "hybrid:SMALL,LARGE,SHARE (e.g. hybrid:llama-3.2-3b@l4,gpt-4o,0.2)")
+            raise InputError("option", spec, "hybrid:SMALL,LARGE,SHARE (e.g. hybrid:llama-3.2-3b@l4,openai-gpt-6.1-sol,0.2)")
         s, l, share = bits
         small = parse_option(("self:" if "@" in s else "api:") + s, prices=prices, max_utilization=max_utilization,
                              min_replicas=min_replicas, cached_input_share=cached_input_share)

@@ -284,6 +284,31 @@ def gpu_price_band(gpu_id: str, kind="on-demand", window_months: float | None = 
     return Band(min(values), float(statistics.median(values)), max(values))
 
 
+def offer_pairs(offer: str, window_months: float | None = GPU_PRICE_WINDOW_MONTHS) -> list[tuple[GpuPrice, GpuPrice]]:
+    """(``offer`` row, on-demand row) pairs of one provider's rate card: the same GPU, provider, region and
+    ``as_of``, among the offers of :func:`prices_for` (recent, one per provider, offer and region). The pair is
+    what a discount factor is read from: the provider's own committed (or spot) price over its own on-demand one."""
+    if offer not in OFFERS or offer == "on-demand":
+        raise InputError("offer", offer, "one of " + ", ".join(o for o in OFFERS if o != "on-demand"))
+    out = []
+    for gpu in sorted({p.gpu_id for p in gpu_prices() if p.offer == offer}):
+        recent = prices_for(gpu, (offer, "on-demand"), window_months)
+        od = {(p.provider, p.region, p.as_of): p for p in recent if p.offer == "on-demand"}
+        out += [(p, od[(p.provider, p.region, p.as_of)]) for p in recent
+                if p.offer == offer and (p.provider, p.region, p.as_of) in od]
+    return out
+
+
+def offer_factor_band(offer: str, window_months: float | None = GPU_PRICE_WINDOW_MONTHS) -> Band | None:
+    """Price of ``offer`` over the same provider's on-demand price (:func:`offer_pairs`): lowest, median and
+    highest ratio over the pairs, or None when the catalog holds no such pair. A range of published ratios,
+    not a coverage claim. The planner takes its committed factors from here whenever a pair exists."""
+    ratios = [float(c.price_usd_per_gpu_hour) / float(o.price_usd_per_gpu_hour) for c, o in offer_pairs(offer, window_months)]
+    if not ratios:
+        return None
+    return Band(min(ratios), float(statistics.median(ratios)), max(ratios))
+
+
 def price_table():
     import pandas as pd
 
@@ -401,6 +426,27 @@ def api_tiers() -> dict[str, tuple[str, ...]]:
     """Tier -> ids of the current offers in it, cheapest blended price first."""
     cur = current_api_prices().values()
     return {t: tuple(p.id for p in sorted((p for p in cur if p.tier == t), key=lambda p: (p.blended_usd_per_1m, p.id))) for t in TIERS}
+
+
+def current_tier_offer(provider: str, tier: str) -> str:
+    """The id of ``provider``'s current offer in ``tier``: the cheapest blended of its current rows there (the
+    order of :func:`api_tiers`). The one rule every chapter's default API follows, so that no chapter defaults to a
+    retired or superseded offer; e.g. ``current_tier_offer("OpenAI", "large")`` is GPT-4o's successor."""
+    if tier not in TIERS:
+        raise InputError("tier", tier, "one of " + ", ".join(TIERS))
+    table = api_prices()
+    for api_id in api_tiers()[tier]:
+        if table[api_id].provider == provider:
+            return api_id
+    offered = sorted({table[i].provider for i in api_tiers()[tier]})
+    raise InputError("provider", provider, f"a provider with a current {tier}-tier offer: " + ", ".join(offered))
+
+
+def current_successor(api_id: str, parameter: str = "api") -> str:
+    """``api_id`` itself when it is current, else the current offer that replaces it (its ``successor``, which
+    :func:`api_prices` checks is a current row): how a chapter that once compared a 2024 offer names today's."""
+    price = get_api_price(api_id, parameter)
+    return price.id if price.is_current else price.successor
 
 
 def get_api_price(api_id: str, parameter: str = "api", *, current: bool = False) -> ApiPrice:

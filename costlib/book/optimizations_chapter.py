@@ -41,8 +41,9 @@ QUANT_COMBOS = (("bf16", None), ("fp8", None), ("int8", None), ("int4", None), (
 """Weight format and KV-cache format (None: the inference module's default for the weights) of Exhibit 6.7."""
 STATIC_BATCHES = (1, 2, 4, 8, 16, 32, 64, 128)
 ROUTING_SHARES = (0.0, 0.3, 0.5, 0.7, 0.9)
-SMALL_API = "gpt-4o-mini"
-"""The small API tier the token-reduction table prices next to the large one."""
+SMALL_API = "openai-gpt-6-luna"
+"""The small API tier the token-reduction table prices next to the large one: OpenAI's current small tier,
+``prices.current_tier_offer("OpenAI", "small")`` (GPT-4o mini's successor; a test checks they agree)."""
 BOOK = "book assumption (costlib/book/techniques.py)"
 WRAP = {"overflow-wrap": "anywhere", "min-width": "8em"}
 """Long source URLs wrap anywhere, so an evidence table's last column stays in the text column."""
@@ -52,7 +53,9 @@ SPEC_DEFAULT = {"alpha": 0.8, "gamma": 4, "c": 0.05}
 QUANT_MODELS = ("qwen2.5-7b", "llama-3.1-8b", "qwen2.5-1.5b", "phi-3-mini", "llama-3.1-70b")
 QUANT_WIDGET_GPUS = ("a100-80gb", "h100-sxm", "l4", "l40s", "t4", "rtx-4090")
 QUANT_FORMATS = ("fp8", "int8", "int4")
-DIST_TEACHERS = ("gpt-4o", "claude-3.5-sonnet", "gpt-4o-mini", "deepseek-v3")
+DIST_TEACHERS = ("openai-gpt-6.1-sol", "anthropic-claude-sonnet-5.5", "openai-gpt-6-luna", "deepseek-v4-pro")
+"""Teacher APIs of the distillation widget: the current successors (``prices.current_successor``) of the four the
+chapter offered until 2026-12 (GPT-4o, Claude 3.5 Sonnet, GPT-4o mini, DeepSeek-V3); a test checks they agree."""
 DIST_STUDENTS = ("qwen2.5-0.5b", "qwen2.5-1.5b", "qwen2.5-3b", "qwen2.5-7b")
 DIST_EXAMPLES = (10_000, 20_000, 50_000, 100_000, 200_000, 500_000)
 
@@ -423,8 +426,10 @@ def distillation_widget():
     from costlib.present.exhibits import live_widget
 
     return live_widget(distillation_html, {
-        "teacher": w.Dropdown(options=list(DIST_TEACHERS), value=DIST_TEACHERS[0], description="teacher"),
-        "student": w.Dropdown(options=list(DIST_STUDENTS), value=tech.REFERENCE_DISTILL_STUDENT, description="student"),
+        "teacher": w.Dropdown(options=[(get_api_price(a).model, a) for a in DIST_TEACHERS], value=DIST_TEACHERS[0],
+                              description="teacher"),
+        "student": w.Dropdown(options=[(get_model(m).name, m) for m in DIST_STUDENTS], value=tech.REFERENCE_DISTILL_STUDENT,
+                              description="student"),
         "examples": w.IntSlider(value=tech.REFERENCE_DISTILL_EXAMPLES, min=1_000, max=500_000, step=1_000,
                                 description="examples")})
 
@@ -442,7 +447,7 @@ def distillation_explorer():
                 "be_days": f"break-even (days at {tech.REFERENCE_REQUESTS_PER_DAY:,} a day)"},
         default={"teacher": DIST_TEACHERS[0], "student": tech.REFERENCE_DISTILL_STUDENT,
                  "examples": tech.REFERENCE_DISTILL_EXAMPLES},
-        input_fmt={"examples": ",.0f"},
+        input_fmt={"examples": ",.0f", "teacher": lambda a: get_api_price(a).model, "student": lambda m: get_model(m).name},
         note=f"Student fully fine-tuned and served on the reference GPU ({tech.REFERENCE_GPU}) at batch "
              f"{tech.REFERENCE_BATCH}; {P:,} prompt + {O:,} output tokens per request.")
 

@@ -55,7 +55,10 @@ REFERENCE_FEWSHOT_TOKENS = 600
 """Assumption: 600 prompt tokens are instructions and examples that a task-specific fine-tune makes unnecessary."""
 REFERENCE_FINETUNE_TOKENS = 10e6
 """Assumption: a fine-tuning set of 10M tokens (e.g. 5,000 reviews of 2,000 tokens)."""
-REFERENCE_LARGE_API = "gpt-4o"
+REFERENCE_LARGE_API = "openai-gpt-6.1-sol"
+"""The chapter's large API: OpenAI's current large tier, ``prices.current_tier_offer("OpenAI", "large")`` (the
+successor of GPT-4o, which the chapter used until 2026-12; tests check the two agree, so a price-table bump that
+retires it fails a test instead of leaving a retired default)."""
 REFERENCE_SMALL_SHARE, REFERENCE_ESCALATION = 0.7, 0.1
 """Assumption: a router sends 70% of requests to the 7B model, 10% of those escalate to the large model."""
 REFERENCE_DISTILL_EXAMPLES = 50_000
