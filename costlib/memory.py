@@ -36,7 +36,7 @@ import numpy as np
 
 from .catalog import AS_OF, NOTES, SOURCE, Column, Schema, load_csv
 from .errors import InputError
-from .hardware import devices, get_device
+from .hardware import COMPUTE_COLUMNS, devices, get_device
 from .models import ModelSpec, _ParamsOnly, custom_model, get_model
 from .units import BYTES_PER_VALUE, GB, PRECISIONS
 from .validate import choice, non_negative, positive, whole
@@ -315,9 +315,9 @@ def activation_value_bytes(compute_precision: str) -> float:
     return ACTIVATION_BYTES.get(compute_precision, 2.0)
 
 
-COMPUTE_PRECISIONS = ("fp32", "tf32", "bf16", "fp16", "fp8", "int8", "fp4")
-"""Dense peaks a forward pass can run at (keys of ``Device.peak_tflops_by_precision``): what
-``compute_precision`` may be in the inference memory functions."""
+COMPUTE_PRECISIONS = tuple(COMPUTE_COLUMNS)
+"""Dense peaks a forward pass can run at (the hardware catalog's peak columns, the keys of
+``Device.peak_tflops_by_precision``): what ``compute_precision`` may be in the inference memory functions."""
 
 
 def _act_bytes(precision: str) -> float:

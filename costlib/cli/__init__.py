@@ -189,11 +189,12 @@ def strict_data(obj):
         return obj if math.isfinite(obj) else None
     if isinstance(obj, dict):
         out, reasons = {}, {}
+        floats, sequences = ((float, np.floating), (list, tuple, np.ndarray)) if np is not None else ((float,), (list, tuple))
         for key, value in obj.items():
             clean = strict_data(value)
-            if clean is None and isinstance(value, _FLOATS + ((np.floating,) if np else ())) and not math.isfinite(value):
+            if clean is None and isinstance(value, floats) and not math.isfinite(value):
                 reasons[str(key)] = _why(float(value))
-            elif isinstance(value, _SEQUENCES + ((np.ndarray,) if np else ())) and _has_nonfinite(value):
+            elif isinstance(value, sequences) and _has_nonfinite(value):
                 reasons[str(key)] = "some elements are " + _why(float("nan")).split(" (")[0] + " (null)"
             out[key] = clean
         if reasons:
@@ -228,9 +229,6 @@ def _has_nonfinite(values) -> bool:
         return bool(isinstance(values, np.ndarray) and values.dtype.kind == "f" and not np.all(np.isfinite(values)))
     except Exception:  # noqa: BLE001
         return False
-
-
-_FLOATS, _SEQUENCES = (float,), (list, tuple)
 
 
 def _numpy():
