@@ -329,7 +329,7 @@ def inference_activation_value_bytes(precision: str, compute_precision: str | No
 
     ``compute_precision`` is the dense peak the matmuls run at on the serving device: give
     ``costlib.inference.compute_path(gpu, fmt).precision`` (a CPU without 16-bit peaks computes at fp32,
-    4 bytes; a TPU computes fp32 weights at bf16, 2 bytes). Without a device (``None``) the stored
+    4 bytes; one with a BF16 peak at bf16, 2 bytes). Without a device (``None``) the stored
     precision stands for it, the GPU path: 4 bytes for fp32 weights, else 2 (16-bit math, also for
     dequantized 8- and 4-bit weights). Memory takes the decision as an argument instead of importing
     costlib.inference, which imports this module (no import cycle)."""
