@@ -1,5 +1,8 @@
 """Loading and validating the CSV catalogs shipped in ``costlib/data``.
 
+It also owns the one reader of a user's local text file (:func:`read_bounded_text`: a scenario YAML, a
+config.json), with a size cap and strict UTF-8.
+
 Every catalog row carries a ``source`` (a URL or a key in ``book/references.bib``) and an
 ``as_of`` ISO date. :func:`load_csv` checks required columns, types, units, positive
 magnitudes, allowed values and unique ids, and raises :class:`~costlib.errors.CatalogError`
@@ -10,11 +13,12 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import math
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
-from .errors import CatalogError
+from .errors import CatalogError, InputError
 
 DATA_DIR = Path(__file__).resolve().parent / "data"  # the package directory (importlib.resources costs ~10 ms at import)
 
@@ -171,3 +175,51 @@ def records(name: str, schema: Schema, cls, *, text_fields: tuple[str, ...] = ("
 def provenance(row: dict) -> dict[str, str]:
     """The source and as-of date of a catalog row, as strings for JSON and tables."""
     return {"source": row["source"], "as_of": row["as_of"].isoformat()}
+
+
+class TextFileError(InputError):
+    """A local text file that :func:`read_bounded_text` refuses: ``problem`` is ``"unreadable"`` (missing,
+    a directory, no permission), ``"size"`` (over the cap; ``size`` in bytes) or ``"encoding"`` (not UTF-8;
+    ``line`` and ``byte`` of the first bad byte). ``found`` says what was found in words, ``allowed`` what is allowed."""
+
+    def __init__(self, parameter: str, value: object, allowed: str, *, problem: str, found: str,
+                 size: int | None = None, line: int | None = None, byte: int | None = None):
+        super().__init__(parameter, value, allowed)
+        self.problem, self.found, self.size, self.line, self.byte = problem, found, size, line, byte
+
+
+def read_bounded_text(path: str | Path, *, parameter: str, max_bytes: int, what: str = "a file") -> str:
+    """The text of a local UTF-8 file of at most ``max_bytes`` bytes (a leading byte-order mark is dropped).
+
+    The size is checked before a byte is read, so a huge file costs nothing. Every refusal is one line, a
+    :class:`TextFileError` (an :class:`~costlib.errors.InputError`) naming ``parameter`` and the path:
+    ``what`` of at most N bytes, UTF-8 text (with the first bad byte and its line), or a readable file
+    (with the operating system's reason).
+    """
+    p = Path(path)
+
+    def too_big(size: int) -> TextFileError:
+        return TextFileError(parameter, str(p), f"{what} of at most {max_bytes:,} bytes (this one has {size:,})",
+                             problem="size", found=f"a file of {size:,} bytes", size=size)
+
+    try:
+        info = p.stat()
+        if not stat.S_ISREG(info.st_mode):  # a directory, a device (/dev/zero never ends), a pipe (blocks)
+            kind = "a directory" if stat.S_ISDIR(info.st_mode) else "not a regular file"
+            raise TextFileError(parameter, str(p), f"a readable file ({kind})", problem="unreadable", found=str(p))
+        if info.st_size > max_bytes:
+            raise too_big(info.st_size)
+        with p.open("rb") as fh:
+            raw = fh.read(max_bytes + 1)  # never more than the cap, even if the file grew since stat
+        if len(raw) > max_bytes:
+            raise too_big(len(raw))
+    except OSError as exc:
+        reason = f"a readable file ({exc.strerror or exc})"
+        raise TextFileError(parameter, str(p), reason, problem="unreadable", found=str(p)) from None
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = raw.count(b"\n", 0, exc.start) + 1
+        byte = raw[exc.start]
+        raise TextFileError(parameter, str(p), f"UTF-8 text (byte 0x{byte:02x} at line {line})", problem="encoding",
+                            found=f"the byte 0x{byte:02x}", line=line, byte=byte) from None

@@ -43,6 +43,7 @@ from typing import Any, Mapping
 
 import numpy as np
 
+from .catalog import TextFileError, read_bounded_text
 from .errors import InputError
 from .fx import FxRate, fx_rate, fx_rates, to_usd  # noqa: F401  the rates live in costlib.fx (one loader, one rule)
 from .uncertainty import Band
@@ -649,18 +650,13 @@ def load_scenario(path: str | Path) -> Scenario:
     """
     p = _scenario_path(path)
     try:
-        size = p.stat().st_size
-        if size > MAX_SCENARIO_BYTES:
-            raise ScenarioError(p.name, None, "scenario", f"a file of {size:,} bytes", f"at most {MAX_SCENARIO_BYTES:,} bytes")
-        raw = p.read_bytes()
-    except OSError as exc:
-        raise InputError("scenario", str(path), f"a readable file ({exc.strerror or exc})") from None
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        line = raw.count(b"\n", 0, exc.start) + 1
-        raise ScenarioError(p.name, line, "encoding", f"the byte 0x{raw[exc.start]:02x}", "UTF-8 text") from None
-    return parse_scenario(text.removeprefix("\ufeff"), file=p.name)
+        text = read_bounded_text(p, parameter="scenario", max_bytes=MAX_SCENARIO_BYTES, what="a scenario file")
+    except TextFileError as exc:  # scenario errors name the file (and line) first, as parse_scenario's do
+        if exc.problem == "unreadable":
+            raise InputError("scenario", str(path), exc.allowed) from None
+        allowed = "UTF-8 text" if exc.problem == "encoding" else f"at most {MAX_SCENARIO_BYTES:,} bytes"
+        raise ScenarioError(p.name, exc.line, "scenario", exc.found, allowed) from None
+    return parse_scenario(text, file=p.name)
 
 
 def example_scenarios() -> list[str]:

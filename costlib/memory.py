@@ -36,7 +36,7 @@ import numpy as np
 
 from .catalog import AS_OF, NOTES, SOURCE, Column, Schema, load_csv
 from .errors import InputError
-from .hardware import devices, get_device
+from .hardware import COMPUTE_COLUMNS, devices, get_device
 from .models import ModelSpec, _ParamsOnly, custom_model, get_model
 from .units import BYTES_PER_VALUE, GB, PRECISIONS
 from .validate import choice, non_negative, positive, whole
@@ -315,27 +315,49 @@ def activation_value_bytes(compute_precision: str) -> float:
     return ACTIVATION_BYTES.get(compute_precision, 2.0)
 
 
+COMPUTE_PRECISIONS = tuple(COMPUTE_COLUMNS)
+"""Dense peaks a forward pass can run at (the hardware catalog's peak columns, the keys of
+``Device.peak_tflops_by_precision``): what ``compute_precision`` may be in the inference memory functions."""
+
+
 def _act_bytes(precision: str) -> float:
     return activation_value_bytes(precision)
 
 
-def inference_activation_bytes(model, context, batch=1, precision: str = "fp16", *, tp: int = 1, prefill_chunk: int = PREFILL_CHUNK_TOKENS):
+def inference_activation_value_bytes(precision: str, compute_precision: str | None = None) -> float:
+    """Bytes per activation value of a forward pass with weights stored at ``precision`` (the one rule).
+
+    ``compute_precision`` is the dense peak the matmuls run at on the serving device: give
+    ``costlib.inference.compute_path(gpu, fmt).precision`` (a CPU without 16-bit peaks computes at fp32,
+    4 bytes; one with a BF16 peak at bf16, 2 bytes). Without a device (``None``) the stored
+    precision stands for it, the GPU path: 4 bytes for fp32 weights, else 2 (16-bit math, also for
+    dequantized 8- and 4-bit weights). Memory takes the decision as an argument instead of importing
+    costlib.inference, which imports this module (no import cycle)."""
+    if compute_precision is None:
+        return _act_bytes(precision)
+    return activation_value_bytes(choice("compute_precision", compute_precision, COMPUTE_PRECISIONS))
+
+
+def inference_activation_bytes(model, context, batch=1, precision: str = "fp16", *, tp: int = 1,
+                               prefill_chunk: int = PREFILL_CHUNK_TOKENS, compute_precision: str | None = None):
     """Peak activation working set of one forward pass (layers run one at a time, so one layer's worth).
 
     tokens = min(batch x context, prefill_chunk) processed at once; per token the residual stream and its
     normed copy, attention output and query (4 x d_model) and the MLP intermediate (3 x ffn gated, 2 x ffn
     otherwise; split over ``tp`` GPUs); FlashAttention keeps no s x s score matrix (Dao et al. 2022).
-    Plus fp32 logits of the last token of each sequence.
+    Plus fp32 logits of the last token of each sequence. Bytes per value:
+    :func:`inference_activation_value_bytes` (``compute_precision`` = the device's compute path).
     """
     m = _spec(model)
     _need_arch(m, "the activation working set")
+    value_bytes = inference_activation_value_bytes(precision, compute_precision)
     ctx = np.asarray(non_negative("context", context))
     bat = np.asarray(whole("batch", batch))
     chunk = whole("prefill_chunk", prefill_chunk)
     tokens = np.minimum(np.maximum(bat * ctx, bat), chunk)
     ffn = m.moe_ffn_dim * m.experts_active if m.is_moe else m.ffn_dim
     k = 3 if m.ffn_kind in ("swiglu", "geglu") else 2
-    per_token = (4 * m.d_model + k * ffn / tp) * _act_bytes(precision)
+    per_token = (4 * m.d_model + k * ffn / tp) * value_bytes
     return _scalar_or_array(tokens * per_token + bat * m.vocab * LOGITS_BYTES)
 
 
@@ -351,10 +373,15 @@ def inference_memory(
     scale_bits: int = QUANT_SCALE_BITS,
     quantize_embeddings: bool = False,
     prefill_chunk: int = PREFILL_CHUNK_TOKENS,
+    compute_precision: str | None = None,
 ) -> MemoryBreakdown:
     """Serving memory per GPU: weights, KV cache for ``batch`` sequences of ``context`` tokens,
     activation working set, runtime overhead. ``gpus`` > 1 is tensor parallelism: weights split,
     KV heads split (replicated past kv_heads), the overhead is paid on every GPU.
+
+    ``compute_precision``: the dense peak the device computes this format at,
+    ``costlib.inference.compute_path(gpu, fmt).precision``; it sets the activation bytes per value
+    (:func:`inference_activation_value_bytes`). ``None`` = the GPU path of the stored precision.
 
     A model known only by its parameter count has no KV cache or activations from architecture:
     ``context=0`` gives weights + overhead, any context > 0 raises an InputError saying why.
@@ -364,6 +391,8 @@ def inference_memory(
     tp = int(whole("gpus", gpus))
     kvp = kv_precision or default_kv_precision(precision)
     choice("kv_precision", kvp, PRECISIONS)
+    if compute_precision is not None:
+        choice("compute_precision", compute_precision, COMPUTE_PRECISIONS)
     ctx = non_negative("context", context)
     whole("batch", batch)
     notes = []
@@ -372,7 +401,8 @@ def inference_memory(
         if m.heads % tp and tp % m.heads:
             raise InputError("gpus", tp, f"a tensor-parallel degree that divides the {m.heads} attention heads of {m.id}")
         kv = kv_cache_bytes(m, context, batch, kvp) * _kv_share_per_gpu(m, tp)
-        act = inference_activation_bytes(m, context, batch, precision, tp=tp, prefill_chunk=prefill_chunk)
+        act = inference_activation_bytes(m, context, batch, precision, tp=tp, prefill_chunk=prefill_chunk,
+                                         compute_precision=compute_precision)
     else:
         if np.any(np.asarray(ctx) > 0):
             _need_arch(m, "the KV cache for context > 0")
@@ -1062,6 +1092,7 @@ __all__ = [
     "kv_bytes_per_token",
     "kv_cache_bytes",
     "inference_activation_bytes",
+    "inference_activation_value_bytes",
     "inference_memory",
     "training_activation_bytes",
     "lora_trainable_params",

@@ -18,7 +18,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Mapping
 
-from .catalog import AS_OF, NOTES, SOURCE, Column, Schema, load_csv
+from .catalog import AS_OF, NOTES, SOURCE, Column, Schema, load_csv, read_bounded_text
 from .errors import InputError, UnknownIdError
 
 GATED = ("swiglu", "geglu")
@@ -415,16 +415,9 @@ def _read_config(path: str | Path) -> tuple[dict, Path]:
                 f" (did you mean {p / 'config.json'}?)" if (p / "config.json").is_file() else ""))
         if not p.is_file():
             raise InputError("config", str(p), "a path to an existing config.json")
-        if p.stat().st_size > MAX_CONFIG_BYTES:
-            raise InputError("config", str(p), f"a config.json of at most {MAX_CONFIG_BYTES:,} bytes")
-        raw = p.read_bytes()
     except OSError as exc:
         raise InputError("config", str(p), f"a readable file ({exc.strerror or exc})") from None
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = raw.count(b"\n", 0, exc.start) + 1
-        raise InputError("config", str(p), f"UTF-8 text (byte 0x{raw[exc.start]:02x} at line {line})") from None
+    text = read_bounded_text(p, parameter="config", max_bytes=MAX_CONFIG_BYTES, what="a config.json")
     try:
         cfg = json.loads(text, parse_constant=lambda c: (_ for _ in ()).throw(ValueError(f"{c} is not JSON")))
     except json.JSONDecodeError as exc:

@@ -47,6 +47,10 @@ _NEGATIVE_NUMBER = re.compile(r"^-(?:\d+\.?\d*(?:e[+-]?\d+)?[kmbgtp]?|\.\d+(?:e[
 not "expected one argument"."""
 
 
+_CHECK_WIDTH = 80
+"""Width of the formatters argparse builds only to check arguments (never printed)."""
+
+
 class Parser(argparse.ArgumentParser):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -54,6 +58,30 @@ class Parser(argparse.ArgumentParser):
 
     def error(self, message):  # one line, exit 2 (handled in main)
         raise UsageError(f"{self.prog}: {message}")
+
+    _printing = False
+
+    def _get_formatter(self):
+        """argparse makes a formatter for every ``add_argument`` (to check a metavar against nargs) and asks the
+        terminal's width each time, which imports shutil (and zlib, bz2, lzma): about 3 ms of every one-shot.
+        The width matters only for text a reader sees (help, usage), so only :meth:`format_help` /
+        :meth:`format_usage` ask for it."""
+        if self._printing:
+            return super()._get_formatter()
+        return self.formatter_class(prog=self.prog, width=_CHECK_WIDTH)
+
+    def format_help(self):
+        return self._with_terminal_width(super().format_help)
+
+    def format_usage(self):
+        return self._with_terminal_width(super().format_usage)
+
+    def _with_terminal_width(self, render):
+        self._printing = True
+        try:
+            return render()
+        finally:
+            self._printing = False
 
     def _get_value(self, action, arg_string):  # say what is allowed, not only "invalid int value"
         try:
@@ -148,11 +176,10 @@ def _why(value: float) -> str:
 def strict_data(obj):
     """``obj`` as plain JSON data with every NaN/infinity replaced by ``None``; each object that held one gets
     ``null_reasons: {key: reason}`` (a reason already given by the payload is kept)."""
-    import numpy as np
-
-    if isinstance(obj, np.ndarray):
+    np = _numpy()
+    if np is not None and isinstance(obj, np.ndarray):
         obj = obj.tolist()
-    elif isinstance(obj, np.generic):
+    elif np is not None and isinstance(obj, np.generic):
         obj = obj.item()
     elif _has(obj, "total_params") and _has(obj, "id"):  # a model (e.g. from --config): its id
         return str(obj.id)
@@ -162,11 +189,12 @@ def strict_data(obj):
         return obj if math.isfinite(obj) else None
     if isinstance(obj, dict):
         out, reasons = {}, {}
+        floats, sequences = ((float, np.floating), (list, tuple, np.ndarray)) if np is not None else ((float,), (list, tuple))
         for key, value in obj.items():
             clean = strict_data(value)
-            if clean is None and isinstance(value, (float, np.floating)) and not math.isfinite(value):
+            if clean is None and isinstance(value, floats) and not math.isfinite(value):
                 reasons[str(key)] = _why(float(value))
-            elif isinstance(value, (list, tuple, np.ndarray)) and _has_nonfinite(value):
+            elif isinstance(value, sequences) and _has_nonfinite(value):
                 reasons[str(key)] = "some elements are " + _why(float("nan")).split(" (")[0] + " (null)"
             out[key] = clean
         if reasons:
@@ -194,12 +222,19 @@ def _has_nonfinite(values) -> bool:
                 return True
         elif isinstance(v, float) and not math.isfinite(v):
             return True
+    np = _numpy()
+    if np is None:
+        return False
     try:
-        import numpy as np
-
         return bool(isinstance(values, np.ndarray) and values.dtype.kind == "f" and not np.all(np.isfinite(values)))
     except Exception:  # noqa: BLE001
         return False
+
+
+def _numpy():
+    """numpy if something has imported it, else None: a payload can hold no numpy value when numpy was never
+    imported, so the JSON writer does not import it (``costlib gpus --json`` needs no numpy; ~75 ms of start-up)."""
+    return sys.modules.get("numpy")
 
 
 def dumps(payload) -> str:

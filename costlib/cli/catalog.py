@@ -1,9 +1,10 @@
 """``costlib gpus``, ``costlib models`` and ``costlib prices``: the catalogs, with sources and dates."""
 from __future__ import annotations
 
-from ..hardware import COMPUTE_COLUMNS, devices
-from ..models import models
 from . import emit
+
+# costlib.hardware and costlib.models are imported by the subcommand that lists them (a one-shot `models` does
+# not load the hardware module, nor `gpus` the models module)
 
 PRICE_BAND_KINDS = ("on-demand", "spot", "committed", "capacity-block")
 """Kinds ``costlib prices`` prints (flex-start shapes are never a band by default)."""
@@ -36,6 +37,8 @@ def register(subparsers) -> None:
 
 
 def gpus_payload() -> dict:
+    from ..hardware import devices
+
     out = []
     for d in devices().values():
         out.append(
@@ -59,6 +62,8 @@ def gpus_payload() -> dict:
 
 
 def models_payload() -> dict:
+    from ..models import models
+
     out = []
     for m in models().values():
         out.append(
@@ -117,6 +122,8 @@ def _matches(m) -> bool:
 
 
 def _gpus_text(payload: dict) -> str:
+    from ..hardware import COMPUTE_COLUMNS
+
     precs = list(COMPUTE_COLUMNS)
     head = f"{'id':<13} {'mem GiB':>8} {'GB/s':>7} " + " ".join(f"{p:>7}" for p in precs) + "  as_of"
     lines = [head, "-" * len(head)]

@@ -121,15 +121,17 @@ def planner_html(title: str = "What will my workload cost?", defaults: dict | No
         number("util", "Max utilization at peak", d["max_utilization"], "any", 0.05),
         select("cached", "API cached-prompt share", list(CACHED), [f"{c:.0%}" for c in CACHED], d["cached_share"]),
     ]
-    rows = ['<tr><th scope="col">option</th><th scope="col">GPUs per replica</th><th scope="col">GPUs at peak</th>'
-            '<th scope="col">$ per month, mid (low–high)</th><th scope="col">$ per 1K requests</th>'
-            '<th scope="col">binding constraint</th></tr>',
-            '<tr data-row="self"><td class="pl-name"></td><td data-f="k"></td><td data-f="gpus"></td><td data-f="month"></td>'
-            '<td data-f="per1k"></td><td data-f="binding"></td></tr>']
+    # each data cell carries its column's label: at phone width (_STYLE's @media rule) a row becomes a card
+    # whose cells stack under the option's name, each prefixed by its label, so nothing scrolls sideways
+    lab = {f: f' data-label="{esc(text)}"' for f, text in RESULT_COLUMNS}
+    head = "".join(f'<th scope="col">{esc(text)}</th>' for _, text in (("name", "option"), *RESULT_COLUMNS))
+    rows = [f'<tr class="pl-head">{head}</tr>',
+            f'<tr data-row="self"><td class="pl-name"></td><td data-f="k"{lab["k"]}></td><td data-f="gpus"{lab["gpus"]}></td>'
+            f'<td data-f="month"{lab["month"]}></td><td data-f="per1k"{lab["per1k"]}></td><td data-f="binding"{lab["binding"]}></td></tr>']
     for i, a in enumerate(data["apis"]):
-        rows.append(f'<tr data-row="api" data-i="{i}"><td>{esc(a["label"])} API ({esc(a["tier"])} tier, list price of '
-                    f'{esc(a["as_of"])})</td><td>—</td><td>—</td><td data-f="month"></td><td data-f="per1k"></td>'
-                    '<td>price</td></tr>')
+        rows.append(f'<tr data-row="api" data-i="{i}"><td class="pl-name">{esc(a["label"])} API ({esc(a["tier"])} tier, list price of '
+                    f'{esc(a["as_of"])})</td><td class="pl-na"{lab["k"]}>—</td><td class="pl-na"{lab["gpus"]}>—</td>'
+                    f'<td data-f="month"{lab["month"]}></td><td data-f="per1k"{lab["per1k"]}></td><td{lab["binding"]}>price</td></tr>')
     note = note or ("Self-hosted capacity from costlib.serving (continuous batching; mean TTFT/TPOT) precomputed on "
                     "this grid; the page multiplies it by your traffic and price as costlib.planner does. GPUs "
                     "rented 730 h a month; reserved and spot derive from the on-demand price you set; API list "
@@ -151,6 +153,10 @@ def planner_explorer(title: str = "What will my workload cost?", defaults: dict 
     return HTML(planner_html(title, defaults, note=note))
 
 
+RESULT_COLUMNS = (("k", "GPUs per replica"), ("gpus", "GPUs at peak"), ("month", "$ per month, mid (low–high)"),
+                  ("per1k", "$ per 1K requests"), ("binding", "binding constraint"))
+"""The result table's columns after the option's name: (data-f key, header text)."""
+
 _STYLE = """<style>
 .costlib-planner{border:1px solid var(--pst-color-border,#ccc);border-radius:6px;padding:.6em .9em;margin:1em 0;max-width:100%;overflow-x:auto;color-scheme:light}
 .costlib-planner .pl-hint{font-size:.85em;opacity:.75}
@@ -161,7 +167,14 @@ _STYLE = """<style>
 .costlib-planner .pl-cheapest{font-weight:bold;margin:.3em 0}
 .costlib-planner .pl-error{color:#b00020;margin:.3em 0}
 .costlib-planner .pl-note,.costlib-planner .pl-cmd{font-size:.85em;opacity:.85;margin:.3em 0 0}
-@media (max-width:640px){.costlib-planner .pl-controls{grid-template-columns:1fr}}
+@media (max-width:640px){.costlib-planner .pl-controls{grid-template-columns:1fr}
+.costlib-planner table.pl-results,.costlib-planner table.pl-results tbody,.costlib-planner table.pl-results tr{display:block;width:100%}
+.costlib-planner table.pl-results tr.pl-head{display:none}
+.costlib-planner table.pl-results tr{border-top:1px solid var(--pst-color-border,#ccc);padding:.35em 0}
+.costlib-planner table.pl-results td{display:block;padding:.05em 0;overflow-wrap:anywhere}
+.costlib-planner table.pl-results td.pl-name{font-weight:600}
+.costlib-planner table.pl-results td.pl-na{display:none}
+.costlib-planner table.pl-results td[data-label]::before{content:attr(data-label) ": ";opacity:.75}}
 </style>"""
 
 # The multiplications of costlib.planner (replicas_needed, _self_hosted_costs, api_usd_per_request), same order.
