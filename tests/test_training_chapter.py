@@ -120,7 +120,7 @@ def test_worked_problems_by_hand():
     f = tc.worked_problem_facts()
     assert f["wp3_gpus_mid"] == math.ceil(f["wp3_gpu_hours"] / (24 * 21))
     assert f["wp3_gpus_high"] >= f["wp3_gpus_mid"]
-    h = tr.mfu_band_for("h100-sxm").mid
+    h = tr.mfu_band_for("h100-sxm", params=21e9).mid  # the Hopper size term at 21B
     assert f["wp2d_mid"] == pytest.approx(6 * 21e9 * 8.1e12 / (989.5e12 * h * 3600) / 1e6, rel=1e-3)
     assert f["wp2_low"] <= f["wp2_mid"] <= f["wp2_high"]
     assert f["wp1_fits"] in ("fits", "does not fit") and (f["wp1_mem"] <= f["wp1_cap"]) == (f["wp1_fits"] == "fits")
