@@ -17,11 +17,13 @@ MFU
 Model FLOPs utilisation (Chowdhery et al. 2022, appendix B) is the model's useful FLOP/s
 (6·N per token, no recompute) divided by the device's dense peak. The *effective* MFU of a
 published run divides by the GPU-hours the makers report, so every stall, restart, checkpoint
-and evaluation is inside it. costlib does not ask the user to guess MFU: :func:`mfu_band` is
-the median of the effective MFUs of the runs in ``data/published_runs.csv`` marked
-``use_in_fit`` (dense pre-training runs of at least 0.5B parameters with a primary source, traps
-excluded with the reason written down), inside an order-statistic prediction interval that a
-new run falls in with probability >= 80 %. See :data:`MFU_BAND_METHOD`.
+and evaluation is inside it. costlib does not ask the user to guess MFU: :func:`mfu_band_for` models
+the effective MFUs of the runs in ``data/published_runs.csv`` marked ``use_in_fit`` (dense
+pre-training runs of at least 0.5B parameters with a primary source, traps excluded with the
+reason written down) per hardware generation: the slice median, or a size term ln(MFU) = a + b·ln(N)
+where that predicts the slice's runs better out of sample (:data:`MFU_MODEL_RULE`; Hopper runs
+rise with size, A100 runs do not), inside a prediction interval that a new run falls in with
+probability >= 80 %. See :data:`MFU_BAND_METHOD`.
 
 Energy and CO2
 --------------
@@ -87,12 +89,15 @@ MFU_FIT_MIN_PARAMS = 0.5e9
 matrices are too small to fill an A100's tensor cores, so their MFU says nothing about the models the book prices."""
 MFU_BAND_METHOD = (
     "Effective MFU = 6·N·D / (reported GPU-hours × 3600 × dense BF16 peak) for every run in published_runs.csv "
-    "marked use_in_fit (pre-training, >= 0.5B parameters; multi-run totals, distilled and restart-dominated runs "
-    "excluded with their reason), one band per hardware generation (A100-class, H100/H800-class; pooled where a "
-    "generation has fewer than 3 runs), times an MoE factor for mixtures of experts. Mid = median. Low and high = the "
-    "k-th smallest and k-th largest value, a distribution-free prediction interval (Wilks 1941): a new run falls "
-    "between them with probability (n + 1 - 2k) / (n + 1); k is the largest that keeps this >= 80 %; with fewer "
-    "runs than that needs, a log-normal prediction interval (wider than the runs' range)."
+    "marked use_in_fit (pre-training, >= 0.5B parameters; distilled runs, runs whose tokens are only a lower bound and "
+    "restart-dominated runs excluded with their reason), one model per hardware generation (A100-class, "
+    "H100/H800-class; pooled where a generation has fewer than 3 runs): the slice median, or where the slice has >= 8 "
+    "runs and it predicts them better left out, a size term ln(MFU) = a + b·ln(N) (MFU_MODEL_RULE), times an MoE "
+    "factor for mixtures of experts. Median band: low and high = the k-th smallest and k-th largest value, a "
+    "distribution-free prediction interval (Wilks 1941): a new run falls between them with probability "
+    "(n + 1 - 2k) / (n + 1); k is the largest that keeps this >= 80 %; with fewer runs than that needs, a log-normal "
+    "prediction interval (wider than the runs' range). Size term: prediction x the same interval of the runs' "
+    "leave-one-out ratios measured / predicted."
 )
 
 # Fine-tuning ------------------------------------------------------------------------------
