@@ -517,3 +517,20 @@ def test_band_method_words_use_ordinals():
 
     assert [_ordinal(k) for k in (1, 2, 3, 4, 11, 12, 13, 21, 22, 101)] == [
         "1st", "2nd", "3rd", "4th", "11th", "12th", "13th", "21st", "22nd", "101st"]
+
+
+def test_new_runs_by_hand():
+    # Phi-4-mini model card: 512 A100-80G x 21 days, 5T tokens, 3.8B -> 6 N D / (GPU-hours x 3600 x 312e12)
+    assert tr.get_run("phi-4-mini").gpu_hours == 512 * 21 * 24
+    assert tr.effective_mfu("phi-4-mini") == pytest.approx(6 * 3.8e9 * 5e12 / (512 * 21 * 24 * 3600 * 312e12), rel=1e-12)
+    # Falcon 7B model card: 384 A100 40GB for about two weeks on 1.5T tokens
+    assert tr.effective_mfu("falcon-7b") == pytest.approx(6 * 7e9 * 1.5e12 / (384 * 14 * 24 * 3600 * 312e12), rel=1e-12)
+    # Llama 3.1 8B and 70B are in the fit like their 405B sibling from the same model-card table; the Llama 3 (April)
+    # rows stay out (tokens only a lower bound), as do the distilled Llama 3.2 and Llama 4 rows
+    fit = {r.id for r in tr.fit_runs()} | {r.id for r in tr.fit_runs("moe")}
+    assert {"llama3.1-8b", "llama3.1-70b", "llama3.1-405b", "phi-2", "phi-1.5", "falcon-40b"} <= fit
+    assert not fit & {"llama3-8b", "llama3-70b", "llama3.2-1b", "llama4-scout", "llama4-maverick"}
+    for r in tr.load_published_runs():
+        assert r.use_in_fit or r.exclude_reason.split(":")[0] in (
+            "below the 0.5B-parameter floor of the fit", "restarts", "tokens only a lower bound", "distilled",
+            "distilled and pruned from Llama 3.1 8B/70B"), r.id

@@ -146,3 +146,27 @@ def test_widget_result_and_its_error_message():
 
 def test_the_chapter_side_verdicts_are_retired():
     assert not hasattr(tr, "check_training_claim") and not hasattr(tr, "range_verdict")
+
+
+def test_slice_table_shows_before_after_and_claimed_coverage():
+    per_slice, comp = tr.slice_summary(), tr.slice_comparison()
+    df = tc.slice_table(per_slice, comp).set_index("slice")
+    hop = df.loc["H100/H800-class (Hopper)"]
+    assert hop["MFU model"] == "size term" and hop["median error, now (%)"] < hop["median error, one band (%)"]
+    assert df.loc["A100-class (Ampere)", "MFU model"] == "one band"
+    assert df.loc["mixture of experts (Hopper runs)", "MFU model"].endswith("x MoE factor")
+    assert (df["claimed coverage (%)"] >= df["nominal coverage (%)"]).all()
+    f = tc.slice_facts(per_slice, comp)
+    assert f["sl_h100_err"] == pytest.approx(hop["median error, now (%)"] / 100)
+    assert f["sl_h100_step"] == pytest.approx(1 / f["sl_h100_n"])
+    assert f["h100_8b_low"] < f["h100_8b_mid"] < f["h100_8b_high"] and f["h100_405b_mid"] > f["h100_8b_mid"]
+
+
+def test_alpaca_is_predicted_with_its_own_recipe():
+    f = tc.alpaca_facts()
+    assert tc.ALPACA_SETTINGS["packed"] is False and tc.ALPACA_SETTINGS["checkpointing"] == "none"
+    assert f["alp_ft_low"] < f["alp_ft_mid"] < f["alp_ft_high"]
+    assert f["alp_ft_factor"] == pytest.approx(f["alp_hours"] / f["alp_ft_mid"])
+    # FSDP traffic per micro-step for LLaMA-7B on 8 A100s: 7/8 x (2 x 2 B + 2 B) x N / 300 GB/s
+    from costlib.models import get_model
+    assert f["alp_comm_s"] == pytest.approx(7 / 8 * 6 * get_model("llama-7b").total_params / 300e9, rel=1e-3)

@@ -292,7 +292,7 @@ SLICE_KEYS = {"a100": "A100-class (Ampere)", "h100": "H100/H800-class (Hopper)",
 """Glue prefix -> the slice names of :func:`costlib.training.slice_summary`."""
 
 
-MODEL_WORDS = {"median": "one band (slice median)", "log-params": "size term (ln MFU on ln N)"}
+MODEL_WORDS = {"median": "one band", "log-params": "size term"}
 """The MFU models of :data:`costlib.training.MFU_MODELS` in words."""
 
 
@@ -301,14 +301,14 @@ def slice_table(per_slice: pd.DataFrame, comparison: pd.DataFrame | None = None)
     (before the size term) and of the nested back-test (:func:`costlib.training.slice_comparison`)."""
     comp = (tr.slice_comparison() if comparison is None else comparison).set_index("slice")
     names = per_slice.slice.values
+    words = [MODEL_WORDS[m] + (" x MoE factor" if n == SLICE_KEYS["moe"] else "") for m, n in zip(per_slice.model.values, names)]
     return pd.DataFrame({
-        "slice": names, "runs in the fit": per_slice.runs.values,
-        "MFU model": [MODEL_WORDS[m] for m in per_slice.model.values],
-        "median error, one band per slice (%)": [100 * comp.loc[n, "loo_median_abs_error_median_model"] for n in names],
-        "median error (%)": (100 * per_slice.loo_median_abs_error).values,
-        "median error, model choice also left out (%)": [100 * comp.loc[n, "loo_median_abs_error_nested"] for n in names],
+        "slice": names, "runs": per_slice.runs.values, "MFU model": words,
+        "median error, one band (%)": [100 * comp.loc[n, "loo_median_abs_error_median_model"] for n in names],
+        "median error, now (%)": (100 * per_slice.loo_median_abs_error).values,
+        "median error, nested (%)": [100 * comp.loc[n, "loo_median_abs_error_nested"] for n in names],
         "inside the band (%)": (100 * per_slice.loo_coverage).values,
-        "coverage the bands claim (%)": (100 * per_slice.claimed_coverage).values,
+        "claimed coverage (%)": (100 * per_slice.claimed_coverage).values,
         "nominal coverage (%)": (100 * per_slice.nominal_coverage).values,
         "largest error (%)": (100 * per_slice.loo_max_abs_error).values,
         "band method": per_slice.method.values,
@@ -316,13 +316,11 @@ def slice_table(per_slice: pd.DataFrame, comparison: pd.DataFrame | None = None)
 
 
 def slice_exhibit(df: pd.DataFrame):
-    cols = ["slice", "runs in the fit", "MFU model", "median error, one band per slice (%)", "median error (%)",
-            "median error, model choice also left out (%)", "inside the band (%)", "coverage the bands claim (%)",
-            "nominal coverage (%)"]
-    return table(df[cols], "tbl-train-slices", {"inside the band (%)": "{:.0f}", "nominal coverage (%)": "{:.0f}",
-                                                "coverage the bands claim (%)": "{:.0f}", "median error (%)": "{:.1f}",
-                                                "median error, one band per slice (%)": "{:.1f}",
-                                                "median error, model choice also left out (%)": "{:.1f}"})
+    cols = ["slice", "runs", "MFU model", "median error, one band (%)", "median error, now (%)",
+            "median error, nested (%)", "inside the band (%)", "claimed coverage (%)", "nominal coverage (%)"]
+    pct0 = {c: "{:.0f}" for c in ("inside the band (%)", "nominal coverage (%)", "claimed coverage (%)")}
+    pct1 = {c: "{:.1f}" for c in ("median error, one band (%)", "median error, now (%)", "median error, nested (%)")}
+    return table(df[cols], "tbl-train-slices", {**pct0, **pct1})
 
 
 def slice_facts(per_slice: pd.DataFrame, comparison: pd.DataFrame | None = None) -> dict:
@@ -354,6 +352,7 @@ def slice_facts(per_slice: pd.DataFrame, comparison: pd.DataFrame | None = None)
         "h100_slope": info["slope"], "h100_8b_low": h8.low, "h100_8b_mid": h8.mid, "h100_8b_high": h8.high,
         "h100_405b_mid": h405.mid, "a100_size_err": info_err("a100-80gb"), "a100_median_err": info_err("a100-80gb", "median"),
         "h100_size_err": info_err("h100-sxm"), "h100_median_err": info_err("h100-sxm", "median"),
+        "sl_h100_step": 1.0 / out["sl_h100_n"], "size_min_runs": tr.MFU_SIZE_MIN_RUNS,
     })
     return out
 
