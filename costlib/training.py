@@ -332,10 +332,11 @@ def mfu_band() -> Band:
 # --------------------------------------------------------------------------------------
 HARDWARE_SLICES = {
     "a100": ("a100-40gb", "a100-80gb"),
-    "h100": ("h100-sxm", "h100-pcie", "h200"),
+    "h100": ("h100-sxm", "h100-pcie", "h200", "h800", "h100-nvl", "h200-nvl", "gh200"),
 }
-"""GPU ids pooled into one MFU slice: A100-class (Ampere, 312 TFLOP/s dense BF16) and H100/H800-class (Hopper;
-H800 runs are stored as h100-sxm). Other devices have no published whole-run hours in the catalog."""
+"""GPU ids pooled into one MFU slice: A100-class (Ampere, 312 TFLOP/s dense BF16) and H100/H800-class (every Hopper
+GPU in hardware.csv: SXM, PCIe, NVL, H200, H800, GH200; MFU is measured against each device's own dense peak; H800
+runs are stored as h100-sxm). Other devices have no published whole-run hours in the catalog."""
 SLICE_NAMES = {
     "a100": "A100-class (Ampere)",
     "h100": "H100/H800-class (Hopper)",

@@ -534,3 +534,10 @@ def test_new_runs_by_hand():
         assert r.use_in_fit or r.exclude_reason.split(":")[0] in (
             "below the 0.5B-parameter floor of the fit", "restarts", "tokens only a lower bound", "distilled",
             "distilled and pruned from Llama 3.1 8B/70B"), r.id
+
+
+def test_every_hopper_device_gets_the_hopper_model():
+    for gpu in ("h100-sxm", "h100-pcie", "h100-nvl", "h200", "h200-nvl", "h800", "gh200"):
+        assert tr.hardware_slice(gpu) == "h100", gpu
+        assert tr.mfu_band_for(gpu, params=8e9) == tr.mfu_band_for("h100-sxm", params=8e9)
+    assert tr.hardware_slice("b200") == "pooled" and tr.mfu_model_info("b200", params=8e9)["model"] == "median"
