@@ -403,6 +403,7 @@ def curve_facts() -> dict:
             "c7_a100": e7["a100-80gb"].cost_usd.mid, "c7_h100": e7["h100-sxm"].cost_usd.mid,
             "c7_b200": e7["b200"].cost_usd.mid, "h7_a100": e7["a100-80gb"].gpu_hours.mid,
             "h7_b200": e7["b200"].gpu_hours.mid, "n_h100_fit": sum(r.gpu_id == "h100-sxm" for r in fit),
+            "h100_min_b": min(r.compute_params for r in fit if r.gpu_id == "h100-sxm") / 1e9,
             "n_a100_fit": sum(r.gpu_id.startswith("a100") for r in fit)}
 
 
