@@ -153,8 +153,38 @@ def _passes(checkpointing: str) -> int:
     return 3 if checkpointing == "full" else 2
 
 
-def step_overheads_s(model, method: str, gpu, *, gpus: int, memory: MemoryBreakdown, checkpointing: str, offload: str, optimizer: str) -> dict:
+def data_parallel_comm_s(model, method: str, gpu, *, gpus: int, zero: int = 0, lora_rank: int = 16, lora_targets="all-linear") -> float:
+    """Seconds per micro-step each GPU spends in data-parallel collectives, at the scale-up link's peak per direction
+    (``interconnect_gb_s`` / 2; the host PCIe link for a device without one): a lower bound, like the other roofline terms.
+
+    Ring collectives move (k - 1) / k of a tensor through each of k GPUs (Rajbhandari et al. 2020, ZeRO, section 7).
+    ZeRO-3 / FSDP full shard all-gathers the weights before the forward and again before the backward (FSDP reshards
+    after the forward; a recomputed forward runs inside the gathered layer) and reduce-scatters the trained gradients:
+    (k - 1) / k x (2 x weight bytes + 2 B x trained params). ZeRO 0-2 (DDP) all-reduce the trained gradients:
+    (k - 1) / k x 2 x 2 B x trained. Weight bytes are 16-bit (NF4 for a QLoRA base). FSDP prefetches the next layer's
+    gather while the current one computes, so the step takes the longer of compute and communication. One GPU: 0.
+    Llama-2-7B full, 8 x A100 (600 GB/s both ways), ZeRO-3: 7/8 x 6 B x 6.74e9 / 300e9 = 0.118 s."""
+    m = get_model(model)
+    dev = get_device(gpu)
+    k = int(whole("gpus", gpus))
+    if k == 1:
+        return 0.0
+    n = float(m.total_params)
+    trained = n if method == "full" else adapter_params(m, method, lora_rank, lora_targets)
+    per_direction = dev.interconnect_gb_s * GB / 2.0 if dev.interconnect_gb_s else host_link_bytes_s(dev)
+    if int(zero) >= 3:
+        weight_bytes = (NF4_DQ_BITS_PER_WEIGHT / 8 if method == "qlora" else 2.0) * n
+        moved = 2.0 * weight_bytes + 2.0 * trained
+    else:
+        moved = 2.0 * 2.0 * trained
+    return (k - 1) / k * moved / per_direction
+
+
+def step_overheads_s(model, method: str, gpu, *, gpus: int, memory: MemoryBreakdown, checkpointing: str, offload: str,
+                     optimizer: str, zero: int = 0, lora_rank: int = 16, lora_targets="all-linear") -> dict:
     """Seconds per step (per GPU) that are not matmuls and that costlib counts, by cause.
+
+    * ``comm``: data-parallel collectives (:func:`data_parallel_comm_s`), overlapped with compute (the step takes the longer).
 
     * ``dequant``: QLoRA dequantizes every NF4 weight on each pass: passes x quantized params x
       :data:`QLORA_DEQUANT_BYTES_PER_WEIGHT` / HBM bandwidth (a roofline lower bound).
@@ -166,7 +196,8 @@ def step_overheads_s(model, method: str, gpu, *, gpus: int, memory: MemoryBreakd
     """
     m = get_model(model)
     dev = get_device(gpu)
-    out = {"dequant": 0.0, "paging": 0.0, "offload": 0.0}
+    out = {"dequant": 0.0, "paging": 0.0, "offload": 0.0,
+           "comm": data_parallel_comm_s(m, method, dev, gpus=gpus, zero=zero, lora_rank=lora_rank, lora_targets=lora_targets)}
     passes = _passes(checkpointing)
     if method == "qlora":
         out["dequant"] = passes * _quantizable_params(m) * QLORA_DEQUANT_BYTES_PER_WEIGHT / dev.bandwidth_bytes_s
@@ -319,7 +350,8 @@ def _bench_parts(b: FinetuneBenchmark) -> dict:
     model = benchmark_model(b.model)
     fpt = executed_flops_per_token(model, b.method, b.seq_len, b.checkpointing, b.lora_rank or 16, b.lora_targets or "all-linear")
     tokens_step = b.micro_batch * b.seq_len * padding_factor(b.micro_batch, b.packed)
-    over = step_overheads_s(model, b.method, dev, gpus=b.gpus, memory=mem, checkpointing=b.checkpointing, offload=b.offload, optimizer=b.optimizer)
+    over = step_overheads_s(model, b.method, dev, gpus=b.gpus, memory=mem, checkpointing=b.checkpointing, offload=b.offload,
+                            optimizer=b.optimizer, zero=b.zero, lora_rank=b.lora_rank or 16, lora_targets=b.lora_targets or "all-linear")
     return {
         "flops_step": fpt * tokens_step, "peak": dev.peak_flops(compute_precision(dev)), "overheads": over,
         "traffic_s": weight_traffic_s(model, b.method, dev, b.checkpointing), "memory": mem,
@@ -549,7 +581,8 @@ def estimate(
     fits = float(mem.total_gb) * GB <= dev.memory_bytes
     fpt = executed_flops_per_token(m, method, seq_run, ckpt, rank, targets)
     tokens_step = b * seq_run  # computed tokens per GPU per step
-    over = step_overheads_s(m, method, dev, gpus=k, memory=mem, checkpointing=ckpt, offload=offload, optimizer=opt)
+    over = step_overheads_s(m, method, dev, gpus=k, memory=mem, checkpointing=ckpt, offload=offload, optimizer=opt, zero=z,
+                            lora_rank=rank, lora_targets=targets)
     traffic = weight_traffic_s(m, method, dev, ckpt)
     peak = dev.peak_flops(compute_precision(dev))
     fam = recipe_framework(rec_key(rec)) if framework is None else choice("framework", framework, FRAMEWORKS)
@@ -560,7 +593,7 @@ def estimate(
         eff, eff_src = efficiency, "user input (pinned)"
     else:
         eff, eff_src = Band.point(float(fraction("efficiency", efficiency))), "user input (pinned)"
-    overlapped = over["paging"]
+    overlapped = max(over["paging"], over["comm"])
     extra = over["dequant"] + over["offload"]
     t0, e_ref = step_overhead_s(fam) if efficiency is None else (0.0, 1.0)
 
@@ -622,7 +655,8 @@ def backtest(coverage: float = FINETUNE_COVERAGE):
         extra = p["overheads"]["dequant"] + p["overheads"]["offload"]
         tokens_step = bench.micro_batch * bench.seq_len
         pred = band.map(lambda e: bench.gpus * tokens_step / padding_factor(bench.micro_batch, bench.packed)
-                        / (max(p["flops_step"] / (p["peak"] * e) + t0 * e_ref / e, p["traffic_s"], p["overheads"]["paging"]) + extra))
+                        / (max(p["flops_step"] / (p["peak"] * e) + t0 * e_ref / e, p["traffic_s"], p["overheads"]["paging"],
+                               p["overheads"]["comm"]) + extra))
         # torchtune reports torch.cuda.max_memory_reserved, which does not see the CUDA context: compare tensors only
         mem_b = (float(p["memory"].total_gb) - float(p["memory"].overhead_gb)) * GB
         pub_b = None if bench.peak_memory_gib is None else bench.peak_memory_gib * 2**30

@@ -17,11 +17,13 @@ MFU
 Model FLOPs utilisation (Chowdhery et al. 2022, appendix B) is the model's useful FLOP/s
 (6·N per token, no recompute) divided by the device's dense peak. The *effective* MFU of a
 published run divides by the GPU-hours the makers report, so every stall, restart, checkpoint
-and evaluation is inside it. costlib does not ask the user to guess MFU: :func:`mfu_band` is
-the median of the effective MFUs of the runs in ``data/published_runs.csv`` marked
-``use_in_fit`` (dense pre-training runs of at least 0.5B parameters with a primary source, traps
-excluded with the reason written down), inside an order-statistic prediction interval that a
-new run falls in with probability >= 80 %. See :data:`MFU_BAND_METHOD`.
+and evaluation is inside it. costlib does not ask the user to guess MFU: :func:`mfu_band_for` models
+the effective MFUs of the runs in ``data/published_runs.csv`` marked ``use_in_fit`` (dense
+pre-training runs of at least 0.5B parameters with a primary source, traps excluded with the
+reason written down) per hardware generation: the slice median, or a size term ln(MFU) = a + b·ln(N)
+where that predicts the slice's runs better out of sample (:data:`MFU_MODEL_RULE`; Hopper runs
+rise with size, A100 runs do not), inside a prediction interval that a new run falls in with
+probability >= 80 %. See :data:`MFU_BAND_METHOD`.
 
 Energy and CO2
 --------------
@@ -87,12 +89,15 @@ MFU_FIT_MIN_PARAMS = 0.5e9
 matrices are too small to fill an A100's tensor cores, so their MFU says nothing about the models the book prices."""
 MFU_BAND_METHOD = (
     "Effective MFU = 6·N·D / (reported GPU-hours × 3600 × dense BF16 peak) for every run in published_runs.csv "
-    "marked use_in_fit (pre-training, >= 0.5B parameters; multi-run totals, distilled and restart-dominated runs "
-    "excluded with their reason), one band per hardware generation (A100-class, H100/H800-class; pooled where a "
-    "generation has fewer than 3 runs), times an MoE factor for mixtures of experts. Mid = median. Low and high = the "
-    "k-th smallest and k-th largest value, a distribution-free prediction interval (Wilks 1941): a new run falls "
-    "between them with probability (n + 1 - 2k) / (n + 1); k is the largest that keeps this >= 80 %; with fewer "
-    "runs than that needs, a log-normal prediction interval (wider than the runs' range)."
+    "marked use_in_fit (pre-training, >= 0.5B parameters; distilled runs, runs whose tokens are only a lower bound and "
+    "restart-dominated runs excluded with their reason), one model per hardware generation (A100-class, "
+    "H100/H800-class; pooled where a generation has fewer than 3 runs): the slice median, or where the slice has >= 8 "
+    "runs and it predicts them better left out, a size term ln(MFU) = a + b·ln(N) (MFU_MODEL_RULE), times an MoE "
+    "factor for mixtures of experts. Median band: low and high = the k-th smallest and k-th largest value, a "
+    "distribution-free prediction interval (Wilks 1941): a new run falls between them with probability "
+    "(n + 1 - 2k) / (n + 1); k is the largest that keeps this >= 80 %; with fewer runs than that needs, a log-normal "
+    "prediction interval (wider than the runs' range). Size term: prediction x the same interval of the runs' "
+    "leave-one-out ratios measured / predicted."
 )
 
 # Fine-tuning ------------------------------------------------------------------------------
@@ -327,10 +332,11 @@ def mfu_band() -> Band:
 # --------------------------------------------------------------------------------------
 HARDWARE_SLICES = {
     "a100": ("a100-40gb", "a100-80gb"),
-    "h100": ("h100-sxm", "h100-pcie", "h200"),
+    "h100": ("h100-sxm", "h100-pcie", "h200", "h800", "h100-nvl", "h200-nvl", "gh200"),
 }
-"""GPU ids pooled into one MFU slice: A100-class (Ampere, 312 TFLOP/s dense BF16) and H100/H800-class (Hopper;
-H800 runs are stored as h100-sxm). Other devices have no published whole-run hours in the catalog."""
+"""GPU ids pooled into one MFU slice: A100-class (Ampere, 312 TFLOP/s dense BF16) and H100/H800-class (every Hopper
+GPU in hardware.csv: SXM, PCIe, NVL, H200, H800, GH200; MFU is measured against each device's own dense peak; H800
+runs are stored as h100-sxm). Other devices have no published whole-run hours in the catalog."""
 SLICE_NAMES = {
     "a100": "A100-class (Ampere)",
     "h100": "H100/H800-class (Hopper)",
@@ -342,9 +348,10 @@ MIN_SLICE_RUNS = 3
 _T_QUANTILES = {
     0.80: (3.078, 1.886, 1.638, 1.533, 1.476, 1.440, 1.415, 1.397, 1.383, 1.372, 1.363, 1.356, 1.350, 1.345, 1.341, 1.337, 1.333, 1.330),
     0.90: (6.314, 2.920, 2.353, 2.132, 2.015, 1.943, 1.895, 1.860, 1.833, 1.812, 1.796, 1.782, 1.771, 1.761, 1.753, 1.746, 1.740, 1.734),
+    0.95: (12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.201, 2.179, 2.160, 2.145, 2.131, 2.120, 2.110, 2.101),
 }
 """Student-t quantiles t_{(1+c)/2, df} for df = 1..18 (standard tables, e.g. NIST/SEMATECH e-Handbook table 1.3.6.7.2)."""
-_T_QUANTILES_LARGE_DF = {0.80: 1.310, 0.90: 1.697}
+_T_QUANTILES_LARGE_DF = {0.80: 1.310, 0.90: 1.697, 0.95: 2.042}
 """t quantiles at df = 30, used for any df above 18 (slightly wide for larger df)."""
 SMALL_SAMPLE_METHOD = (
     "fewer runs than an order-statistic interval needs for the nominal coverage ((n - 1) / (n + 1) < c): a log-normal "
@@ -358,7 +365,7 @@ SMALL_SAMPLE_METHOD = (
 def _t_quantile(coverage: float, df: int) -> float:
     key = min(_T_QUANTILES, key=lambda x: abs(x - coverage))
     if abs(key - coverage) > 1e-9:
-        raise InputError("coverage", coverage, "0.8 or 0.9 with fewer runs than an order-statistic interval needs")
+        raise InputError("coverage", coverage, "0.8, 0.9 or 0.95 with fewer runs than an order-statistic interval needs")
     table = _T_QUANTILES[key]
     return table[df - 1] if df <= len(table) else _T_QUANTILES_LARGE_DF[key]
 
@@ -435,56 +442,172 @@ def _dense_runs_for(gpu, exclude=()) -> tuple[tuple[PublishedRun, ...], str]:
     return runs, "pooled"
 
 
-def moe_factor(coverage: float = MFU_BAND_COVERAGE, *, exclude=()) -> Band:
+MFU_SIZE_MIN_RUNS = 8
+"""Fewest runs a hardware slice needs before a size term is tried: two fitted coefficients need their own runs, and
+each candidate is judged on its leave-one-out errors, which mean little on fewer."""
+MFU_MODELS = ("median", "log-params")
+"""Candidate dense MFU models per slice: the slice median (no size term) and ln(MFU) = a + b·ln(N) (N = parameters a
+token passes through), fitted by least squares."""
+MFU_MODEL_RULE = (
+    "per hardware slice with at least 8 dense runs, two candidates: the slice median and a log-linear size term "
+    "ln(MFU) = a + b·ln(N) (least squares; N clamped to the range of the slice's runs, no extrapolation). Each is scored "
+    "by its leave-one-out median absolute error of GPU-hours on the slice's runs, and the size term is used only if it "
+    "scores lower; its band = prediction x the order-statistic (or log-t) band of the leave-one-out ratios "
+    "measured / predicted MFU. Slices with fewer runs, and the pooled fallback, use the median. The choice is made "
+    "once per slice on all its runs; the leave-one-out back-test refits the chosen model's coefficients and band "
+    "without the run it predicts. The stricter nested back-test (slice_backtest(nested=True)) remakes the choice "
+    "too, and the chapter shows both."
+)
+
+
+def _fit_point(kind: str, x, y, x_new) -> float:
+    """MFU predicted at ln(N) = ``x_new`` by candidate ``kind`` fitted on ln N = ``x``, ln MFU = ``y``."""
+    if kind == "median":
+        return float(np.median(np.exp(y)))
+    b, a = np.polyfit(x, y, 1)
+    xn = min(max(float(x_new), float(np.min(x))), float(np.max(x)))
+    return float(np.exp(a + b * xn))
+
+
+def _loo_ratios(kind: str, x, y) -> np.ndarray:
+    """Measured / predicted MFU for each run with the candidate refitted without it (= predicted / reported GPU-hours)."""
+    n = len(x)
+    keep = np.ones(n, dtype=bool)
+    out = np.empty(n)
+    for j in range(n):
+        keep[:] = True
+        keep[j] = False
+        out[j] = np.exp(y[j]) / _fit_point(kind, x[keep], y[keep], x[j])
+    return out
+
+
+def size_slope_t(x, y) -> float:
+    """|b| / se(b) of the least-squares slope of ``y`` on ``x`` (ordinary least squares, n - 2 degrees of freedom)."""
+    x = np.asarray(x, dtype=float)
+    y = np.asarray(y, dtype=float)
+    b, a = np.polyfit(x, y, 1)
+    resid = y - (a + b * x)
+    se = np.sqrt(np.sum(resid**2) / (x.size - 2) / np.sum((x - x.mean()) ** 2))
+    return float(abs(b) / se) if se > 0 else float("inf")
+
+
+@lru_cache(maxsize=256)
+def _dense_fit(gpu_id: str, exclude: tuple, size_term: bool = True, form: str | None = None) -> dict:
+    """The dense MFU model of a device's slice (:data:`MFU_MODEL_RULE`): runs, chosen candidate, coefficients and the
+    leave-one-out ratios and errors of each candidate. ``form`` imposes a candidate (the choice made on all runs)."""
+    runs, key = _dense_runs_for(gpu_id, exclude)
+    x = np.log([r.compute_params for r in runs])
+    y = np.log([effective_mfu(r) for r in runs])
+    errors, ratios = {}, {}
+    candidates = MFU_MODELS if (size_term and key != "pooled" and len(runs) >= MFU_SIZE_MIN_RUNS) else ("median",)
+    for kind in candidates:
+        ratios[kind] = _loo_ratios(kind, x, y)
+        errors[kind] = float(np.median(np.abs(ratios[kind] - 1.0)))
+    if form is not None and form in candidates:
+        kind = form
+    else:
+        kind = min(candidates, key=lambda k: (errors[k], k != "median"))
+    slope, intercept = (np.polyfit(x, y, 1) if kind == "log-params" else (0.0, float(np.log(np.median(np.exp(y))))))
+    return {"runs": runs, "key": key, "kind": kind, "x": x, "y": y, "slope": float(slope), "intercept": float(intercept),
+            "ratios": ratios[kind], "loo_errors": errors, "slope_t": size_slope_t(x, y) if len(runs) > 2 else None,
+            "params_range": (float(np.exp(x.min())), float(np.exp(x.max())))}
+
+
+def claimed_coverage(n: int, coverage: float = MFU_BAND_COVERAGE) -> float:
+    """Coverage :func:`prediction_band` claims from ``n`` values: the order-statistic interval's (n + 1 - 2k) / (n + 1)
+    (at least ``coverage``), or ``coverage`` itself for the log-t interval used when values are few."""
+    c = float(fraction("coverage", coverage, allow_one=False))
+    n = int(whole("n", n, minimum=2))
+    if (n - 1) / (n + 1) >= c - 1e-12:
+        return order_statistic_coverage(n, prediction_interval_rank(n, c))
+    return c
+
+
+def _dense_band(gpu_id: str, coverage: float, exclude: tuple, params, size_term: bool = True, form=None) -> tuple[Band, dict]:
+    """Dense MFU band of a device for a model of ``params`` (None: the slice median band) and what it used."""
+    fit = _dense_fit(gpu_id, exclude, size_term, form)
+    values = np.exp(fit["y"])
+    info = {"slice": SLICE_NAMES[fit["key"]], "runs": len(values), "nominal_coverage": coverage, "model": fit["kind"],
+            "candidates_loo_median_abs_error": {k: round(v, 4) for k, v in fit["loo_errors"].items()}}
+    if fit["kind"] == "median" or params is None:
+        band, method = prediction_band(values, coverage, _pooled_log_spread(exclude) if fit["key"] != "pooled" else None)
+        if fit["kind"] != "median":
+            method += "; no model size given, so the slice median band (the slice's size term needs N)"
+        info["method"] = method
+        info["claimed_coverage"] = claimed_coverage(len(values), coverage)
+        return band, info
+    pred = _fit_point("log-params", fit["x"], fit["y"], np.log(float(params)))
+    r, method = prediction_band(fit["ratios"], coverage)
+    band = Band(min(pred * r.low, pred), pred, min(max(pred * r.high, pred), 1.0))
+    lo, hi = fit["params_range"]
+    info.update(method=(f"size term ln(MFU) = {fit['intercept']:.3f} + {fit['slope']:.3f}·ln(N), N clamped to "
+                        f"{lo / 1e9:.3g}-{hi / 1e9:.3g}B; band from leave-one-out ratios, {method}"),
+                slope=round(fit["slope"], 4), predicted_mfu=round(pred, 4),
+                claimed_coverage=claimed_coverage(len(fit["ratios"]), coverage))
+    return band, info
+
+
+def _dense_mid(gpu_id: str, exclude: tuple, params, size_term: bool = True, form=None) -> float:
+    fit = _dense_fit(gpu_id, exclude, size_term, form)
+    if fit["kind"] == "median" or params is None:
+        return float(np.median(np.exp(fit["y"])))
+    return _fit_point("log-params", fit["x"], fit["y"], np.log(float(params)))
+
+
+def moe_factor(coverage: float = MFU_BAND_COVERAGE, *, exclude=(), size_term: bool = True, form=None) -> Band:
     """MoE efficiency factor: effective MFU of each published MoE run (6 x active parameters x tokens) over the
-    median effective MFU of the dense runs on the same hardware slice, as a :func:`prediction_band`.
+    dense MFU its hardware slice predicts for a dense model of its active size (:data:`MFU_MODEL_RULE`; the slice
+    median where the slice has no size term), as a :func:`prediction_band`.
     Below 1: routing, all-to-all communication and load imbalance cost time that 6·N_active·D does not count."""
-    factors = []
-    for r in fit_runs("moe"):
-        if r.id in exclude:
-            continue
-        dense, _ = _dense_runs_for(r.gpu_id, exclude)
-        factors.append(effective_mfu(r) / float(np.median([effective_mfu(d) for d in dense])))
+    excl = tuple(sorted(exclude))
+    factors = [effective_mfu(r) / _dense_mid(r.gpu_id, excl, r.compute_params, size_term, form)
+               for r in fit_runs("moe") if r.id not in exclude]
     band, _ = prediction_band(factors, coverage)
     return band
 
 
-@lru_cache(maxsize=64)
-def _mfu_band_for(gpu_id: str, moe: bool, coverage: float, exclude: tuple) -> tuple[Band, dict]:
-    dense, key = _dense_runs_for(gpu_id, exclude)
-    values = [effective_mfu(r) for r in dense]
-    band, method = prediction_band(values, coverage, _pooled_log_spread(exclude) if key != "pooled" else None)
-    info = {"slice": SLICE_NAMES[key], "runs": len(values), "method": method, "nominal_coverage": coverage}
+@lru_cache(maxsize=512)
+def _mfu_band_for(gpu_id: str, moe: bool, coverage: float, exclude: tuple, params=None, size_term: bool = True,
+                  form=None) -> tuple[Band, dict]:
+    band, info = _dense_band(gpu_id, coverage, exclude, params, size_term, form)
     if moe:
-        f = moe_factor(coverage, exclude=exclude)
-        mid = float(np.median(values))
+        f = moe_factor(coverage, exclude=exclude, size_term=size_term, form=form)
+        mid = _dense_mid(gpu_id, exclude, params, size_term, form)
         band = Band(f.low * mid, f.mid * mid, min(f.high * mid, 1.0))
         n_moe = len([r for r in fit_runs("moe") if r.id not in exclude])
-        info.update(slice=SLICE_NAMES[key] + " x MoE factor", moe_factor=f.as_dict(3), moe_runs=n_moe,
-                    method=f"dense slice median x MoE factor band ({n_moe} MoE runs)")
+        info.update(slice=info["slice"] + " x MoE factor", moe_factor=f.as_dict(3), moe_runs=n_moe,
+                    claimed_coverage=claimed_coverage(n_moe, coverage),
+                    method=f"dense slice prediction ({info['model']}) x MoE factor band ({n_moe} MoE runs)")
     return band, info
 
 
-def mfu_band_for(gpu, *, moe: bool = False, coverage: float = MFU_BAND_COVERAGE, exclude=()) -> Band:
-    """The calibrated MFU band for training on ``gpu``: the band of the published dense runs of its hardware
+def mfu_band_for(gpu, *, moe: bool = False, coverage: float = MFU_BAND_COVERAGE, exclude=(), params=None) -> Band:
+    """The calibrated MFU band for training on ``gpu``: the model of the published dense runs of its hardware
     generation (:data:`HARDWARE_SLICES`; the pooled dense runs where a generation has fewer than
-    :data:`MIN_SLICE_RUNS`), times the :func:`moe_factor` band for a mixture of experts. ``exclude`` (run ids)
-    leaves runs out, for leave-one-out back-tests. Nominal coverage ``coverage``."""
-    band, _ = _mfu_band_for(get_device(gpu).id, bool(moe), float(coverage), tuple(sorted(exclude)))
+    :data:`MIN_SLICE_RUNS`), chosen by :data:`MFU_MODEL_RULE` (slice median, or a size term in ``params`` where it
+    predicts the slice's runs better out of sample), times the :func:`moe_factor` band for a mixture of experts.
+    ``params`` = parameters a token passes through (active, for an MoE); ``None`` gives the slice median band.
+    ``exclude`` (run ids) leaves runs out and remakes the slice's model choice without them (the nested back-test).
+    Nominal coverage ``coverage``."""
+    p = None if params is None else float(positive("params", params))
+    band, _ = _mfu_band_for(get_device(gpu).id, bool(moe), float(coverage), tuple(sorted(exclude)), p)
     return band
 
 
-def mfu_model_info(gpu, *, moe: bool = False, coverage: float = MFU_BAND_COVERAGE) -> dict:
-    """Which slice, how many runs and which interval method :func:`mfu_band_for` used (for ``assumptions``)."""
-    return dict(_mfu_band_for(get_device(gpu).id, bool(moe), float(coverage), ())[1])
+def mfu_model_info(gpu, *, moe: bool = False, coverage: float = MFU_BAND_COVERAGE, params=None) -> dict:
+    """Which slice, how many runs, which model and interval method :func:`mfu_band_for` used (for ``assumptions``)."""
+    p = None if params is None else float(positive("params", params))
+    return dict(_mfu_band_for(get_device(gpu).id, bool(moe), float(coverage), (), p)[1])
 
 
-def slice_backtest(coverage: float = MFU_BAND_COVERAGE):
+def slice_backtest(coverage: float = MFU_BAND_COVERAGE, *, size_term: bool = True, nested: bool = False):
     """Leave-one-out back-test of :func:`mfu_band_for` on every published run, as a pandas DataFrame.
 
-    A run in the fit is predicted with itself left out (out of sample); a run kept out of the fit is predicted
-    as is. Columns: slice, effective MFU, reported and predicted GPU-hours, ``error`` = mid / reported - 1,
-    ``inside`` the band."""
+    A run in the fit is predicted with itself left out (out of sample: the slice's model choice, coefficients and band
+    are remade without it; ``nested=True`` remakes the slice's model choice too); a run kept out of the fit is predicted
+    as is. ``size_term=False`` gives the
+    slice-median model alone (the model before the size term, for comparison). Columns: slice, effective MFU,
+    reported and predicted GPU-hours, ``error`` = mid / reported - 1, ``inside`` the band, ``model`` used."""
     import pandas as pd
 
     rows = []
@@ -493,7 +616,9 @@ def slice_backtest(coverage: float = MFU_BAND_COVERAGE):
             continue
         excl = (r.id,) if r.use_in_fit else ()
         moe = r.kind == "moe"
-        band = mfu_band_for(r.gpu_id, moe=moe, coverage=coverage, exclude=excl)
+        gid = get_device(r.gpu_id).id
+        form = None if nested else _dense_fit(gid, (), size_term)["kind"]
+        band, info = _mfu_band_for(gid, moe, float(coverage), excl, float(r.compute_params), size_term, form)
         pred = gpu_hours(r.flops, r.gpu_id, "bf16", band)
         rows.append({
             "id": r.id, "model": r.model, "slice": "moe" if moe else hardware_slice(r.gpu_id), "gpu": r.gpu_id,
@@ -501,17 +626,21 @@ def slice_backtest(coverage: float = MFU_BAND_COVERAGE):
             "reported_gpu_hours": r.gpu_hours, "predicted_low": float(pred.low), "predicted_mid": float(pred.mid),
             "predicted_high": float(pred.high), "error": float(pred.mid) / r.gpu_hours - 1.0,
             "inside": bool(pred.low <= r.gpu_hours <= pred.high), "use_in_fit": r.use_in_fit,
-            "exclude_reason": r.exclude_reason, "source": r.source,
+            "exclude_reason": r.exclude_reason, "source": r.source, "mfu_model": info["model"],
+            "claimed_coverage": info["claimed_coverage"],
         })
     return pd.DataFrame(rows)
 
 
-def slice_summary(table=None, coverage: float = MFU_BAND_COVERAGE):
+def slice_summary(table=None, coverage: float = MFU_BAND_COVERAGE, *, size_term: bool = True, nested: bool = False):
     """Per slice of a :func:`slice_backtest` table (runs in the fit only): runs, leave-one-out median and
-    maximum absolute error, share inside the band next to the nominal coverage, and the interval method."""
+    maximum absolute error, share inside the band next to the nominal coverage (``nominal_coverage`` = the goal
+    asked for; ``claimed_coverage`` = the mean coverage the leave-one-out bands claim, which for an order-statistic
+    band of n runs is (n + 1 - 2k) / (n + 1) >= the goal), the MFU model chosen on all runs (:data:`MFU_MODEL_RULE`)
+    and the interval method."""
     import pandas as pd
 
-    t = slice_backtest(coverage) if table is None else table
+    t = slice_backtest(coverage, size_term=size_term, nested=nested) if table is None else table
     t = t[t["use_in_fit"]]
     rows = []
     for key in ("a100", "h100", "moe"):
@@ -519,16 +648,39 @@ def slice_summary(table=None, coverage: float = MFU_BAND_COVERAGE):
         if part.empty:
             continue
         if key == "moe":
-            info = _mfu_band_for("h100-sxm", True, float(coverage), ())[1]
+            info = _mfu_band_for("h100-sxm", True, float(coverage), (), None, size_term)[1]
         else:
-            info = _mfu_band_for(HARDWARE_SLICES[key][0], False, float(coverage), ())[1]
+            info = _mfu_band_for(HARDWARE_SLICES[key][0], False, float(coverage), (), None, size_term)[1]
+            fit = _dense_fit(HARDWARE_SLICES[key][0], (), size_term)
+            if fit["kind"] != "median":
+                lo, hi = fit["params_range"]
+                info = {**info, "method": (f"size term ln(MFU) = {fit['intercept']:.3f} + {fit['slope']:.3f}·ln(N) "
+                                           f"(N {lo / 1e9:.3g}-{hi / 1e9:.3g}B), band from leave-one-out ratios")}
         err = np.abs(part["error"].to_numpy(float))
         rows.append({
             "slice": SLICE_NAMES[key], "runs": int(len(part)), "loo_median_abs_error": float(np.median(err)),
             "loo_max_abs_error": float(err.max()), "loo_coverage": float(part["inside"].mean()),
-            "nominal_coverage": float(coverage), "method": info["method"],
+            "nominal_coverage": float(coverage), "claimed_coverage": float(part["claimed_coverage"].mean()),
+            "model": info["model"], "method": info["method"],
         })
     return pd.DataFrame(rows)
+
+
+def slice_comparison(coverage: float = MFU_BAND_COVERAGE):
+    """Leave-one-out per slice before and after the size term: :func:`slice_summary` of the slice-median model alone
+    (``size_term=False``, the model of 2026-11) next to the rule of :data:`MFU_MODEL_RULE`."""
+    before = slice_summary(coverage=coverage, size_term=False).set_index("slice")
+    after = slice_summary(coverage=coverage).set_index("slice")
+    nested = slice_summary(coverage=coverage, nested=True).set_index("slice")
+    out = after[["runs"]].copy()
+    for col in ("loo_median_abs_error", "loo_coverage"):
+        out[col + "_median_model"] = before[col]
+        out[col] = after[col]
+        out[col + "_nested"] = nested[col]
+    out["nominal_coverage"] = after["nominal_coverage"]
+    out["claimed_coverage"] = after["claimed_coverage"]
+    out["model"] = after["model"]
+    return out.reset_index()
 
 
 def mfu_rank_correlation(slice_key: str = "a100", by: str = "params") -> tuple[float, int]:
@@ -549,9 +701,9 @@ def mfu_rank_correlation(slice_key: str = "a100", by: str = "params") -> tuple[f
     return float(np.corrcoef(ranks(x), ranks(y))[0, 1]), len(runs)
 
 
-def _mfu(mfu, gpu=None, moe: bool = False) -> Band:
+def _mfu(mfu, gpu=None, moe: bool = False, params=None) -> Band:
     if mfu is None:
-        return mfu_band() if gpu is None else mfu_band_for(gpu, moe=moe)
+        return mfu_band() if gpu is None else mfu_band_for(gpu, moe=moe, params=params)
     if isinstance(mfu, Band):
         for v in mfu:
             fraction("mfu", v)
@@ -569,16 +721,17 @@ def compute_precision(gpu, precision: str = "bf16") -> str:
     return precision
 
 
-def gpu_hours(flops, gpu, precision: str = "bf16", mfu=None) -> Band:
+def gpu_hours(flops, gpu, precision: str = "bf16", mfu=None, *, params=None) -> Band:
     """GPU-hours = FLOPs / (dense peak × MFU × 3600) as a band.
 
-    ``mfu=None`` uses the calibrated dense band of the device's hardware slice, :func:`mfu_band_for` (low GPU-hours come from the high MFU);
+    ``mfu=None`` uses the calibrated dense band of the device's hardware slice, :func:`mfu_band_for` (low GPU-hours
+    come from the high MFU), for a model of ``params`` parameters where the slice has a size term (None: slice median);
     a float in (0, 1] pins all three; a :class:`Band` is used as given. ``flops`` may be an array.
     """
     f = positive("flops", flops)
     device = get_device(gpu)
     peak = device.peak_flops(compute_precision(device, precision))
-    band = _mfu(mfu, device)
+    band = _mfu(mfu, device, params=params)
     return band.map(lambda m: f / (peak * m * SECONDS_PER_HOUR), decreasing=True)
 
 
@@ -684,7 +837,7 @@ def estimate_training(
     grid = float(non_negative("grid_kg_per_kwh", grid_kg_per_kwh))
     k = None if gpus is None else int(whole("gpus", gpus))
     moe = a < n
-    band = _mfu(mfu, device, moe)
+    band = _mfu(mfu, device, moe, params=a)
     flops = float(training_flops(a, d, recompute=recompute))
     hours = gpu_hours(flops, device, precision, band)
     price, price_info = _price(device, price_usd_per_gpu_hour)
@@ -707,8 +860,8 @@ def estimate_training(
         "mfu": {
             **band.as_dict(4),
             "source": MFU_BAND_METHOD if mfu is None else "user input (pinned)",
-            "runs_in_fit": mfu_model_info(device, moe=moe)["runs"] if mfu is None else None,
-            **({"model": mfu_model_info(device, moe=moe)} if mfu is None else {}),
+            "runs_in_fit": mfu_model_info(device, moe=moe, params=a)["runs"] if mfu is None else None,
+            **({"model": mfu_model_info(device, moe=moe, params=a), "rule": MFU_MODEL_RULE} if mfu is None else {}),
         },
         "peak_tflops": {"value": peak / 1e12, "precision": precision, "gpu": device.id, "source": device.source, "as_of": device.as_of},
         "price": price_info,
@@ -786,7 +939,9 @@ def backtest(runs=None, *, leave_one_out: bool = False):
     rows = []
     for r in runs:
         excl = (r.id,) if (leave_one_out and r.use_in_fit) else ()
-        band = mfu_band_for(r.gpu_id, moe=r.kind == "moe", exclude=excl)
+        gid = get_device(r.gpu_id).id
+        band, _ = _mfu_band_for(gid, r.kind == "moe", MFU_BAND_COVERAGE, excl, float(r.compute_params), True,
+                                _dense_fit(gid, ())["kind"])
         pred = gpu_hours(r.flops, r.gpu_id, "bf16", band)
         rows.append(
             {

@@ -230,3 +230,25 @@ def test_explain_finetune_formula_matches_the_estimate(capsys):
         assert tps == pytest.approx(out["tokens_per_s"]["mid"], rel=2e-3)
         names = [i["name"] for i in out["basis"]["inputs"]]
         assert any(n.startswith("fine-tuning efficiency band") for n in names)
+
+
+def test_data_parallel_comm_by_hand():
+    # Llama-2-7B full fine-tune on 8 x A100 80GB (600 GB/s NVLink both ways -> 300e9 B/s per direction), ZeRO-3:
+    # all-gather before forward and backward (2 x 2 B x N) + reduce-scatter of bf16 gradients (2 B x N), x 7/8
+    n = get_model("llama-2-7b").total_params
+    assert ft.data_parallel_comm_s("llama-2-7b", "full", "a100-80gb", gpus=8, zero=3) == pytest.approx(7 / 8 * 6 * n / 300e9)
+    # DDP (ZeRO 0): all-reduce of the gradients = 2 x 2 B x trained x (k - 1) / k
+    assert ft.data_parallel_comm_s("llama-2-7b", "full", "a100-80gb", gpus=2, zero=0) == pytest.approx(1 / 2 * 4 * n / 300e9)
+    # a QLoRA base sharded with FSDP gathers NF4 bytes, not 16-bit ones; the adapters' gradients are small
+    q = ft.data_parallel_comm_s("llama-2-7b", "qlora", "a100-80gb", gpus=8, zero=3)
+    lo = ft.data_parallel_comm_s("llama-2-7b", "lora", "a100-80gb", gpus=8, zero=3)
+    assert q < lo / 3
+    # one GPU communicates nothing; a PCIe card without NVLink (RTX 4090, 64 GB/s both ways) is 600/64 times slower
+    assert ft.data_parallel_comm_s("llama-2-7b", "full", "a100-80gb", gpus=1, zero=3) == 0.0
+    r = ft.data_parallel_comm_s("llama-2-7b", "full", "rtx-4090", gpus=8, zero=3) / ft.data_parallel_comm_s(
+        "llama-2-7b", "full", "a100-80gb", gpus=8, zero=3)
+    assert r == pytest.approx(600 / 64)
+    # overlapped: on 8 x RTX 4090 over PCIe the 7B full fine-tune step is bound by communication, so more tokens
+    # per step cost no extra time until compute catches up
+    a = ft.estimate("llama-2-7b", "full", "rtx-4090", gpus=8, tokens=1e6, seq_len=512, micro_batch=1, framework="hf-peft")
+    assert a.assumptions["step_overheads_s"]["comm"] > 0

@@ -120,7 +120,7 @@ def test_worked_problems_by_hand():
     f = tc.worked_problem_facts()
     assert f["wp3_gpus_mid"] == math.ceil(f["wp3_gpu_hours"] / (24 * 21))
     assert f["wp3_gpus_high"] >= f["wp3_gpus_mid"]
-    h = tr.mfu_band_for("h100-sxm").mid
+    h = tr.mfu_band_for("h100-sxm", params=21e9).mid  # the Hopper size term at 21B
     assert f["wp2d_mid"] == pytest.approx(6 * 21e9 * 8.1e12 / (989.5e12 * h * 3600) / 1e6, rel=1e-3)
     assert f["wp2_low"] <= f["wp2_mid"] <= f["wp2_high"]
     assert f["wp1_fits"] in ("fits", "does not fit") and (f["wp1_mem"] <= f["wp1_cap"]) == (f["wp1_fits"] == "fits")
@@ -146,3 +146,27 @@ def test_widget_result_and_its_error_message():
 
 def test_the_chapter_side_verdicts_are_retired():
     assert not hasattr(tr, "check_training_claim") and not hasattr(tr, "range_verdict")
+
+
+def test_slice_table_shows_before_after_and_claimed_coverage():
+    per_slice, comp = tr.slice_summary(), tr.slice_comparison()
+    df = tc.slice_table(per_slice, comp).set_index("slice")
+    hop = df.loc["H100/H800-class (Hopper)"]
+    assert hop["MFU model"] == "size term" and hop["median error, now (%)"] < hop["median error, one band (%)"]
+    assert df.loc["A100-class (Ampere)", "MFU model"] == "one band"
+    assert df.loc["mixture of experts (Hopper runs)", "MFU model"].endswith("x MoE factor")
+    assert (df["claimed coverage (%)"] >= df["nominal coverage (%)"]).all()
+    f = tc.slice_facts(per_slice, comp)
+    assert f["sl_h100_err"] == pytest.approx(hop["median error, now (%)"] / 100)
+    assert f["sl_h100_step"] == pytest.approx(1 / f["sl_h100_n"])
+    assert f["h100_8b_low"] < f["h100_8b_mid"] < f["h100_8b_high"] and f["h100_405b_mid"] > f["h100_8b_mid"]
+
+
+def test_alpaca_is_predicted_with_its_own_recipe():
+    f = tc.alpaca_facts()
+    assert tc.ALPACA_SETTINGS["packed"] is False and tc.ALPACA_SETTINGS["checkpointing"] == "none"
+    assert f["alp_ft_low"] < f["alp_ft_mid"] < f["alp_ft_high"]
+    assert f["alp_ft_factor"] == pytest.approx(f["alp_hours"] / f["alp_ft_mid"])
+    # FSDP traffic per micro-step for LLaMA-7B on 8 A100s: 7/8 x (2 x 2 B + 2 B) x N / 300 GB/s
+    from costlib.models import get_model
+    assert f["alp_comm_s"] == pytest.approx(7 / 8 * 6 * get_model("llama-7b").total_params / 300e9, rel=1e-3)

@@ -292,42 +292,74 @@ SLICE_KEYS = {"a100": "A100-class (Ampere)", "h100": "H100/H800-class (Hopper)",
 """Glue prefix -> the slice names of :func:`costlib.training.slice_summary`."""
 
 
-def slice_table(per_slice: pd.DataFrame) -> pd.DataFrame:
+MODEL_WORDS = {"median": "one band", "log-params": "size term"}
+"""The MFU models of :data:`costlib.training.MFU_MODELS` in words."""
+
+
+def slice_table(per_slice: pd.DataFrame, comparison: pd.DataFrame | None = None) -> pd.DataFrame:
+    """:func:`costlib.training.slice_summary` in words, with the leave-one-out error of the slice-median model alone
+    (before the size term) and of the nested back-test (:func:`costlib.training.slice_comparison`)."""
+    comp = (tr.slice_comparison() if comparison is None else comparison).set_index("slice")
+    names = per_slice.slice.values
+    words = [MODEL_WORDS[m] + (" x MoE factor" if n == SLICE_KEYS["moe"] else "") for m, n in zip(per_slice.model.values, names)]
     return pd.DataFrame({
-        "slice": per_slice.slice.values, "runs in the fit": per_slice.runs.values,
+        "slice": names, "runs": per_slice.runs.values, "MFU model": words,
+        "median error, one band (%)": [100 * comp.loc[n, "loo_median_abs_error_median_model"] for n in names],
+        "median error, now (%)": (100 * per_slice.loo_median_abs_error).values,
+        "median error, nested (%)": [100 * comp.loc[n, "loo_median_abs_error_nested"] for n in names],
         "inside the band (%)": (100 * per_slice.loo_coverage).values,
+        "claimed coverage (%)": (100 * per_slice.claimed_coverage).values,
         "nominal coverage (%)": (100 * per_slice.nominal_coverage).values,
-        "median error (%)": (100 * per_slice.loo_median_abs_error).values,
         "largest error (%)": (100 * per_slice.loo_max_abs_error).values,
         "band method": per_slice.method.values,
     })
 
 
 def slice_exhibit(df: pd.DataFrame):
-    return table(df, "tbl-train-slices", {"inside the band (%)": "{:.0f}", "nominal coverage (%)": "{:.0f}",
-                                          "median error (%)": "{:.1f}", "largest error (%)": "{:.1f}"})
+    cols = ["slice", "runs", "MFU model", "median error, one band (%)", "median error, now (%)",
+            "median error, nested (%)", "inside the band (%)", "claimed coverage (%)", "nominal coverage (%)"]
+    pct0 = {c: "{:.0f}" for c in ("inside the band (%)", "nominal coverage (%)", "claimed coverage (%)")}
+    pct1 = {c: "{:.1f}" for c in ("median error, one band (%)", "median error, now (%)", "median error, nested (%)")}
+    return table(df[cols], "tbl-train-slices", {**pct0, **pct1})
 
 
-def slice_facts(per_slice: pd.DataFrame) -> dict:
-    """Per-slice errors and coverage, the Hopper band, the MoE factor, the rank correlations."""
+def slice_facts(per_slice: pd.DataFrame, comparison: pd.DataFrame | None = None) -> dict:
+    """Per-slice errors and coverage (before and after the size term, nested), the Hopper size term and band, the
+    MoE factor, the rank correlations."""
+    comp = (tr.slice_comparison() if comparison is None else comparison).set_index("slice")
     out = {}
     for key, name in SLICE_KEYS.items():
         row = per_slice[per_slice.slice == name].iloc[0]
         out.update({f"sl_{key}_n": int(row.runs), f"sl_{key}_err": float(row.loo_median_abs_error),
-                    f"sl_{key}_cov": float(row.loo_coverage)})
+                    f"sl_{key}_cov": float(row.loo_coverage), f"sl_{key}_claimed": float(row.claimed_coverage),
+                    f"sl_{key}_err_before": float(comp.loc[name, "loo_median_abs_error_median_model"]),
+                    f"sl_{key}_cov_before": float(comp.loc[name, "loo_coverage_median_model"]),
+                    f"sl_{key}_err_nested": float(comp.loc[name, "loo_median_abs_error_nested"])})
     mf, h = tr.moe_factor(), tr.mfu_band_for("h100-sxm")
+    h8, h405 = tr.mfu_band_for("h100-sxm", params=8e9), tr.mfu_band_for("h100-sxm", params=405e9)
+    info = tr.mfu_model_info("h100-sxm", params=8e9)
     loo_all = tr.slice_backtest()
     oos = loo_all[(~loo_all.use_in_fit) & (loo_all.slice == "moe")]
     rho_n, n_rho = tr.mfu_rank_correlation("a100", "params")
     rho_g, n_rho_g = tr.mfu_rank_correlation("a100", "gpus")
+    rho_h, n_rho_h = tr.mfu_rank_correlation("h100", "params")
     out.update({
         "tk_a100_err": out["sl_a100_err"], "tk_a100_cov": out["sl_a100_cov"], "tk_h100_err": out["sl_h100_err"],
         "tk_a100_mid": tr.mfu_band_for("a100-80gb").mid, "tk_h100_mid": h.mid,
         "tk_moe_factor": mf.mid, "tk_moe_n": len(tr.fit_runs("moe")), "moe_f_low": mf.low, "moe_f_high": mf.high,
         "h100_low": h.low, "h100_high": h.high, "moe_oos_n": len(oos), "moe_oos_inside": int(oos.inside.sum()),
-        "rho_params": rho_n, "rho_gpus": rho_g, "rho_n": n_rho, "rho_g_n": n_rho_g,
+        "rho_params": rho_n, "rho_gpus": rho_g, "rho_n": n_rho, "rho_g_n": n_rho_g, "rho_h_params": rho_h, "rho_h_n": n_rho_h,
+        "h100_slope": info["slope"], "h100_8b_low": h8.low, "h100_8b_mid": h8.mid, "h100_8b_high": h8.high,
+        "h100_405b_mid": h405.mid, "a100_size_err": info_err("a100-80gb"), "a100_median_err": info_err("a100-80gb", "median"),
+        "h100_size_err": info_err("h100-sxm"), "h100_median_err": info_err("h100-sxm", "median"),
+        "sl_h100_step": 1.0 / out["sl_h100_n"], "size_min_runs": tr.MFU_SIZE_MIN_RUNS,
     })
     return out
+
+
+def info_err(gpu: str, kind: str = "log-params") -> float:
+    """Leave-one-out median absolute error of one MFU candidate on a slice (the score :data:`costlib.training.MFU_MODEL_RULE` compares)."""
+    return float(tr.mfu_model_info(gpu, params=7e9)["candidates_loo_median_abs_error"][kind])
 
 
 def slice_long_table() -> pd.DataFrame:
@@ -371,6 +403,7 @@ def curve_facts() -> dict:
             "c7_a100": e7["a100-80gb"].cost_usd.mid, "c7_h100": e7["h100-sxm"].cost_usd.mid,
             "c7_b200": e7["b200"].cost_usd.mid, "h7_a100": e7["a100-80gb"].gpu_hours.mid,
             "h7_b200": e7["b200"].gpu_hours.mid, "n_h100_fit": sum(r.gpu_id == "h100-sxm" for r in fit),
+            "h100_min_b": min(r.compute_params for r in fit if r.gpu_id == "h100-sxm") / 1e9,
             "n_a100_fit": sum(r.gpu_id.startswith("a100") for r in fit)}
 
 
@@ -419,20 +452,32 @@ def qlora65_table() -> tuple[pd.DataFrame, dict]:
     return df, facts
 
 
+ALPACA_SETTINGS = {"seq_len": 512, "micro_batch": 4, "packed": False, "checkpointing": "none", "optimizer": "adamw",
+                   "framework": "hf-peft"}
+"""Alpaca's own recipe [5]: HF Trainer with FSDP full_shard (train.py and the README command), per-device batch 4,
+model_max_length 512, examples padded to the longest in the batch (not packed), no gradient checkpointing, AdamW."""
+
+
 def alpaca_facts() -> dict:
-    """Alpaca [5] against the pre-training band (pinned) and against the fine-tuning model (out of sample)."""
+    """Alpaca [5] against the pre-training band (pinned) and against the fine-tuning model with Alpaca's own settings
+    (:data:`ALPACA_SETTINGS`; out of sample), with the step's compute and FSDP communication per micro-step."""
     tokens = tr.ALPACA_EXAMPLES * tr.ALPACA_EPOCHS * tr.ALPACA_MAX_TOKENS
     alp = ft.estimate_finetune("llama-7b", "full", tokens, tr.ALPACA_GPU, gpus=tr.ALPACA_GPUS,
                                mfu=tr.mfu_band_for(tr.ALPACA_GPU))
-    alp_ft = ft.estimate("llama-7b", "full", tr.ALPACA_GPU, gpus=tr.ALPACA_GPUS, tokens=tokens, seq_len=512,
-                         micro_batch=4, packed=True)
+    alp_ft = ft.estimate("llama-7b", "full", tr.ALPACA_GPU, gpus=tr.ALPACA_GPUS, tokens=tokens, **ALPACA_SETTINGS)
+    step_tokens = ALPACA_SETTINGS["micro_batch"] * ALPACA_SETTINGS["seq_len"]
+    compute_s = alp_ft.flops_per_token * step_tokens / (get_device(tr.ALPACA_GPU).peak_flops("bf16") * alp_ft.efficiency.mid)
     hours = tr.ALPACA_HOURS * tr.ALPACA_GPUS
     return {"alp_tokens": tokens / 1e6, "alp_n": tr.ALPACA_EXAMPLES, "alp_epochs": tr.ALPACA_EPOCHS,
             "alp_hours": tr.ALPACA_HOURS, "alp_gpus": tr.ALPACA_GPUS, "alp_gpu_hours": hours,
             "alp_maxlen": tr.ALPACA_MAX_TOKENS, "alp_wall_mid": alp.gpu_hours.mid / tr.ALPACA_GPUS,
             "alp_wall_low": alp.gpu_hours.low / tr.ALPACA_GPUS, "alp_wall_high": alp.gpu_hours.high / tr.ALPACA_GPUS,
             "alp_mfu": float(tr.implied_mfu(alp.flops, tr.ALPACA_GPU, hours)), "alp_factor": hours / alp.gpu_hours.mid,
-            "alp_ft_mid": alp_ft.wall_hours.mid, "alp_ft_low": alp_ft.wall_hours.low, "alp_ft_high": alp_ft.wall_hours.high}
+            "alp_ft_mid": alp_ft.wall_hours.mid, "alp_ft_low": alp_ft.wall_hours.low, "alp_ft_high": alp_ft.wall_hours.high,
+            "alp_ft_factor": tr.ALPACA_HOURS / alp_ft.wall_hours.mid,
+            "alp_comm_s": alp_ft.assumptions["step_overheads_s"]["comm"], "alp_compute_s": compute_s,
+            "alp_comm_share": alp_ft.assumptions["step_overheads_s"]["comm"] / compute_s,
+            "alp_fixed_s": alp_ft.assumptions["step_overheads_s"]["fixed_per_step"]}
 
 
 def finetune_validation_table(bt: pd.DataFrame) -> pd.DataFrame:

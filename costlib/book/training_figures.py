@@ -12,6 +12,7 @@ from ..errors import CostlibError
 from ..present.notebook import band_text
 from ..present.report import exhibit_figure
 from ..prices import gpu_price_band
+from ..uncertainty import Band
 from .training_chapter import CURVE_GPU_NAMES, CURVE_GPUS, FIXED_TOKENS
 
 TICK_PT = 9.0
@@ -52,7 +53,9 @@ def curves_figure(params=None):
     for col, (rule, d) in enumerate(rules.items()):
         flops = tr.training_flops(n, d)
         for i, gid in enumerate(CURVE_GPUS):
-            h, price = tr.gpu_hours(flops, gid), gpu_price_band(gid)
+            # the model's MFU at each size (the Hopper size term; one band on A100), as tr.estimate_training uses
+            per = [tr.gpu_hours(f, gid, params=p) for f, p in zip(flops, n)]
+            h, price = Band(*(np.array([getattr(b, k) for b in per]) for k in ("low", "mid", "high"))), gpu_price_band(gid)
             axes[0, col].plot(n / 1e9, h.mid, color=f"C{i}", label=CURVE_GPU_NAMES[gid])
             axes[0, col].fill_between(n / 1e9, h.low, h.high, color=f"C{i}", alpha=0.12)
             axes[1, col].plot(n / 1e9, h.mid * price.mid, color=f"C{i}", label=CURVE_GPU_NAMES[gid])
