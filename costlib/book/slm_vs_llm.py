@@ -642,7 +642,7 @@ def training_backtest():
     rows = []
     for run_id in TRAINING_BACKTEST_RUNS:
         r = get_run(run_id)
-        pred = gpu_hours(training_flops(r.compute_params, r.tokens), r.gpu_id)
+        pred = gpu_hours(training_flops(r.compute_params, r.tokens), r.gpu_id, params=r.compute_params)
         rows.append({"run": r.model, "inside the band": bool(pred.low <= r.gpu_hours <= pred.high),
                      "error of mid": pred.mid / r.gpu_hours - 1, "GPU": get_device(r.gpu_id).name,
                      "tokens (trillions)": r.tokens / 1e12, "published GPU-hours": round(r.gpu_hours),
