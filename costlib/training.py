@@ -527,14 +527,14 @@ def _dense_band(gpu_id: str, coverage: float, exclude: tuple, params, size_term:
     """Dense MFU band of a device for a model of ``params`` (None: the slice median band) and what it used."""
     fit = _dense_fit(gpu_id, exclude, size_term, form)
     values = np.exp(fit["y"])
-    info = {"slice": SLICE_NAMES[fit["key"]], "runs": len(values), "nominal_coverage": coverage, "model": fit["kind"],
+    info = {"slice": SLICE_NAMES[fit["key"]], "runs": len(values), "target_coverage": coverage, "model": fit["kind"],
             "candidates_loo_median_abs_error": {k: round(v, 4) for k, v in fit["loo_errors"].items()}}
     if fit["kind"] == "median" or params is None:
         band, method = prediction_band(values, coverage, _pooled_log_spread(exclude) if fit["key"] != "pooled" else None)
         if fit["kind"] != "median":
             method += "; no model size given, so the slice median band (the slice's size term needs N)"
         info["method"] = method
-        info["claimed_coverage"] = claimed_coverage(len(values), coverage)
+        info["nominal_coverage"] = claimed_coverage(len(values), coverage)
         return band, info
     pred = _fit_point("log-params", fit["x"], fit["y"], np.log(float(params)))
     r, method = prediction_band(fit["ratios"], coverage)
@@ -543,7 +543,7 @@ def _dense_band(gpu_id: str, coverage: float, exclude: tuple, params, size_term:
     info.update(method=(f"size term ln(MFU) = {fit['intercept']:.3f} + {fit['slope']:.3f}·ln(N), N clamped to "
                         f"{lo / 1e9:.3g}-{hi / 1e9:.3g}B; band from leave-one-out ratios, {method}"),
                 slope=round(fit["slope"], 4), predicted_mfu=round(pred, 4),
-                claimed_coverage=claimed_coverage(len(fit["ratios"]), coverage))
+                nominal_coverage=claimed_coverage(len(fit["ratios"]), coverage))
     return band, info
 
 
@@ -576,7 +576,7 @@ def _mfu_band_for(gpu_id: str, moe: bool, coverage: float, exclude: tuple, param
         band = Band(f.low * mid, f.mid * mid, min(f.high * mid, 1.0))
         n_moe = len([r for r in fit_runs("moe") if r.id not in exclude])
         info.update(slice=info["slice"] + " x MoE factor", moe_factor=f.as_dict(3), moe_runs=n_moe,
-                    claimed_coverage=claimed_coverage(n_moe, coverage),
+                    nominal_coverage=claimed_coverage(n_moe, coverage),
                     method=f"dense slice prediction ({info['model']}) x MoE factor band ({n_moe} MoE runs)")
     return band, info
 
@@ -627,16 +627,16 @@ def slice_backtest(coverage: float = MFU_BAND_COVERAGE, *, size_term: bool = Tru
             "predicted_high": float(pred.high), "error": float(pred.mid) / r.gpu_hours - 1.0,
             "inside": bool(pred.low <= r.gpu_hours <= pred.high), "use_in_fit": r.use_in_fit,
             "exclude_reason": r.exclude_reason, "source": r.source, "mfu_model": info["model"],
-            "claimed_coverage": info["claimed_coverage"],
+            "nominal_coverage": info["nominal_coverage"],
         })
     return pd.DataFrame(rows)
 
 
 def slice_summary(table=None, coverage: float = MFU_BAND_COVERAGE, *, size_term: bool = True, nested: bool = False):
     """Per slice of a :func:`slice_backtest` table (runs in the fit only): runs, leave-one-out median and
-    maximum absolute error, share inside the band next to the nominal coverage (``nominal_coverage`` = the goal
-    asked for; ``claimed_coverage`` = the mean coverage the leave-one-out bands claim, which for an order-statistic
-    band of n runs is (n + 1 - 2k) / (n + 1) >= the goal), the MFU model chosen on all runs (:data:`MFU_MODEL_RULE`)
+    maximum absolute error, share inside the band next to the nominal coverage (``nominal_coverage`` = the mean coverage the
+    leave-one-out bands claim, which for an order-statistic band of n runs is (n + 1 - 2k) / (n + 1), at least the
+    target; ``target_coverage`` = the coverage asked for, :data:`MFU_BAND_COVERAGE`), the MFU model chosen on all runs (:data:`MFU_MODEL_RULE`)
     and the interval method."""
     import pandas as pd
 
@@ -660,7 +660,7 @@ def slice_summary(table=None, coverage: float = MFU_BAND_COVERAGE, *, size_term:
         rows.append({
             "slice": SLICE_NAMES[key], "runs": int(len(part)), "loo_median_abs_error": float(np.median(err)),
             "loo_max_abs_error": float(err.max()), "loo_coverage": float(part["inside"].mean()),
-            "nominal_coverage": float(coverage), "claimed_coverage": float(part["claimed_coverage"].mean()),
+            "target_coverage": float(coverage), "nominal_coverage": float(part["nominal_coverage"].mean()),
             "model": info["model"], "method": info["method"],
         })
     return pd.DataFrame(rows)
@@ -677,8 +677,8 @@ def slice_comparison(coverage: float = MFU_BAND_COVERAGE):
         out[col + "_median_model"] = before[col]
         out[col] = after[col]
         out[col + "_nested"] = nested[col]
+    out["target_coverage"] = after["target_coverage"]
     out["nominal_coverage"] = after["nominal_coverage"]
-    out["claimed_coverage"] = after["claimed_coverage"]
     out["model"] = after["model"]
     return out.reset_index()
 
