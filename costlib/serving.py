@@ -9,14 +9,16 @@ A step of ``n`` decode sequences and ``q`` prefill tokens takes, on the roofline
 :mod:`costlib.inference` (one formula, one place: the same terms as ``inference.decode_step`` and
 ``inference.prefill``)::
 
-    t(n, q) = max((n F_dec + q F_pre) / (peak u_c),
-                  (W(n + q) + n KV_dec + q KV_pre) / (bw u_b))
-              + comm(n + q) + t_overhead                                               (1)
+    t(n, q) = max((n F_dec + q F_pre) / (peak u_c),  W(n + q) / (bw u_b))
+              + (n KV_dec + q KV_pre) / (bw u_b) + comm(n + q) + t_overhead            (1)
 
 with F the FLOPs per token (decode at the mean context P + O/2; prefill averaged over the causal
 prompt), W the weight bytes read once per step (a mixture of experts reads the experts its tokens
 route to), KV_dec the cache one sequence reads, KV_pre the cache one prompt token writes, comm the
-tensor-parallel all-reduces and t_overhead the per-step launch cost.
+tensor-parallel all-reduces and t_overhead the per-step launch cost. The KV term sits outside the max:
+attention runs in its own kernels, memory-bound at every batch, after the weight GEMMs (the per-operator
+roofline of :mod:`costlib.inference`, equation 2). Equation (1) is still a max of two branches linear in
+the work (n, q), so equations (2) and (3) below keep their closed forms.
 
 The steady state
 ----------------
@@ -325,8 +327,9 @@ def _ceil(x):
 def step_time_s(c: StepCoefficients, decode_seqs, prefill_tokens, u_b, u_c):
     """Equation (1): seconds for one step of ``decode_seqs`` decodes and ``prefill_tokens`` prompt tokens."""
     tokens = decode_seqs + prefill_tokens
-    compute = (decode_seqs * c.dec_c + prefill_tokens * c.pre_c) / u_c
-    memory = (c.weights_m * _weights_share(c, tokens) + decode_seqs * c.dec_m + prefill_tokens * c.pre_m) / u_b
+    kv = (decode_seqs * c.dec_m + prefill_tokens * c.pre_m) / u_b  # attention's KV traffic: on both branches
+    compute = (decode_seqs * c.dec_c + prefill_tokens * c.pre_c) / u_c + kv
+    memory = c.weights_m * _weights_share(c, tokens) / u_b + kv
     comm = (c.comm0_s + c.comm_tok_s * tokens) if c.gpus > 1 else 0.0 * tokens
     return _max(compute, memory) + comm + c.overhead_s
 
@@ -347,8 +350,8 @@ def _branches_impl(c: StepCoefficients, u_b, u_c, share):
     d, p = c.output_tokens - 1, c.prompt_tokens
     fixed = c.overhead_s + (c.comm0_s + c.comm_tok_s if c.gpus > 1 else 0.0)
     per_req_comm = (d + p) * c.comm_tok_s if c.gpus > 1 else 0.0
-    i_c = c.dec_c / u_c + fixed
-    s_c = (d * c.dec_c + p * c.pre_c) / u_c + per_req_comm
+    i_c = c.dec_c / u_c + c.dec_m / u_b + fixed
+    s_c = (d * c.dec_c + p * c.pre_c) / u_c + (d * c.dec_m + p * c.pre_m) / u_b + per_req_comm
     i_m = (c.weights_m * share + c.dec_m) / u_b + fixed
     s_m = (d * c.dec_m + p * c.pre_m) / u_b + per_req_comm
     return i_c, s_c, i_m, s_m
@@ -383,8 +386,10 @@ def _lumpy_terms_impl(c, u_b, u_c, share):
     tok = c.comm_tok_s if c.gpus > 1 else 0.0
     fixed = c.overhead_s + (c.comm0_s if c.gpus > 1 else 0.0)
     a = {"dc": fixed, "dm": fixed + c.weights_m * share / u_b,
-         "pc": fixed + h * c.pre_c / u_c + h * tok, "pm": fixed + (c.weights_m * share + h * c.pre_m) / u_b + h * tok}
-    b = {"dc": c.dec_c / u_c + tok, "dm": c.dec_m / u_b + tok, "pc": c.dec_c / u_c + tok, "pm": c.dec_m / u_b + tok}
+         "pc": fixed + h * c.pre_c / u_c + h * c.pre_m / u_b + h * tok,
+         "pm": fixed + (c.weights_m * share + h * c.pre_m) / u_b + h * tok}
+    dc = c.dec_c / u_c + c.dec_m / u_b + tok  # compute branch: the KV reads add to the linear layers' arithmetic
+    b = {"dc": dc, "dm": c.dec_m / u_b + tok, "pc": dc, "pm": c.dec_m / u_b + tok}
     return tuple((a[i] + b[i], b[i], a[j] - a[i] + b[j] - b[i], b[j] - b[i])
                  for i in ("dc", "dm") for j in ("pc", "pm"))
 

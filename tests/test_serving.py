@@ -45,13 +45,17 @@ def test_step_time_hand_worked_prefill_chunk_compute_bound():
     compute = (4096 * f_pre + 64 * f_dec) / peak
     assert compute > 0.066  # ~67 ms: compute-bound
     t = sv.step_time_s(c, 64.0, 4096.0, 1.0, 0.5)
-    assert t == pytest.approx(compute / 0.5 + 4e-6, rel=1e-9)
+    # the attention kernels' KV traffic adds to the linear layers' compute (per-operator roofline):
+    # 64 x 1125 + 4096 tokens x 131072 B = 9.974e9 B / 3.35e12 B/s = 2.977 ms
+    kv_s = (64 * 1125 + 4096) * 131072 / 3.35e12
+    assert kv_s == pytest.approx(2.977e-3, rel=1e-3)
+    assert t == pytest.approx(compute / 0.5 + kv_s + 4e-6, rel=1e-9)
 
 
 def test_mean_step_is_fixed_point_of_equations_2_and_3():
     c = _coef()
     h = min(c.prompt_tokens, c.budget_tokens)
-    for rate in (0.5, 5.0, 15.0, 20.0):
+    for rate in (0.5, 5.0, 15.0, 16.0):  # the throughput limit is 16.2 req/s here
         t = sv.mean_step_s(c, rate, 0.7, 0.45)
         n = 1.0 + rate * 249 * t
         f = rate * 1000 * t / h
@@ -305,3 +309,15 @@ def test_engine_backtest_reports_coverage_next_to_nominal():
     assert 0.5 <= overall["nominal_coverage"] <= 0.9  # what bands from these case counts claim (band_nominal_coverage)
     assert 0.0 <= overall["coverage"] <= 1.0 and overall["cases"] == len(inf.benchmarks())
     assert set(s["engine"]) >= {"tensorrt-llm", "llama.cpp-cuda", "exllamav2", "vllm"}
+
+
+@pytest.mark.parametrize("batch", [1, 64, 512])
+def test_decode_only_step_is_inference_decode_step(batch):
+    # one formula, one place: serving's equation (1) with no prefill is inference.decode_step (per-operator
+    # roofline: the KV reads sit outside the linear layers' max), at a memory-bound and a compute-bound batch
+    m = get_model("llama-3.1-8b")
+    c = _coef()
+    for u_b, u_c in ((1.0, 1.0), (0.7, 0.45)):
+        step = inf.decode_step(m, "h100-sxm", "bf16", batch, 1125, engine="vllm", bandwidth_utilization=u_b,
+                               compute_utilization=u_c)
+        assert sv.step_time_s(c, float(batch), 0.0, u_b, u_c) == pytest.approx(float(step.total_s), rel=1e-9)
