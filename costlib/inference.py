@@ -243,10 +243,36 @@ def compute_precision(gpu, precision: str) -> str:
     return compute_path(gpu, precision).precision
 
 
-def effective_peak_flops(gpu, precision: str) -> float:
-    """Dense peak FLOP/s the weight format computes at on this device."""
+FP16_ACCUMULATE_TFLOPS = {"rtx-4090": 330.3, "rtx-3090": 142.0}
+"""Dense FP16 tensor peaks *with FP16 accumulation* of GeForce cards, which run FP16 math with FP32
+accumulation (the ``fp16_tflops`` of hardware.csv) at half that rate; data-center and professional cards run
+both at one rate. RTX 4090: 330.3 TFLOP/s (NVIDIA Ada GPU architecture whitepaper, appendix table, "Peak FP16
+Tensor TFLOPS with FP16 Accumulate", 2022-10-12); RTX 3090: 142 TFLOP/s (NVIDIA Ampere GA102 GPU architecture
+whitepaper v2, appendix table, 2020-09-24). Other GeForce cards are not listed yet (their FP32-accumulate peak
+is used: a floor)."""
+
+FP16_ACCUMULATE_ENGINES = ("llama.cpp-cuda", "llama.cpp")
+"""Engines whose 16-bit matrix multiplications accumulate in FP16: ggml's CUDA backend calls cuBLAS with
+``CUBLAS_COMPUTE_16F`` for F16 weights and for quantized weights dequantized to F16 (ggml/src/ggml-cuda/
+ggml-cuda.cu, ``batched_mul_mat_traits<GGML_TYPE_F16>``; FP32 output only on Volta and AMD CDNA/RDNA4).
+vLLM, SGLang, TensorRT-LLM and PyTorch accumulate in FP32."""
+
+
+def effective_peak_flops(gpu, precision: str, engine: str | None = None) -> float:
+    """Dense peak FLOP/s the weight format computes at on this device; with an ``engine`` of
+    :data:`FP16_ACCUMULATE_ENGINES` on a card of :data:`FP16_ACCUMULATE_TFLOPS`, the FP16-accumulate peak
+    of a 16-bit compute path.
+
+    >>> effective_peak_flops("rtx-4090", "fp16") / 1e12, effective_peak_flops("rtx-4090", "fp16", "llama.cpp-cuda") / 1e12
+    (165.2, 330.3)
+    """
     device = _resolve_device(gpu)
-    return device.peak_flops(compute_precision(device, precision))
+    cp = compute_precision(device, precision)
+    if cp == "fp16" and engine is not None and device.id in FP16_ACCUMULATE_TFLOPS:
+        eng = ENGINE_ALIASES.get(engine, engine) if isinstance(engine, str) else engine
+        if eng in FP16_ACCUMULATE_ENGINES:
+            return FP16_ACCUMULATE_TFLOPS[device.id] * 1e12
+    return device.peak_flops(cp)
 
 
 # --------------------------------------------------------------------------------------------
@@ -433,7 +459,7 @@ def decode_step(model, gpu, precision, batch, context, gpus=1, *, kv_precision=N
     k = np.asarray(_check_gpus(device, gpus), dtype=float)
     u_b, u_c = _utilizations(engine, bandwidth_utilization, compute_utilization)
     return _roofline_step(_decode_terms(model, device, precision, b, c, k, kvp, engine, engine_version), k,
-                          effective_peak_flops(device, precision), device.bandwidth_bytes_s, u_b, u_c)
+                          effective_peak_flops(device, precision, engine), device.bandwidth_bytes_s, u_b, u_c)
 
 
 GQA_SHARED_KV_SINCE = {"tensorrt-llm": (0, 8)}
@@ -526,7 +552,7 @@ def prefill(model, gpu, precision, batch, prompt_tokens, gpus=1, *, kv_precision
     k = np.asarray(_check_gpus(device, gpus), dtype=float)
     u_b, u_c = _utilizations(engine, bandwidth_utilization, compute_utilization)
     return _roofline_step(_prefill_terms(model, device, precision, b, p, k, kvp, engine), k,
-                          effective_peak_flops(device, precision), device.bandwidth_bytes_s, u_b, u_c)
+                          effective_peak_flops(device, precision, engine), device.bandwidth_bytes_s, u_b, u_c)
 
 
 def prefill_time_s(model, gpu, precision, batch, prompt_tokens, gpus=1, **kwargs):
@@ -577,7 +603,7 @@ def compute_bound_batch(model, gpu, precision, context, gpus=1, *, kv_precision=
     device = _resolve_device(gpu)
     kvp = choice("kv_precision", kv_precision or _kv_default(precision), KV_PRECISIONS)
     u_b, u_c = _utilizations(engine, bandwidth_utilization, compute_utilization)
-    peak = effective_peak_flops(device, precision) * u_c
+    peak = effective_peak_flops(device, precision, engine) * u_c
     bw = device.bandwidth_bytes_s * u_b
     w = weights_read_bytes(model, precision, 10**6, engine=engine)
     per_seq = decode_flops_per_token(model, context) / peak - kv_bytes_per_sequence(model, context, kvp) / bw
@@ -1018,7 +1044,7 @@ def estimate_inference(model, gpu, precision, batch, prompt_tokens, output_token
     mean_context = p + o / 2.0
     # The scalar call shape of the step formulas: their utilization-free terms once (plain floats, inputs
     # checked above), then equation (2) at each of the three efficiency pairs.
-    peak, bandwidth = effective_peak_flops(device, precision), device.bandwidth_bytes_s
+    peak, bandwidth = effective_peak_flops(device, precision, engine), device.bandwidth_bytes_s
     kf = float(k)
     pre = _prefill_terms(model, device, precision, float(b), float(p), kf, kvp, engine)
     dec = _decode_terms(model, device, precision, float(b), mean_context, kf, kvp, engine)
@@ -1442,7 +1468,7 @@ differs from :func:`bands_inputs_hash` (then the bands are fitted at first use, 
 BANDS_INPUTS = ("inference_benchmarks.csv", "engines.csv", "weight_formats.csv", "hardware.csv", "models.csv")
 """Catalogs the fit reads (cases, engines, formats, device peaks and bandwidths, model shapes)."""
 
-BANDS_FIT_VERSION = 4
+BANDS_FIT_VERSION = 5
 """Bumped when the fitting code changes in a way the inputs' hash cannot see (the staleness test also
 re-fits and compares, so a forgotten bump still fails there)."""
 

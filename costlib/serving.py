@@ -209,7 +209,7 @@ def coefficients(model, device_id: str, precision: str, kv_precision: str, engin
     k = gpus
     p, o = prompt_tokens, output_tokens
     ctx = p + o / 2.0
-    peak = inf.effective_peak_flops(device, precision) * k
+    peak = inf.effective_peak_flops(device, precision, engine) * k
     bw = device.bandwidth_bytes_s * k
     arch = inf._has_architecture(model)
     f_dec = float(inf.decode_flops_per_token(model, ctx))

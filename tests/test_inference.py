@@ -364,3 +364,15 @@ def test_attention_flops_and_sliding_window():
     # Mistral-7B-v0.1 attends to at most its 4,096-token window on every layer
     m = get_model("mistral-7b")
     assert inf.attention_flops_per_token(m, 10_000) == pytest.approx(inf.attention_flops_per_token(m, m.sliding_window))
+
+
+def test_llama_cpp_on_geforce_computes_at_the_fp16_accumulate_peak():
+    # ggml's cuBLAS path accumulates F16 GEMMs in FP16: a GeForce RTX 4090 runs that at 330.3 TFLOP/s dense
+    # (Ada whitepaper), twice its FP32-accumulate 165.2; an A100 runs both at 312; vLLM accumulates in FP32
+    assert inf.effective_peak_flops("rtx-4090", "fp16", "llama.cpp-cuda") == pytest.approx(330.3e12)
+    assert inf.effective_peak_flops("rtx-4090", "gguf-q4_k_m", "llama.cpp-cuda") == pytest.approx(330.3e12)
+    assert inf.effective_peak_flops("rtx-4090", "fp16", "vllm") == pytest.approx(165.2e12)
+    assert inf.effective_peak_flops("a100-80gb", "fp16", "llama.cpp-cuda") == pytest.approx(312e12)
+    # a 512-token F16 prefill of Llama-2-7B: 512 x (2N + 2 x 32 x 512 x 4096) FLOPs at 330.3e12 FLOP/s
+    t = inf.prefill("llama-2-7b", "rtx-4090", "fp16", 1, 512, engine="llama.cpp-cuda", **FULL)
+    assert t.compute_s == pytest.approx(512 * (2 * N_7B + 2 * 32 * 512 * 4096) / 330.3e12, rel=1e-9)
