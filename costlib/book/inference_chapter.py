@@ -382,7 +382,20 @@ def _backtest_physics(bt, bts) -> dict:
         if cid in pub:
             out[key] = pub[cid] * w8 / 1e9
     out.update({"bw_a100": get_device("a100-80gb").bandwidth_gb_s, "bw_4090": get_device("rtx-4090").bandwidth_gb_s})
+    allrow = bts[bts.engine == "all engines"].iloc[0]
+    held = {"median error": allrow.median_abs_error <= BACKTEST_GOALS["median error"],
+            "coverage": allrow.coverage >= BACKTEST_GOALS["coverage"],
+            "width": allrow.median_width <= BACKTEST_GOALS["width"]}
+    ok = [k for k, v in held.items() if v]
+    no = [k for k, v in held.items() if not v]
+    out["bt_goals"] = ("all three hold" if not no else "none holds yet" if not ok else
+                       f"the {' and the '.join(ok)} goal{'s' if len(ok) > 1 else ''} hold{'' if len(ok) > 1 else 's'}, "
+                       f"the {' and the '.join(no)} goal{'s do' if len(no) > 1 else ' does'} not yet")
     return out
+
+
+BACKTEST_GOALS = {"median error": 0.15, "coverage": 0.80, "width": 2.5}
+"""Issue 13's goals for the back-test over all engines: median absolute error, share inside the band, median width."""
 
 
 # ------------------------------------------------------------------------------------------------ section 5
