@@ -321,3 +321,60 @@ def test_decode_only_step_is_inference_decode_step(batch):
         step = inf.decode_step(m, "h100-sxm", "bf16", batch, 1125, engine="vllm", bandwidth_utilization=u_b,
                                compute_utilization=u_c)
         assert sv.step_time_s(c, float(batch), 0.0, u_b, u_c) == pytest.approx(float(step.total_s), rel=1e-9)
+
+
+def test_tpot_quantile_hand_worked_equation_6():
+    # at 10 requests/s (prompts arrive whole: f = rate P t / h < 1) a request's 249 decode steps each carry the
+    # 1000-token prompt chunk with probability f; its TPOT quantile is t + (t_chunk - t_dec) z_q sqrt(f(1-f)/249)
+    from statistics import NormalDist
+    c = _coef()
+    rate, u_b, u_c = 10.0, 0.7, 0.45
+    t = sv.mean_step_s(c, rate, u_b, u_c)
+    f = rate * 1000 * t / 1000
+    assert 0 < f < 1
+    n = 1 + rate * 249 * t
+    t_dec, t_chunk = sv.step_time_s(c, n, 0.0, u_b, u_c), sv.step_time_s(c, n, 1000.0, u_b, u_c)
+    z90 = NormalDist().inv_cdf(0.9)
+    assert z90 == pytest.approx(1.281552, rel=1e-6)
+    expected = t + (t_chunk - t_dec) * z90 * math.sqrt(f * (1 - f) / 249)
+    assert sv.tpot_quantile_s(c, rate, u_b, u_c, 0.9) == pytest.approx(expected, rel=1e-9)
+    assert sv.tpot_quantile_s(c, rate, u_b, u_c, 0.5) == pytest.approx(t, rel=1e-12)  # the median is the mean
+    assert t < expected < t_chunk
+
+
+def test_a_tpot_percentile_target_never_raises_capacity():
+    kw = dict(prompt_tokens=1000, output_tokens=250, ttft_s=1.0, tpot_s=0.03)
+    mean = sv.capacity_at_slo("llama-3.1-8b", "l40s", **kw)
+    rates = [mean.max_rate_per_replica.mid]
+    for pct in (50, 90, 99):
+        p = sv.capacity_at_slo("llama-3.1-8b", "l40s", tpot_percentile=pct, **kw)
+        assert p.tpot_statistic == f"p{pct}" and p.tpot_mean_s is not None
+        assert p.tpot_s.mid <= 0.03 * (1 + 1e-6)
+        rates.append(p.max_rate_per_replica.mid)
+    assert rates[1] == pytest.approx(rates[0], rel=1e-6)  # p50 = the mean target
+    assert all(a >= b - 1e-9 for a, b in zip(rates[1:], rates[2:]))
+    assert rates[-1] < rates[0]  # the tail target binds earlier here
+
+
+@pytest.mark.parametrize("bad", [0, 100, 150, -5])
+def test_tpot_percentile_out_of_range_is_an_input_error(bad):
+    with pytest.raises(InputError, match="tpot_percentile"):
+        sv.capacity_at_slo("llama-3.1-8b", "h100-sxm", prompt_tokens=1000, output_tokens=250, ttft_s=1.0,
+                           tpot_s=0.05, tpot_percentile=bad)
+
+
+def test_cli_serve_tpot_percentile(capsys):
+    import json as _json
+
+    from costlib.cli import main
+    args = ["serve", "--model", "llama-3.1-8b", "--gpu", "l40s", "--precision", "bf16", "--engine", "vllm",
+            "--prompt-tokens", "1000", "--output-tokens", "250", "--ttft-ms", "1000", "--tpot-ms", "30"]
+    assert main(args + ["--json"]) == 0
+    mean = _json.loads(capsys.readouterr().out)
+    assert main(args + ["--tpot-percentile", "99", "--json"]) == 0
+    p99 = _json.loads(capsys.readouterr().out)
+    assert p99["tpot_statistic"] == "p99" and mean["tpot_statistic"] == "mean"
+    assert p99["max_rate_per_replica"]["mid"] <= mean["max_rate_per_replica"]["mid"]
+    assert p99["tpot_mean_s"]["mid"] <= p99["tpot_s"]["mid"]
+    assert main(args + ["--tpot-percentile", "100"]) == 2
+    assert "tpot_percentile" in capsys.readouterr().err
