@@ -344,8 +344,11 @@ def backtest() -> Exhibits:
                   "e_lcpp_a100_tg": "xd-llamacpp-a100sxm-l3-8b-q4km-tg512",
                   "e_lcpp_a100_f16_tg": "xd-llamacpp-a100sxm-l3-8b-f16-tg512",
                   "e_lcpp_h100_pp": "xd-llamacpp-h100pcie-l3-8b-q4km-pp512",
-                  "e_lcpp_4090_f16_pp": "llamacpp-4090-7b-f16-pp512", "e_trt_13b_1024": "trtllm-h200-13b-bs1024-128-128",
-                  "e_trt_7b_768": "trtllm-h100-7b-bs768-128-128"})
+                  "e_lcpp_4090_f16_pp": "llamacpp-4090-7b-f16-pp512",                   "e_trt09_mistral_h200": "trtllm09-h200-mistral7b-tp1-bs120-128-2048",
+                  "e_trt09_mistral_a100": "trtllm09-a100-mistral7b-tp1-bs120-128-2048",
+                  "e_trt09_falcon": "trtllm09-h100-falcon180b-tp4-bs64-2048-2048",
+                  "e_vllm_client_ttft": "gpustack-h100-qwen3-8b-vllm-c1-ttft",
+                  "e_tgi_prefill": "tgi-pr1243-a100-llama2-13b-prefill-bs100"})
     lc = bt[bt.id == "llamacpp-a100-7b-q4_1-build992"].iloc[0]
     values = {k: float(err[v]) for k, v in named.items() if v in err}
     values.update(_backtest_physics(bt, bts))
