@@ -14,11 +14,19 @@ causal window of length ``n_ctx`` (``c`` from 0 to ``n_ctx``) that is Kaplan's t
 
 A decode step for a batch of ``B`` sequences at context ``c`` reads every weight once and the KV
 cache of all ``B`` sequences, and does ``B`` tokens of arithmetic. On the roofline (Williams,
-Waterman and Patterson 2009) its time is
+Waterman and Patterson 2009) applied operator by operator, its time is
 
-    t_step = max(B * FLOPs/token / (peak * u_compute),
-                 (weight bytes + B * KV bytes(c)) / (bandwidth * u_bandwidth))
+    t_step = max(B * FLOPs/token / (peak * u_compute), weight bytes / (bandwidth * u_bandwidth))
+             + B * KV bytes(c) * r / (bandwidth * u_bandwidth)
              + t_comm(tensor parallelism) + t_overhead                                (2)
+
+The weight GEMMs wait on their weights or on their arithmetic, whichever is longer; attention runs in
+kernels of its own after them and, at about one FLOP per byte of cache, is memory-bound at every batch,
+so its KV traffic adds to the step instead of hiding under the arithmetic (the per-layer roofline of
+LLM-Viewer: Yuan et al. 2024, "LLM Inference Unveiled: Survey and Roofline Model Insights", arXiv
+2402.16363). ``r`` is how many times the kernel streams each KV head (:func:`kv_reads_per_head`: 1, or
+heads / kv_heads for TensorRT-LLM releases before its XQA kernel). The overhead is one CUDA-graph launch
+per decode step for a graph engine; a whole-prompt prefill launches kernel by kernel.
 
 and prefill (the prompt, all tokens at once) is the same with ``B * P`` tokens of arithmetic and
 one read of the weights. Time to first token is the prefill; time per output token is a decode
