@@ -567,12 +567,20 @@ def assumptions() -> Exhibits:
     """Every input of the chapter with its value, source and date."""
     rows = [
         ("FLOPs per token", "2 N_active + 2 n_layer n_ctx d_attn (causal average)", "Kaplan et al. 2020, Table 1", "2020-01-23"),
-        ("decode / prefill step", "max(compute, memory) + communication + overhead", "roofline: Williams et al. 2009", "2009"),
+        ("decode / prefill step", "max(compute, weight reads) + KV reads + communication + overhead (operator by operator)",
+         "roofline: Williams et al. 2009; LLM-Viewer: Yuan et al. 2024 (arXiv 2402.16363)", "2024-02-26"),
+        ("KV reads per KV head", "1; heads / KV heads for TensorRT-LLM before "
+         + ".".join(map(str, inf.GQA_SHARED_KV_SINCE["tensorrt-llm"])) + " (one thread block per query head)",
+         "TensorRT-LLM gpt-attention docs; XQA-kernel blog", "2024-01"),
+        ("FP16-accumulate peak (llama.cpp CUDA on GeForce)", ", ".join(f"{get_device(g).name} {v:g} TFLOP/s" for g, v in
+                                                                       inf.FP16_ACCUMULATE_TFLOPS.items()),
+         "NVIDIA Ada and GA102 whitepapers; ggml-cuda.cu (CUBLAS_COMPUTE_16F)", "2022-10-12"),
         ("weights and KV bytes, fit", "costlib.memory (scales: 4.125 bits for INT4 g128; llama.cpp Q4_0/Q8_0 4.5/8.5)",
          "memory chapter; ggml QK4_0 = 32", "2024"),
         ("KV cache format", "FP8 with FP8 weights, else 16-bit", "TensorRT-LLM FP8 recipes (--fp8_kv_cache)", "2023-12-05"),
-        ("per-step overhead", f"{inf.KERNEL_LAUNCH_S * 1e6:g} µs per kernel launch; 1 graph launch per step (optimized "
-         f"server), {inf.KERNELS_PER_LAYER_EAGER} launches per layer (eager)", "NVIDIA CUDA Graph guide; Modal GPU glossary", "2025"),
+        ("per-step overhead", f"{inf.KERNEL_LAUNCH_S * 1e6:g} µs per kernel launch; 1 graph launch per decode step (optimized "
+         f"server), {inf.KERNELS_PER_LAYER_EAGER} launches per layer (eager engines, and any whole-prompt prefill)",
+         "NVIDIA CUDA Graph guide; Modal GPU glossary; vLLM CUDA-graphs design doc", "2025"),
         ("tensor parallelism", f"{inf.ALLREDUCES_PER_LAYER} all-reduces per layer, ring, {inf.ALLREDUCE_LATENCY_S * 1e6:g} µs each",
          "Shoeybi et al. 2019; NCCL tuning model (nccl issue #1334)", "2024-07-01"),
         ("efficiency bands", "split-conformal 80% interval of implied efficiencies, median as mid; family band widened "
