@@ -368,7 +368,10 @@ def _backtest_physics(bt, bts) -> dict:
     TensorRT-LLM cases, the batch-1 prefill floor they lack, and what llama.cpp reaches on HBM cards."""
     pub = dict(zip(bt.id, bt.published))
     pred = dict(zip(bt.id, bt.predicted_loo))
+    m70 = get_model("llama-2-70b")
     out = {"gqa_reads_70b": inf.kv_reads_per_head("llama-2-70b", "tensorrt-llm", "0.6.1"),
+           "heads_70b": m70.heads, "kv_heads_70b": m70.kv_heads,
+           "xqa_release": ".".join(map(str, inf.GQA_SHARED_KV_SINCE["tensorrt-llm"])),
            "fp16acc_4090": inf.FP16_ACCUMULATE_TFLOPS["rtx-4090"], "fp32acc_4090": get_device("rtx-4090").peak_tflops("fp16"),
            "prefill_launch_ms": inf.step_overhead_s(get_model("llama-2-7b"), "tensorrt-llm", "prefill") * 1e3}
     trt = bts[bts.engine == "tensorrt-llm"]
