@@ -989,10 +989,11 @@ def frontier(model, gpu, *, gpus=1, precision="bf16", engine=DEFAULT_ENGINE, pro
 
 
 def capacity_sweep(model, gpu, *, gpus=1, precision="bf16", engine=DEFAULT_ENGINE, prompt_tokens, output_tokens,
-                   ttft_s, tpot_s, efficiency="mid", kv_precision=None, budget_tokens=None, split="tensor"):
+                   ttft_s, tpot_s, efficiency="mid", kv_precision=None, budget_tokens=None, split="tensor",
+                   ttft_percentile=None, tpot_percentile=None):
     """Capacity at many service levels in one call: ``ttft_s`` and ``tpot_s`` (arrays, broadcast) ->
     (max rate per replica in requests/s, binding constraint) arrays, at one efficiency of the band.
-    The same equations as :func:`capacity_at_slo` (a test checks scalar == vectorized)."""
+    The same equations as :func:`capacity_at_slo` (a test checks scalar == vectorized), percentiles too."""
     model, device, precision, eng, kvp, k, c = _setup(model, gpu, gpus, precision, engine, prompt_tokens,
                                                       output_tokens, kv_precision, budget_tokens, split)
     bands, scenarios = _sc_bands(eng)
@@ -1000,10 +1001,12 @@ def capacity_sweep(model, gpu, *, gpus=1, precision="bf16", engine=DEFAULT_ENGIN
     _n, ub, uc = scenarios[pick]
     tt = np.asarray(positive("ttft_s", ttft_s), dtype=float)
     tp = np.asarray(positive("tpot_s", tpot_s), dtype=float)
+    q, _ = _quantile(ttft_percentile)
+    tq, _ = _quantile(tpot_percentile, "tpot_percentile")
     if not c.fits:
         shape = np.broadcast(tt, tp).shape
         return np.zeros(shape), np.full(shape, "memory", dtype=object)
-    return solve_capacity(c, ub, uc, tt, tp)
+    return solve_capacity(c, ub, uc, tt, tp, q, tq)
 
 
 # --------------------------------------------------------------------------------------------

@@ -378,3 +378,14 @@ def test_cli_serve_tpot_percentile(capsys):
     assert p99["tpot_mean_s"]["mid"] <= p99["tpot_s"]["mid"]
     assert main(args + ["--tpot-percentile", "100"]) == 2
     assert "tpot_percentile" in capsys.readouterr().err
+
+
+def test_tpot_percentile_sweep_equals_the_single_estimates():
+    kw = dict(prompt_tokens=1000, output_tokens=250)
+    tpots = np.array([0.025, 0.03, 0.04, 0.06])
+    rates, binds = sv.capacity_sweep("llama-3.1-8b", "l40s", ttft_s=1.0, tpot_s=tpots, tpot_percentile=95, **kw)
+    for t, r, b in zip(tpots, rates, binds):
+        one = sv.capacity_at_slo("llama-3.1-8b", "l40s", ttft_s=1.0, tpot_s=float(t), tpot_percentile=95, **kw)
+        assert r == pytest.approx(one.max_rate_per_replica.mid, rel=1e-6, abs=1e-9)
+        if one.max_rate_per_replica.mid > 0:
+            assert b == one.binding
