@@ -388,6 +388,13 @@ def _backtest_physics(bt, bts) -> dict:
         if cid in pub:
             out[key] = pub[cid] * w8 / 1e9
     out.update({"bw_a100": get_device("a100-80gb").bandwidth_gb_s, "bw_4090": get_device("rtx-4090").bandwidth_gb_s})
+    # TensorRT-LLM v0.9 throughput tables by compute path: FP8 on Hopper against FP16 on an A100
+    v09 = bt[bt.id.str.startswith("trtllm09") & (bt.metric == "output_tokens_per_s_per_gpu")]
+    hop = v09[(v09.precision == "fp8") & v09.gpu.str.match(r"h(1|2)00")]
+    a100 = v09[(v09.precision == "fp16") & v09.gpu.str.startswith("a100")]
+    if len(hop) and len(a100):
+        out.update({"v09_fp8_med": float(hop.error_loo.median()), "v09_fp8_n": len(hop),
+                    "v09_a100_med": float(a100.error_loo.median()), "v09_a100_n": len(a100)})
     allrow = bts[bts.engine == "all engines"].iloc[0]
     held = {"median error": allrow.median_abs_error <= BACKTEST_GOALS["median error"],
             "coverage": allrow.coverage >= BACKTEST_GOALS["coverage"],
