@@ -14,11 +14,19 @@ causal window of length ``n_ctx`` (``c`` from 0 to ``n_ctx``) that is Kaplan's t
 
 A decode step for a batch of ``B`` sequences at context ``c`` reads every weight once and the KV
 cache of all ``B`` sequences, and does ``B`` tokens of arithmetic. On the roofline (Williams,
-Waterman and Patterson 2009) its time is
+Waterman and Patterson 2009) applied operator by operator, its time is
 
-    t_step = max(B * FLOPs/token / (peak * u_compute),
-                 (weight bytes + B * KV bytes(c)) / (bandwidth * u_bandwidth))
+    t_step = max(B * FLOPs/token / (peak * u_compute), weight bytes / (bandwidth * u_bandwidth))
+             + B * KV bytes(c) * r / (bandwidth * u_bandwidth)
              + t_comm(tensor parallelism) + t_overhead                                (2)
+
+The weight GEMMs wait on their weights or on their arithmetic, whichever is longer; attention runs in
+kernels of its own after them and, at about one FLOP per byte of cache, is memory-bound at every batch,
+so its KV traffic adds to the step instead of hiding under the arithmetic (the per-layer roofline of
+LLM-Viewer: Yuan et al. 2024, "LLM Inference Unveiled: Survey and Roofline Model Insights", arXiv
+2402.16363). ``r`` is how many times the kernel streams each KV head (:func:`kv_reads_per_head`: 1, or
+heads / kv_heads for TensorRT-LLM releases before its XQA kernel). The overhead is one CUDA-graph launch
+per decode step for a graph engine; a whole-prompt prefill launches kernel by kernel.
 
 and prefill (the prompt, all tokens at once) is the same with ``B * P`` tokens of arithmetic and
 one read of the weights. Time to first token is the prefill; time per output token is a decode
@@ -40,6 +48,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Mapping
@@ -242,10 +251,36 @@ def compute_precision(gpu, precision: str) -> str:
     return compute_path(gpu, precision).precision
 
 
-def effective_peak_flops(gpu, precision: str) -> float:
-    """Dense peak FLOP/s the weight format computes at on this device."""
+FP16_ACCUMULATE_TFLOPS = {"rtx-4090": 330.3, "rtx-3090": 142.0}
+"""Dense FP16 tensor peaks *with FP16 accumulation* of GeForce cards, which run FP16 math with FP32
+accumulation (the ``fp16_tflops`` of hardware.csv) at half that rate; data-center and professional cards run
+both at one rate. RTX 4090: 330.3 TFLOP/s (NVIDIA Ada GPU architecture whitepaper, appendix table, "Peak FP16
+Tensor TFLOPS with FP16 Accumulate", 2022-10-12); RTX 3090: 142 TFLOP/s (NVIDIA Ampere GA102 GPU architecture
+whitepaper v2, appendix table, 2020-09-24). Other GeForce cards are not listed yet (their FP32-accumulate peak
+is used: a floor)."""
+
+FP16_ACCUMULATE_ENGINES = ("llama.cpp-cuda", "llama.cpp")
+"""Engines whose 16-bit matrix multiplications accumulate in FP16: ggml's CUDA backend calls cuBLAS with
+``CUBLAS_COMPUTE_16F`` for F16 weights and for quantized weights dequantized to F16 (ggml/src/ggml-cuda/
+ggml-cuda.cu, ``batched_mul_mat_traits<GGML_TYPE_F16>``; FP32 output only on Volta and AMD CDNA/RDNA4).
+vLLM, SGLang, TensorRT-LLM and PyTorch accumulate in FP32."""
+
+
+def effective_peak_flops(gpu, precision: str, engine: str | None = None) -> float:
+    """Dense peak FLOP/s the weight format computes at on this device; with an ``engine`` of
+    :data:`FP16_ACCUMULATE_ENGINES` on a card of :data:`FP16_ACCUMULATE_TFLOPS`, the FP16-accumulate peak
+    of a 16-bit compute path.
+
+    >>> effective_peak_flops("rtx-4090", "fp16") / 1e12, effective_peak_flops("rtx-4090", "fp16", "llama.cpp-cuda") / 1e12
+    (165.2, 330.3)
+    """
     device = _resolve_device(gpu)
-    return device.peak_flops(compute_precision(device, precision))
+    cp = compute_precision(device, precision)
+    if cp == "fp16" and engine is not None and device.id in FP16_ACCUMULATE_TFLOPS:
+        eng = ENGINE_ALIASES.get(engine, engine) if isinstance(engine, str) else engine
+        if eng in FP16_ACCUMULATE_ENGINES:
+            return FP16_ACCUMULATE_TFLOPS[device.id] * 1e12
+    return device.peak_flops(cp)
 
 
 # --------------------------------------------------------------------------------------------
@@ -324,30 +359,42 @@ def _kv_one(model, context: float, kv_precision: str) -> float:
 # --------------------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class StepTime:
-    """One forward pass on the roofline: its compute, memory, communication and overhead terms (s)."""
+    """One forward pass on the per-operator roofline (equation 2): its compute, memory, communication and
+    overhead terms (s). ``memory_s`` is all the bytes moved (weights and KV cache); ``kv_s`` the part of it
+    the attention kernels move (the KV cache read at decode, written at prefill), which adds to the linear
+    layers' max(compute, weight reads) instead of hiding under it (:data:`ATTENTION_OVERLAP`)."""
 
     compute_s: float
     memory_s: float
     communication_s: float
     overhead_s: float
+    kv_s: float = 0.0
 
     @property
     def total_s(self):
-        return np.maximum(self.compute_s, self.memory_s) + self.communication_s + self.overhead_s
+        return np.maximum(self.compute_s + self.kv_s, self.memory_s) + self.communication_s + self.overhead_s
 
     @property
     def bound(self):
-        """'compute' where arithmetic takes longer than memory traffic, else 'memory'."""
-        b = np.where(np.asarray(self.compute_s) > np.asarray(self.memory_s), "compute", "memory")
+        """'compute' where the linear layers' arithmetic takes longer than reading their weights, else 'memory'."""
+        b = np.where(np.asarray(self.compute_s) + np.asarray(self.kv_s) > np.asarray(self.memory_s), "compute", "memory")
         return str(b) if b.ndim == 0 else b
 
 
-def step_overhead_s(model, engine: str = DEFAULT_ENGINE) -> float:
-    """Per-step host overhead: one CUDA-graph launch for an optimized server; one launch per
-    kernel (:data:`KERNELS_PER_LAYER_EAGER` per layer) for eager engines."""
+PHASES = ("decode", "prefill")
+
+
+def step_overhead_s(model, engine: str = DEFAULT_ENGINE, phase: str = "decode") -> float:
+    """Per-step host overhead: one CUDA-graph launch for an optimized server's decode step; one launch per
+    kernel (:data:`KERNELS_PER_LAYER_EAGER` per layer) for eager engines and for a whole-prompt prefill
+    (``phase="prefill"``), which graph engines run outside their captured graphs: vLLM captures its graphs
+    "for decoding" (uniform decode batches; prefill and mixed batches run the attention eagerly: vLLM design
+    docs, "CUDA Graphs", 2025) and TensorRT-LLM's CUDA-graph mode replays generation steps (v0.5-v0.7)."""
     graph = engine == "optimized-server"
     if engine not in ENGINE_CLASSES:
         graph = get_engine(engine).overhead == "graph"
+    if choice("phase", phase, PHASES) == "prefill":
+        graph = False
     if graph:
         return GRAPH_LAUNCHES_PER_STEP * KERNEL_LAUNCH_S
     layers = model.layers if _has_architecture(model) else _layers_guess(model)
@@ -406,9 +453,11 @@ def _utilizations(engine, bandwidth_utilization, compute_utilization):
 
 
 def decode_step(model, gpu, precision, batch, context, gpus=1, *, kv_precision=None, engine=DEFAULT_ENGINE,
-                bandwidth_utilization=None, compute_utilization=None) -> StepTime:
+                bandwidth_utilization=None, compute_utilization=None, engine_version=None) -> StepTime:
     """The terms of equation (2) for one decode step of ``batch`` sequences at ``context`` tokens,
-    split over ``gpus`` devices with tensor parallelism. Arrays broadcast (a sweep is one call)."""
+    split over ``gpus`` devices with tensor parallelism. Arrays broadcast (a sweep is one call).
+    ``engine_version`` (e.g. ``"0.6.1"``; None = the current release) matters only where a release's
+    decode attention reads the KV cache differently (:func:`kv_reads_per_head`)."""
     model = _resolve_model(model)
     device = _resolve_device(gpu)
     precision = check_precision(precision)
@@ -417,34 +466,80 @@ def decode_step(model, gpu, precision, batch, context, gpus=1, *, kv_precision=N
     c = np.asarray(_non_negative("context", context), dtype=float)
     k = np.asarray(_check_gpus(device, gpus), dtype=float)
     u_b, u_c = _utilizations(engine, bandwidth_utilization, compute_utilization)
-    return _roofline_step(_decode_terms(model, device, precision, b, c, k, kvp, engine), k,
-                          effective_peak_flops(device, precision), device.bandwidth_bytes_s, u_b, u_c)
+    return _roofline_step(_decode_terms(model, device, precision, b, c, k, kvp, engine, engine_version), k,
+                          effective_peak_flops(device, precision, engine), device.bandwidth_bytes_s, u_b, u_c)
 
 
-def _decode_terms(model, device: Device, precision: str, b, c, k, kvp: str, engine: str) -> tuple:
-    """The utilization-free terms of a decode step: (FLOPs, bytes moved, communication s, overhead s).
-    ``b``, ``c``, ``k`` are floats (one estimate) or arrays that broadcast (a sweep), already checked:
-    one formula for both call shapes."""
+GQA_SHARED_KV_SINCE = {"tensorrt-llm": (0, 8)}
+"""Engines whose decode attention kernel read each KV head once per *query* head before a given release,
+and that release. TensorRT-LLM's masked multi-head attention kernel for the generation phase "uses a single
+CUDA thread-block per head" (docs/source/advanced/gpt-attention.md, "Generation phase"), so with grouped-query
+attention every one of the heads / kv_heads query heads of a group streams the group's keys and values
+from memory; its XQA kernel, "optimization for MQA and GQA during generation phase ... reducing data
+loading", default from v0.8 (TensorRT-LLM blog "New XQA-kernel provides 2.4x more Llama-70B throughput",
+docs/source/blogs/XQA-kernel.md, 2024-01: Llama-70B on one H200, 128/2048 tokens, 1,227 -> 2,941 output
+tok/s/GPU), reads each KV head once for its group. Engines not listed (and a version None, the current
+release) read the cache once per KV head."""
+
+
+def engine_release(text: str):
+    """The release number in an engine label (``"TensorRT-LLM v0.6.1"`` -> ``(0, 6, 1)``), None without one."""
+    m = re.search(r"\bv?(\d+)\.(\d+)(?:\.(\d+))?", str(text or ""))
+    if m is None:
+        return None
+    return tuple(int(g) for g in m.groups() if g is not None)
+
+
+def kv_reads_per_head(model, engine: str = DEFAULT_ENGINE, engine_version=None) -> float:
+    """How many times a decode step streams each cached KV head from memory: 1 for a kernel that reads it
+    once for its query-head group (FlashAttention/FlashInfer decode, TensorRT-LLM XQA), heads / kv_heads
+    for a release listed in :data:`GQA_SHARED_KV_SINCE` before its fix (one thread block per query head,
+    no reuse assumed: L2 reuse would make the true count lower, so this bounds the traffic from above).
+    ``engine_version`` is a string such as ``"0.6.1"`` or a tuple; None = the current release.
+
+    >>> kv_reads_per_head("llama-2-70b", "tensorrt-llm", "0.6.1"), kv_reads_per_head("llama-2-70b", "tensorrt-llm")
+    (8.0, 1.0)
+    """
+    model = _resolve_model(model)
+    if engine_version is None or not _has_architecture(model):
+        return 1.0
+    eng = ENGINE_ALIASES.get(engine, engine) if isinstance(engine, str) else engine
+    fixed = GQA_SHARED_KV_SINCE.get(CALIBRATED_WITH.get(eng, eng))
+    release = engine_version if isinstance(engine_version, tuple) else engine_release(engine_version)
+    if fixed is None or release is None or tuple(release[:2]) >= fixed:
+        return 1.0
+    return float(model.heads) / float(model.kv_heads)
+
+
+def _decode_terms(model, device: Device, precision: str, b, c, k, kvp: str, engine: str, engine_version=None) -> tuple:
+    """The utilization-free terms of a decode step: (FLOPs, bytes moved, communication s, overhead s,
+    KV bytes moved by attention). ``b``, ``c``, ``k`` are floats (one estimate) or arrays that broadcast
+    (a sweep), already checked: one formula for both call shapes."""
     flops = b * decode_flops_per_token(model, c)
-    traffic = weights_read_bytes(model, precision, b, engine=engine) + b * kv_bytes_per_sequence(model, c, kvp)
-    return flops, traffic, _tp_comm_s(model, device, k, b), step_overhead_s(model, engine)
+    kv = b * kv_bytes_per_sequence(model, c, kvp)
+    if engine_version is not None:
+        kv = kv * kv_reads_per_head(model, engine, engine_version)
+    traffic = weights_read_bytes(model, precision, b, engine=engine) + kv
+    return flops, traffic, _tp_comm_s(model, device, k, b), step_overhead_s(model, engine), kv
 
 
 def _prefill_terms(model, device: Device, precision: str, b, p, k, kvp: str, engine: str) -> tuple:
     """The utilization-free terms of a prefill of ``b`` prompts of ``p`` tokens (as :func:`_decode_terms`):
     B * P tokens of arithmetic (causal average, equation 1), one read of the weights plus the KV cache written."""
     flops = b * p * flops_per_token(model, p)
-    traffic = weights_read_bytes(model, precision, b * p, engine=engine) + b * kv_bytes_per_sequence(model, p, kvp)
-    return flops, traffic, _tp_comm_s(model, device, k, b * p), step_overhead_s(model, engine)
+    kv = b * kv_bytes_per_sequence(model, p, kvp)
+    traffic = weights_read_bytes(model, precision, b * p, engine=engine) + kv
+    return flops, traffic, _tp_comm_s(model, device, k, b * p), step_overhead_s(model, engine, "prefill"), kv
 
 
 def _roofline_step(terms: tuple, k, peak_flops: float, bandwidth_bytes_s: float, u_b, u_c) -> StepTime:
     """Equation (2) from the terms of :func:`_decode_terms` or :func:`_prefill_terms` at efficiencies
     ``u_b`` (bandwidth) and ``u_c`` (compute), on ``k`` devices."""
-    flops, traffic, comm, overhead = terms
+    flops, traffic, comm, overhead, kv = terms
     compute = flops / k / (peak_flops * u_c)
     memory = traffic / k / (bandwidth_bytes_s * u_b)
-    return StepTime(_f(compute), _f(memory), _f(comm), overhead)
+    kv_s = kv / k / (bandwidth_bytes_s * u_b)
+    return StepTime(_f(compute), _f(memory), _f(comm), overhead, _f(kv_s))
 
 
 def decode_step_time_s(model, gpu, precision, batch, context, gpus=1, **kwargs):
@@ -465,7 +560,7 @@ def prefill(model, gpu, precision, batch, prompt_tokens, gpus=1, *, kv_precision
     k = np.asarray(_check_gpus(device, gpus), dtype=float)
     u_b, u_c = _utilizations(engine, bandwidth_utilization, compute_utilization)
     return _roofline_step(_prefill_terms(model, device, precision, b, p, k, kvp, engine), k,
-                          effective_peak_flops(device, precision), device.bandwidth_bytes_s, u_b, u_c)
+                          effective_peak_flops(device, precision, engine), device.bandwidth_bytes_s, u_b, u_c)
 
 
 def prefill_time_s(model, gpu, precision, batch, prompt_tokens, gpus=1, **kwargs):
@@ -516,7 +611,7 @@ def compute_bound_batch(model, gpu, precision, context, gpus=1, *, kv_precision=
     device = _resolve_device(gpu)
     kvp = choice("kv_precision", kv_precision or _kv_default(precision), KV_PRECISIONS)
     u_b, u_c = _utilizations(engine, bandwidth_utilization, compute_utilization)
-    peak = effective_peak_flops(device, precision) * u_c
+    peak = effective_peak_flops(device, precision, engine) * u_c
     bw = device.bandwidth_bytes_s * u_b
     w = weights_read_bytes(model, precision, 10**6, engine=engine)
     per_seq = decode_flops_per_token(model, context) / peak - kv_bytes_per_sequence(model, context, kvp) / bw
@@ -590,6 +685,11 @@ class Benchmark:
     notes: str = ""
 
     @property
+    def engine_version(self):
+        """The engine release the case ran (parsed from ``engine``: "TensorRT-LLM v0.6.1" -> (0, 6, 1)), or None."""
+        return engine_release(self.engine)
+
+    @property
     def kind(self) -> str:
         """Which efficiency the case calibrates: 'compute' (prefill) or 'bandwidth' (decode)."""
         return "compute" if self.metric in ("ttft_s", "prefill_tokens_per_s") else "bandwidth"
@@ -615,12 +715,13 @@ def _case_terms(case: Benchmark) -> tuple[StepTime, StepTime]:
               compute_utilization=1.0)
     args = (case.model_id, case.gpu_id, case.precision)
     pre = prefill(*args, case.batch, case.prompt_tokens, case.gpus, **kw)
-    dec = decode_step(*args, case.batch, case.prompt_tokens + case.output_tokens / 2.0, case.gpus, **kw)
+    dec = decode_step(*args, case.batch, case.prompt_tokens + case.output_tokens / 2.0, case.gpus, **kw,
+                      engine_version=case.engine_version)
     return pre, dec
 
 
 def _time(step: StepTime, u_b: float, u_c: float) -> float:
-    return max(step.compute_s / u_c, step.memory_s / u_b) + step.communication_s + step.overhead_s
+    return max(step.compute_s / u_c + step.kv_s / u_b, step.memory_s / u_b) + step.communication_s + step.overhead_s
 
 
 def predict_metric(case: Benchmark, bandwidth_utilization: float, compute_utilization: float) -> float:
@@ -727,15 +828,21 @@ def calibrates(case: Benchmark) -> str | None:
         return None
     pre, dec = _case_terms(case)
     if case.metric in ("ttft_s", "prefill_tokens_per_s"):
-        return "compute" if pre.compute_s > pre.memory_s else None
+        return "compute" if pre.bound == "compute" else None
     if case.metric == "decode_tokens_per_s_per_sequence":
-        return "compute" if dec.compute_s > dec.memory_s else "bandwidth"
+        return "compute" if dec.bound == "compute" else "bandwidth"
     steps = case.output_tokens - 1
-    compute = (pre.compute_s if pre.compute_s > pre.memory_s else 0.0) + steps * (
-        dec.compute_s if dec.compute_s > dec.memory_s else 0.0)
-    memory = (pre.memory_s if pre.memory_s >= pre.compute_s else 0.0) + steps * (
-        dec.memory_s if dec.memory_s >= dec.compute_s else 0.0)
-    return "compute" if compute > memory else "bandwidth"
+    pc, pm = _bound_seconds(pre)
+    dc, dm = _bound_seconds(dec)
+    return "compute" if pc + steps * dc > pm + steps * dm else "bandwidth"
+
+
+def _bound_seconds(step: StepTime) -> tuple[float, float]:
+    """(compute-bound, memory-bound) seconds of a step at full efficiency: the linear layers' time goes to
+    whichever of arithmetic and weight reads is longer; the attention kernels' KV traffic is memory time."""
+    if step.bound == "compute":
+        return float(step.compute_s), float(step.kv_s)
+    return 0.0, float(step.memory_s)
 
 
 def _fit(cases: tuple[Benchmark, ...], engine: str, fallback_compute: Band | None = None):
@@ -945,7 +1052,7 @@ def estimate_inference(model, gpu, precision, batch, prompt_tokens, output_token
     mean_context = p + o / 2.0
     # The scalar call shape of the step formulas: their utilization-free terms once (plain floats, inputs
     # checked above), then equation (2) at each of the three efficiency pairs.
-    peak, bandwidth = effective_peak_flops(device, precision), device.bandwidth_bytes_s
+    peak, bandwidth = effective_peak_flops(device, precision, engine), device.bandwidth_bytes_s
     kf = float(k)
     pre = _prefill_terms(model, device, precision, float(b), float(p), kf, kvp, engine)
     dec = _decode_terms(model, device, precision, float(b), mean_context, kf, kvp, engine)
@@ -958,7 +1065,7 @@ def estimate_inference(model, gpu, precision, batch, prompt_tokens, output_token
         tpot = float(step.total_s)
         latency = ttft + (o - 1) * tpot
         res[name] = dict(ttft=ttft, tpot=tpot, latency=latency, thr=b * o / latency,
-                         bound="compute" if step.compute_s > step.memory_s else "memory")
+                         bound=step.bound)
     slow, fast = res["low"], res["high"]  # low efficiency = slow
 
     def band(key, faster_is_low=True):
@@ -1369,7 +1476,7 @@ differs from :func:`bands_inputs_hash` (then the bands are fitted at first use, 
 BANDS_INPUTS = ("inference_benchmarks.csv", "engines.csv", "weight_formats.csv", "hardware.csv", "models.csv")
 """Catalogs the fit reads (cases, engines, formats, device peaks and bandwidths, model shapes)."""
 
-BANDS_FIT_VERSION = 3
+BANDS_FIT_VERSION = 5
 """Bumped when the fitting code changes in a way the inputs' hash cannot see (the staleness test also
 re-fits and compares, so a forgotten bump still fails there)."""
 

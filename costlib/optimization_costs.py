@@ -69,14 +69,14 @@ def speculative_verify_time_ratio(model, gpu, precision, batch, context, gamma, 
     """Time to verify gamma + 1 tokens per sequence relative to one decode step, from the roofline terms.
 
     The verification pass does gamma + 1 tokens of arithmetic per sequence but reads the weights
-    and each sequence's KV cache once: max((gamma+1) x compute, memory) + fixed terms, over one
+    and each sequence's KV cache once: max((gamma+1) x compute + KV reads, memory) + fixed terms, over one
     decode step (inference.decode_step). 1 when memory-bound with room to spare; -> gamma + 1
     when compute-bound.
     """
 
     g = whole("gamma", gamma, minimum=1)
     st = decode_step(model, gpu, precision, batch, context, **kw)
-    verify = np.maximum(np.asarray(st.compute_s) * (g + 1.0), st.memory_s) + st.communication_s + st.overhead_s
+    verify = np.maximum(np.asarray(st.compute_s) * (g + 1.0) + st.kv_s, st.memory_s) + st.communication_s + st.overhead_s
     return verify / st.total_s
 
 

@@ -9,14 +9,16 @@ A step of ``n`` decode sequences and ``q`` prefill tokens takes, on the roofline
 :mod:`costlib.inference` (one formula, one place: the same terms as ``inference.decode_step`` and
 ``inference.prefill``)::
 
-    t(n, q) = max((n F_dec + q F_pre) / (peak u_c),
-                  (W(n + q) + n KV_dec + q KV_pre) / (bw u_b))
-              + comm(n + q) + t_overhead                                               (1)
+    t(n, q) = max((n F_dec + q F_pre) / (peak u_c),  W(n + q) / (bw u_b))
+              + (n KV_dec + q KV_pre) / (bw u_b) + comm(n + q) + t_overhead            (1)
 
 with F the FLOPs per token (decode at the mean context P + O/2; prefill averaged over the causal
 prompt), W the weight bytes read once per step (a mixture of experts reads the experts its tokens
 route to), KV_dec the cache one sequence reads, KV_pre the cache one prompt token writes, comm the
-tensor-parallel all-reduces and t_overhead the per-step launch cost.
+tensor-parallel all-reduces and t_overhead the per-step launch cost. The KV term sits outside the max:
+attention runs in its own kernels, memory-bound at every batch, after the weight GEMMs (the per-operator
+roofline of :mod:`costlib.inference`, equation 2). Equation (1) is still a max of two branches linear in
+the work (n, q), so equations (2) and (3) below keep their closed forms.
 
 The steady state
 ----------------
@@ -42,6 +44,9 @@ for the prefill budget (Kendall notation; Pollaczek-Khinchine mean wait rho S / 
 wait is taken from the M/D/1 wait with an exponential tail (P(wait > 0) = rho, mean as above),
 W_q = own / (2 (1 - rho)) ln(rho / (1 - q)) for rho > 1 - q, else 0 (equation 5, :func:`ttft_quantile_s`;
 Kingman 1962 [5]); ``capacity_at_slo(..., ttft_percentile=99)`` puts the TTFT target on that percentile.
+TPOT at a percentile over requests (``tpot_percentile``): while prompts arrive whole, each of a request's
+O - 1 steps carries a prompt chunk with probability f, so its share of the slower chunk steps is binomial and
+TPOT_q = t + (t_chunk - t_dec) z_q sqrt(f (1 - f) / (O - 1)) (equation 6, :func:`tpot_quantile_s`).
 
 Memory caps the batch: the KV pool (device memory less weights, the working set of one chunk and
 runtime overhead, :mod:`costlib.memory`) divided by the cache of one full-length request (P + O
@@ -89,8 +94,9 @@ DEFAULT_MODE = "continuous"
 DEFAULT_ENGINE = "vllm"
 
 TTFT_STATISTIC = "mean"
-"""TTFT and TPOT are means over requests (Poisson arrivals) unless a TTFT percentile is asked for
-(``ttft_percentile``: :func:`ttft_quantile_s`); percentile targets are tighter."""
+"""TTFT and TPOT are means over requests (Poisson arrivals) unless a percentile is asked for
+(``ttft_percentile``: :func:`ttft_quantile_s`; ``tpot_percentile``: :func:`tpot_quantile_s`); percentile
+targets are tighter."""
 
 BINDINGS = ("ttft", "tpot", "memory", "throughput")
 
@@ -207,7 +213,7 @@ def coefficients(model, device_id: str, precision: str, kv_precision: str, engin
     k = gpus
     p, o = prompt_tokens, output_tokens
     ctx = p + o / 2.0
-    peak = inf.effective_peak_flops(device, precision) * k
+    peak = inf.effective_peak_flops(device, precision, engine) * k
     bw = device.bandwidth_bytes_s * k
     arch = inf._has_architecture(model)
     f_dec = float(inf.decode_flops_per_token(model, ctx))
@@ -325,8 +331,9 @@ def _ceil(x):
 def step_time_s(c: StepCoefficients, decode_seqs, prefill_tokens, u_b, u_c):
     """Equation (1): seconds for one step of ``decode_seqs`` decodes and ``prefill_tokens`` prompt tokens."""
     tokens = decode_seqs + prefill_tokens
-    compute = (decode_seqs * c.dec_c + prefill_tokens * c.pre_c) / u_c
-    memory = (c.weights_m * _weights_share(c, tokens) + decode_seqs * c.dec_m + prefill_tokens * c.pre_m) / u_b
+    kv = (decode_seqs * c.dec_m + prefill_tokens * c.pre_m) / u_b  # attention's KV traffic: on both branches
+    compute = (decode_seqs * c.dec_c + prefill_tokens * c.pre_c) / u_c + kv
+    memory = c.weights_m * _weights_share(c, tokens) / u_b + kv
     comm = (c.comm0_s + c.comm_tok_s * tokens) if c.gpus > 1 else 0.0 * tokens
     return _max(compute, memory) + comm + c.overhead_s
 
@@ -347,8 +354,8 @@ def _branches_impl(c: StepCoefficients, u_b, u_c, share):
     d, p = c.output_tokens - 1, c.prompt_tokens
     fixed = c.overhead_s + (c.comm0_s + c.comm_tok_s if c.gpus > 1 else 0.0)
     per_req_comm = (d + p) * c.comm_tok_s if c.gpus > 1 else 0.0
-    i_c = c.dec_c / u_c + fixed
-    s_c = (d * c.dec_c + p * c.pre_c) / u_c + per_req_comm
+    i_c = c.dec_c / u_c + c.dec_m / u_b + fixed
+    s_c = (d * c.dec_c + p * c.pre_c) / u_c + (d * c.dec_m + p * c.pre_m) / u_b + per_req_comm
     i_m = (c.weights_m * share + c.dec_m) / u_b + fixed
     s_m = (d * c.dec_m + p * c.pre_m) / u_b + per_req_comm
     return i_c, s_c, i_m, s_m
@@ -383,8 +390,10 @@ def _lumpy_terms_impl(c, u_b, u_c, share):
     tok = c.comm_tok_s if c.gpus > 1 else 0.0
     fixed = c.overhead_s + (c.comm0_s if c.gpus > 1 else 0.0)
     a = {"dc": fixed, "dm": fixed + c.weights_m * share / u_b,
-         "pc": fixed + h * c.pre_c / u_c + h * tok, "pm": fixed + (c.weights_m * share + h * c.pre_m) / u_b + h * tok}
-    b = {"dc": c.dec_c / u_c + tok, "dm": c.dec_m / u_b + tok, "pc": c.dec_c / u_c + tok, "pm": c.dec_m / u_b + tok}
+         "pc": fixed + h * c.pre_c / u_c + h * c.pre_m / u_b + h * tok,
+         "pm": fixed + (c.weights_m * share + h * c.pre_m) / u_b + h * tok}
+    dc = c.dec_c / u_c + c.dec_m / u_b + tok  # compute branch: the KV reads add to the linear layers' arithmetic
+    b = {"dc": dc, "dm": c.dec_m / u_b + tok, "pc": dc, "pm": c.dec_m / u_b + tok}
     return tuple((a[i] + b[i], b[i], a[j] - a[i] + b[j] - b[i], b[j] - b[i])
                  for i in ("dc", "dm") for j in ("pc", "pm"))
 
@@ -462,9 +471,10 @@ def _log(x):
     return math.log(x) if x.__class__ is float else np.log(x)
 
 
-def state_at_rate(c: StepCoefficients, rate, u_b, u_c, ttft_quantile=None):
+def state_at_rate(c: StepCoefficients, rate, u_b, u_c, ttft_quantile=None, tpot_quantile=None):
     """TTFT, TPOT, concurrency, KV-held sequences and prefill-budget load at ``rate`` requests/s;
-    with ``ttft_quantile`` (in (0, 1)) also ``ttft_q_s``, that quantile of TTFT (:func:`ttft_quantile_s`).
+    with ``ttft_quantile`` (in (0, 1)) also ``ttft_q_s``, that quantile of TTFT (:func:`ttft_quantile_s`);
+    with ``tpot_quantile`` also ``tpot_q_s``, that quantile over requests of TPOT (:func:`tpot_quantile_s`).
 
     Returns a dict of floats (or arrays). Past the throughput limit or the prefill budget the
     times are inf (``stable`` False)."""
@@ -487,16 +497,55 @@ def state_at_rate(c: StepCoefficients, rate, u_b, u_c, ttft_quantile=None):
            "concurrency": concurrency, "prefill_load": rho, "stable": stable}
     if ttft_quantile is not None:
         out["ttft_q_s"] = ttft_quantile_s(own, rho, ttft_quantile)
+    if tpot_quantile is not None:
+        out["tpot_q_s"] = tpot_quantile_s(c, rate, u_b, u_c, tpot_quantile, t)
     return out
+
+
+def _z(quantile: float) -> float:
+    """The standard normal quantile (statistics.NormalDist, Acklam-free: the stdlib's inverse CDF)."""
+    from statistics import NormalDist
+
+    return NormalDist().inv_cdf(float(quantile))
+
+
+def tpot_quantile_s(c: StepCoefficients, rate, u_b, u_c, quantile, mean_step=None):
+    """The ``quantile`` (in (0, 1)) over requests of TPOT, a request's mean step over its O - 1 decode steps.
+    While prompts arrive whole (equation 3), each step carries a prompt chunk with probability f = rate P t / h
+    (Poisson arrivals), so a request's count K of chunk steps among its d = O - 1 is Binomial(d, f) and its TPOT
+    is t_dec + (t_chunk - t_dec) K / d, with mean t. Its quantile, by the normal approximation of the binomial:
+
+        TPOT_q = t + (t_chunk - t_dec) z_q sqrt(f (1 - f) / d),   at most t_chunk, at least t_dec      (6)
+
+    (z_q the standard normal quantile; t_dec and t_chunk the two step kinds at the mean running batch
+    n = 1 + rate d t). Once every step carries prefill (f >= 1) the step kinds no longer alternate and TPOT_q
+    is the mean; the running batch's own Poisson spread is not modelled, so (6) is a floor on the spread."""
+    q = float(quantile)
+    if not 0.0 < q < 1.0:
+        raise InputError("tpot_percentile", q * 100.0, "a percentile above 0 and below 100 (e.g. 90 or 99)")
+    t = mean_step_s(c, rate, u_b, u_c) if mean_step is None else mean_step
+    d, p, h = c.output_tokens - 1, c.prompt_tokens, _chunk(c)
+    if d < 1:
+        return t
+    tf = _where(t < math.inf, t, 0.0)
+    f = _min1(_max(rate * p * tf / h, 0.0))
+    n = 1.0 + rate * d * tf
+    t_dec = step_time_s(c, n, 0.0 * n, u_b, u_c)
+    t_chunk = step_time_s(c, n, h + 0.0 * n, u_b, u_c)
+    spread = (t_chunk - t_dec) * _z(q) * (f * (1.0 - f) / d) ** 0.5
+    out = _max(_max(t + spread, t_dec), 0.0 * t)
+    out = -_max(-out, -_max(t_chunk, t))  # at most the chunk step (or the mean, if that is larger)
+    return _where(t < math.inf, out, math.inf)
 
 
 # --------------------------------------------------------------------------------------------
 # Capacity at a service level
 # --------------------------------------------------------------------------------------------
-def _ok(c, rate, u_b, u_c, ttft_s, tpot_s, q=None):
-    s = state_at_rate(c, rate, u_b, u_c, q)
+def _ok(c, rate, u_b, u_c, ttft_s, tpot_s, q=None, tq=None):
+    s = state_at_rate(c, rate, u_b, u_c, q, tq)
     ttft = s["ttft_s"] if q is None else s["ttft_q_s"]
-    return s, (ttft <= ttft_s) * (s["tpot_s"] <= tpot_s) * (s["held"] <= c.kv_cap) * s["stable"]
+    tpot = s["tpot_s"] if tq is None else s["tpot_q_s"]
+    return s, (ttft <= ttft_s) * (tpot <= tpot_s) * (s["held"] <= c.kv_cap) * s["stable"]
 
 
 def _tpot_rate(c, u_b, u_c, tpot_s, share=1.0):
@@ -522,15 +571,17 @@ def _tpot_rate(c, u_b, u_c, tpot_s, share=1.0):
     return _where(valid, -_max(-fluid, -lumpy), fluid)
 
 
-def solve_capacity(c: StepCoefficients, u_b, u_c, ttft_s, tpot_s, ttft_quantile=None):
+def solve_capacity(c: StepCoefficients, u_b, u_c, ttft_s, tpot_s, ttft_quantile=None, tpot_quantile=None):
     """Largest rate (requests/s) meeting mean TTFT <= ``ttft_s`` (or its ``ttft_quantile``, in (0, 1),
-    :func:`ttft_quantile_s`), mean TPOT <= ``tpot_s`` and the memory cap, and which of them binds.
-    Floats in, a (rate, binding) pair out; arrays in, arrays out (binding then an array of names). One
-    formula for both shapes."""
-    q = ttft_quantile
+    :func:`ttft_quantile_s`), mean TPOT <= ``tpot_s`` (or its ``tpot_quantile``, :func:`tpot_quantile_s`)
+    and the memory cap, and which of them binds. Floats in, a (rate, binding) pair out; arrays in, arrays
+    out (binding then an array of names). One formula for both shapes."""
+    q, tq = ttft_quantile, tpot_quantile
     tkey = "ttft_s" if q is None else "ttft_q_s"
+    pkey = "tpot_s" if tq is None else "tpot_q_s"
     limit = throughput_limit(c, u_b, u_c)
     hi = SATURATION * limit
+    # the mean-TPOT rate is closed form; a TPOT quantile is bisected below it (the quantile is >= the mean)
     tpot_cap = _tpot_rate(c, u_b, u_c, tpot_s) if c.moe_share >= 1.0 else hi
     if ttft_s.__class__ is float and tpot_s.__class__ is float and hi.__class__ is float:
         binding = "throughput"
@@ -538,22 +589,22 @@ def solve_capacity(c: StepCoefficients, u_b, u_c, ttft_s, tpot_s, ttft_quantile=
             hi, binding = tpot_cap, "tpot"
         if hi <= 0.0:
             return 0.0, binding
-        _, ok = _ok(c, hi, u_b, u_c, ttft_s, tpot_s * (1 + 1e-9), q)
+        _, ok = _ok(c, hi, u_b, u_c, ttft_s, tpot_s * (1 + 1e-9), q, tq)
         if ok:
             return float(hi), binding
         lo = 0.0
         for _ in range(BISECTION_STEPS):
             mid = 0.5 * (lo + hi)
-            if _ok(c, mid, u_b, u_c, ttft_s, tpot_s, q)[1]:
+            if _ok(c, mid, u_b, u_c, ttft_s, tpot_s, q, tq)[1]:
                 lo = mid
             else:
                 hi = mid
-        s = state_at_rate(c, hi, u_b, u_c, q)
+        s = state_at_rate(c, hi, u_b, u_c, q, tq)
         if s["held"] > c.kv_cap:
             binding = "memory"
         elif s[tkey] > ttft_s:
             binding = "ttft"
-        elif s["tpot_s"] > tpot_s:
+        elif s[pkey] > tpot_s:
             binding = "tpot"
         return float(lo), binding
     # vectorized: the same steps on arrays
@@ -565,7 +616,7 @@ def solve_capacity(c: StepCoefficients, u_b, u_c, ttft_s, tpot_s, ttft_quantile=
     binding[use_tpot] = "tpot"
     tt = np.broadcast_to(np.asarray(ttft_s, dtype=float), hi.shape)
     tp = np.broadcast_to(np.asarray(tpot_s, dtype=float), hi.shape)
-    _, ok = _ok(c, hi, u_b, u_c, tt, tp * (1 + 1e-9), q)
+    _, ok = _ok(c, hi, u_b, u_c, tt, tp * (1 + 1e-9), q, tq)
     lo = np.where(ok, hi, 0.0)
     bad = np.flatnonzero(~ok & (hi > 0.0))  # bisect only where the closed form does not hold
     if bad.size:
@@ -573,15 +624,17 @@ def solve_capacity(c: StepCoefficients, u_b, u_c, ttft_s, tpot_s, ttft_quantile=
         b_tt, b_tp = tt.flat[bad], tp.flat[bad]
         for _ in range(BISECTION_STEPS):
             mid = 0.5 * (b_lo + b_top)
-            good = _ok(c, mid, u_b, u_c, b_tt, b_tp, q)[1]
+            good = _ok(c, mid, u_b, u_c, b_tt, b_tp, q, tq)[1]
             b_lo = np.where(good, mid, b_lo)
             b_top = np.where(good, b_top, mid)
         lo.flat[bad] = b_lo
-        s = state_at_rate(c, b_top, u_b, u_c, q)
+        s = state_at_rate(c, b_top, u_b, u_c, q, tq)
         mem = s["held"] > c.kv_cap
         tt_fail = ~mem & (s[tkey] > b_tt)
+        tp_fail = ~mem & ~tt_fail & (s[pkey] > b_tp)
         binding.flat[bad[mem]] = "memory"
         binding.flat[bad[tt_fail]] = "ttft"
+        binding.flat[bad[tp_fail]] = "tpot"
     return lo, binding
 
 
@@ -610,6 +663,8 @@ class ServingPoint:
     ttft_statistic: str = TTFT_STATISTIC
     assumptions: tuple[str, ...] = field(default_factory=tuple)
     ttft_mean_s: Band | None = None  # the mean TTFT when ``ttft_s`` is a percentile (ttft_statistic "p90", ...)
+    tpot_statistic: str = TTFT_STATISTIC  # "mean", or the percentile ``tpot_s`` is at ("p90", ...: equation 6)
+    tpot_mean_s: Band | None = None  # the mean TPOT when ``tpot_s`` is a percentile
 
     BAND_KEYS = ("max_rate_per_replica", "concurrency", "ttft_s", "tpot_s", "throughput_tokens_per_s", "kv_occupancy")
 
@@ -623,6 +678,9 @@ class ServingPoint:
         out["ttft_statistic"] = self.ttft_statistic
         if self.ttft_mean_s is not None:
             out["ttft_mean_s"] = self.ttft_mean_s.as_dict(digits)
+        out["tpot_statistic"] = self.tpot_statistic
+        if self.tpot_mean_s is not None:
+            out["tpot_mean_s"] = self.tpot_mean_s.as_dict(digits)
         out["warnings"] = list(self.warnings)
         out["assumptions"] = list(self.assumptions)
         return out
@@ -705,24 +763,26 @@ def _band3(values):
     return band
 
 
-def _quantile(ttft_percentile):
+def _quantile(ttft_percentile, name="ttft_percentile"):
     """``ttft_percentile`` (a percent in (0, 100), e.g. 90 or 99; None = the mean) as a quantile in (0, 1)."""
     if ttft_percentile is None:
         return None, TTFT_STATISTIC
-    p = float(positive("ttft_percentile", ttft_percentile))
+    p = float(positive(name, ttft_percentile))
     if not p < 100.0:
-        raise InputError("ttft_percentile", ttft_percentile, "a percentile above 0 and below 100 (e.g. 90 or 99)")
+        raise InputError(name, ttft_percentile, "a percentile above 0 and below 100 (e.g. 90 or 99)")
     return p / 100.0, f"p{p:g}"
 
 
 def capacity_at_slo(model, gpu, *, gpus=1, precision="bf16", engine=DEFAULT_ENGINE, prompt_tokens, output_tokens,
                     ttft_s, tpot_s, kv_precision=None, budget_tokens=None, ttft_percentile=None,
-                    split="tensor", _layout_check=True) -> ServingPoint:
+                    split="tensor", _layout_check=True, tpot_percentile=None) -> ServingPoint:
     """Largest request rate one replica (``gpus`` GPUs, tensor parallel) sustains with mean TTFT
     <= ``ttft_s`` and mean TPOT <= ``tpot_s`` (seconds; None = no target), continuous batching.
     ``ttft_percentile`` (e.g. 90 or 99) puts the TTFT target on that percentile instead of the mean
     (equation 5, :func:`ttft_quantile_s`); the point's ``ttft_s`` is then that percentile,
-    ``ttft_statistic`` says which (``p90``) and ``ttft_mean_s`` carries the mean. ``split="pipeline"``
+    ``ttft_statistic`` says which (``p90``) and ``ttft_mean_s`` carries the mean. ``tpot_percentile`` does the
+    same for TPOT over requests (equation 6, :func:`tpot_quantile_s`: ``tpot_s``, ``tpot_statistic``,
+    ``tpot_mean_s``). ``split="pipeline"``
     splits the layers over the ``gpus`` instead of tensor parallelism, ``split="expert"`` spreads a
     mixture of experts' routed experts over them (:data:`SPLITS`).
 
@@ -735,7 +795,9 @@ def capacity_at_slo(model, gpu, *, gpus=1, precision="bf16", engine=DEFAULT_ENGI
     ttft = math.inf if ttft_s is None else _seconds("ttft_s", ttft_s)
     tpot = math.inf if tpot_s is None else _seconds("tpot_s", tpot_s)
     q, statistic = _quantile(ttft_percentile)
+    tq, tpot_statistic = _quantile(tpot_percentile, "tpot_percentile")
     tkey = "ttft_s" if q is None else "ttft_q_s"
+    pkey = "tpot_s" if tq is None else "tpot_q_s"
     bands, scenarios = _sc_bands(eng)
     warnings = list(bands_warnings(bands))
     assumptions = serving_assumptions(model, device.id, precision, eng, kvp, k, c, bands)
@@ -750,10 +812,10 @@ def capacity_at_slo(model, gpu, *, gpus=1, precision="bf16", engine=DEFAULT_ENGI
                             tuple(warnings), zero, 0, c.prompt_tokens, c.output_tokens, assumptions=assumptions)
     rates, binds, states = [], [], []
     for _name, u_b, u_c in scenarios:
-        r, b = solve_capacity(c, u_b, u_c, ttft, tpot, q)
+        r, b = solve_capacity(c, u_b, u_c, ttft, tpot, q, tq)
         rates.append(r)
         binds.append(b)
-        states.append(state_at_rate(c, r, u_b, u_c, q))
+        states.append(state_at_rate(c, r, u_b, u_c, q, tq))
     # floors at zero load, best efficiency
     _n, ub_hi, uc_hi = scenarios[2]
     floor = state_at_rate(c, 0.0, ub_hi, uc_hi)
@@ -795,7 +857,7 @@ def capacity_at_slo(model, gpu, *, gpus=1, precision="bf16", engine=DEFAULT_ENGI
     if _layout_check and k > 1 and split == "tensor":
         kw = dict(precision=precision, engine=eng.id, prompt_tokens=c.prompt_tokens, output_tokens=c.output_tokens,
                   ttft_s=ttft_s, tpot_s=tpot_s, kv_precision=kvp, budget_tokens=budget_tokens,
-                  ttft_percentile=ttft_percentile)
+                  ttft_percentile=ttft_percentile, tpot_percentile=tpot_percentile)
         warnings += layout_warnings(model, device, k, key="requests/s",
                                     value=lambda d: _capacity_mid(model, device, d, **kw))
     return ServingPoint(
@@ -803,7 +865,7 @@ def capacity_at_slo(model, gpu, *, gpus=1, precision="bf16", engine=DEFAULT_ENGI
         max_rate_per_replica=_band3(rates),
         concurrency=_band3([s["concurrency"] for s in states]),
         ttft_s=_band3([s[tkey] for s in states]),
-        tpot_s=_band3([s["tpot_s"] for s in states]),
+        tpot_s=_band3([s[pkey] for s in states]),
         throughput_tokens_per_s=_band3([r * c.output_tokens for r in rates]),
         gpus_per_replica=k, engine=eng.id, mode="continuous", warnings=tuple(warnings),
         kv_occupancy=_band3(occ), memory_concurrency_cap=c.kv_cap,
@@ -812,8 +874,13 @@ def capacity_at_slo(model, gpu, *, gpus=1, precision="bf16", engine=DEFAULT_ENGI
             "TPOT is the mean over requests (Poisson arrivals); "
             f"TTFT target on its {statistic} (equation 5: the M/D/1 wait for the prefill "
                                     "budget with an exponential tail, P(wait > 0) = load), TPOT on the mean",)
-                                   if q is not None else ()),
+                                   if q is not None else ()) + ((
+            f"TPOT target on its {tpot_statistic} over requests (equation 6: each decode step carries a prompt chunk "
+            "with the probability the load sets, so a request's share of chunk steps is binomial; the running "
+            "batch's own spread is not modelled)",) if tq is not None else ()),
         ttft_mean_s=_band3([s["ttft_s"] for s in states]) if q is not None else None,
+        tpot_statistic=tpot_statistic,
+        tpot_mean_s=_band3([s["tpot_s"] for s in states]) if tq is not None else None,
     )
 
 
@@ -922,10 +989,11 @@ def frontier(model, gpu, *, gpus=1, precision="bf16", engine=DEFAULT_ENGINE, pro
 
 
 def capacity_sweep(model, gpu, *, gpus=1, precision="bf16", engine=DEFAULT_ENGINE, prompt_tokens, output_tokens,
-                   ttft_s, tpot_s, efficiency="mid", kv_precision=None, budget_tokens=None, split="tensor"):
+                   ttft_s, tpot_s, efficiency="mid", kv_precision=None, budget_tokens=None, split="tensor",
+                   ttft_percentile=None, tpot_percentile=None):
     """Capacity at many service levels in one call: ``ttft_s`` and ``tpot_s`` (arrays, broadcast) ->
     (max rate per replica in requests/s, binding constraint) arrays, at one efficiency of the band.
-    The same equations as :func:`capacity_at_slo` (a test checks scalar == vectorized)."""
+    The same equations as :func:`capacity_at_slo` (a test checks scalar == vectorized), percentiles too."""
     model, device, precision, eng, kvp, k, c = _setup(model, gpu, gpus, precision, engine, prompt_tokens,
                                                       output_tokens, kv_precision, budget_tokens, split)
     bands, scenarios = _sc_bands(eng)
@@ -933,10 +1001,12 @@ def capacity_sweep(model, gpu, *, gpus=1, precision="bf16", engine=DEFAULT_ENGIN
     _n, ub, uc = scenarios[pick]
     tt = np.asarray(positive("ttft_s", ttft_s), dtype=float)
     tp = np.asarray(positive("tpot_s", tpot_s), dtype=float)
+    q, _ = _quantile(ttft_percentile)
+    tq, _ = _quantile(tpot_percentile, "tpot_percentile")
     if not c.fits:
         shape = np.broadcast(tt, tp).shape
         return np.zeros(shape), np.full(shape, "memory", dtype=object)
-    return solve_capacity(c, ub, uc, tt, tp)
+    return solve_capacity(c, ub, uc, tt, tp, q, tq)
 
 
 # --------------------------------------------------------------------------------------------

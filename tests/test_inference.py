@@ -50,6 +50,59 @@ def test_large_batch_decode_is_compute_bound():
     assert step.total_s == pytest.approx(1024 * 2 * N_7B / 312e12 + LAUNCH, rel=1e-9)
 
 
+def test_attention_kv_reads_add_to_compute_bound_linear_layers():
+    # per-operator roofline: at batch 1024, context 1000 the weight GEMMs are compute-bound
+    # (1024 x (2N + 4 x 32 x 1000 x 4096) / 312e12 = 45.96 ms > 6.61 ms of weight reads), and attention then
+    # reads 1024 x 1000 x 524,288 B = 536.9 GB of KV cache at 2039e9 B/s = 263.3 ms after them, not under them
+    step = inf.decode_step("llama-2-7b", "a100-80gb", "fp16", 1024, 1000, **FULL)
+    compute = 1024 * (2 * N_7B + 4 * 32 * 1000 * 4096) / 312e12
+    kv = 1024 * 1000 * 524_288 / 2039e9
+    assert compute == pytest.approx(45.96e-3, rel=1e-3) and kv == pytest.approx(263.3e-3, rel=1e-3)
+    assert step.kv_s == pytest.approx(kv, rel=1e-9)
+    assert step.bound == "compute"
+    assert step.total_s == pytest.approx(compute + kv + LAUNCH, rel=1e-9)
+    # memory-bound linear layers: the KV reads add to the weight reads (the old max(compute, memory) again)
+    small = inf.decode_step("llama-2-7b", "a100-80gb", "fp16", 4, 1000, **FULL)
+    assert small.bound == "memory"
+    assert small.total_s == pytest.approx((2 * N_7B + 4 * 1000 * 524_288) / 2039e9 + LAUNCH, rel=1e-9)
+
+
+def test_pre_xqa_tensorrt_llm_reads_each_kv_head_once_per_query_head():
+    # Llama-2-70B: 64 query heads over 8 KV heads; FP8 KV cache 2 x 80 layers x 1024 x 1 B = 163,840 B/token.
+    # TensorRT-LLM v0.6.1's masked-MHA kernel (one thread block per query head) streams each KV head 8 times;
+    # XQA (v0.8 on) and engines without a version read it once.
+    assert inf.kv_reads_per_head("llama-2-70b", "tensorrt-llm", "0.6.1") == 8.0
+    assert inf.kv_reads_per_head("llama-2-70b", "tensorrt-llm", "0.8") == 1.0
+    assert inf.kv_reads_per_head("llama-2-70b", "tensorrt-llm") == 1.0
+    assert inf.kv_reads_per_head("llama-2-70b", "vllm", "0.2") == 1.0
+    assert inf.kv_reads_per_head("llama-2-7b", "tensorrt-llm", "0.5") == 1.0  # MHA: one query head per KV head
+    kw = dict(engine="tensorrt-llm", kv_precision="fp8", **FULL)
+    old = inf.decode_step("llama-2-70b", "h100-sxm", "fp8", 1, 1000, engine_version="0.6.1", **kw)
+    new = inf.decode_step("llama-2-70b", "h100-sxm", "fp8", 1, 1000, **kw)
+    assert new.kv_s == pytest.approx(1000 * 163_840 / 3350e9, rel=1e-9)
+    assert old.kv_s == pytest.approx(8 * new.kv_s, rel=1e-9)
+    assert old.memory_s - new.memory_s == pytest.approx(7 * new.kv_s, rel=1e-9)
+
+
+def test_engine_release_is_parsed_from_the_label():
+    assert inf.engine_release("TensorRT-LLM v0.6.1") == (0, 6, 1)
+    assert inf.engine_release("TensorRT-LLM v0.5") == (0, 5)
+    assert inf.engine_release("vLLM") is None
+    case = next(c for c in inf.benchmarks() if c.id == "trtllm-h100-70b-tp4-bs480-128-2048")
+    assert case.engine_version == (0, 6, 1)
+
+
+def test_prefill_runs_outside_cuda_graphs():
+    # a graph engine replays one graph per decode step but launches a whole-prompt prefill kernel by kernel:
+    # 32 layers x 12 kernels x 4 us = 1.536 ms for Llama-2-7B
+    m = get_model("llama-2-7b")
+    assert inf.step_overhead_s(m, "vllm") == pytest.approx(LAUNCH)
+    assert inf.step_overhead_s(m, "vllm", "prefill") == pytest.approx(32 * 12 * 4e-6)
+    assert inf.prefill("llama-2-7b", "a100-80gb", "fp16", 1, 128, **FULL).overhead_s == pytest.approx(1.536e-3)
+    with pytest.raises(InputError, match="phase"):
+        inf.step_overhead_s(m, "vllm", "warmup")
+
+
 def test_kv_cache_is_read_for_every_sequence():
     # Llama-2-7B MHA fp16 KV: 2 x 32 layers x 4096 x 2 bytes = 524,288 bytes per token
     step = inf.decode_step("llama-2-7b", "a100-80gb", "fp16", 4, 1000, **FULL)
@@ -311,3 +364,15 @@ def test_attention_flops_and_sliding_window():
     # Mistral-7B-v0.1 attends to at most its 4,096-token window on every layer
     m = get_model("mistral-7b")
     assert inf.attention_flops_per_token(m, 10_000) == pytest.approx(inf.attention_flops_per_token(m, m.sliding_window))
+
+
+def test_llama_cpp_on_geforce_computes_at_the_fp16_accumulate_peak():
+    # ggml's cuBLAS path accumulates F16 GEMMs in FP16: a GeForce RTX 4090 runs that at 330.3 TFLOP/s dense
+    # (Ada whitepaper), twice its FP32-accumulate 165.2; an A100 runs both at 312; vLLM accumulates in FP32
+    assert inf.effective_peak_flops("rtx-4090", "fp16", "llama.cpp-cuda") == pytest.approx(330.3e12)
+    assert inf.effective_peak_flops("rtx-4090", "gguf-q4_k_m", "llama.cpp-cuda") == pytest.approx(330.3e12)
+    assert inf.effective_peak_flops("rtx-4090", "fp16", "vllm") == pytest.approx(165.2e12)
+    assert inf.effective_peak_flops("a100-80gb", "fp16", "llama.cpp-cuda") == pytest.approx(312e12)
+    # a 512-token F16 prefill of Llama-2-7B: 512 x (2N + 2 x 32 x 512 x 4096) FLOPs at 330.3e12 FLOP/s
+    t = inf.prefill("llama-2-7b", "rtx-4090", "fp16", 1, 512, engine="llama.cpp-cuda", **FULL)
+    assert t.compute_s == pytest.approx(512 * (2 * N_7B + 2 * 32 * 512 * 4096) / 330.3e12, rel=1e-9)

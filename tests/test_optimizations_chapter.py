@@ -47,7 +47,9 @@ def test_speculative_gain_erodes_with_batch():
     df = ch.speculative_batches().tables["tbl-opt-spec-batch"].data
     s = list(df["speed-up"])
     assert s[0] > 1 > s[-1], "faster at batch 1, slower on a saturated GPU"
-    assert all(a >= b for a, b in zip(s, s[1:]))
+    # non-increasing up to a plateau: once the target is compute-bound the ratio is flat in the batch and only
+    # the fixed per-step terms move it (by ~1e-5)
+    assert all(a >= b * (1 - 1e-3) for a, b in zip(s, s[1:]))
 
 
 def test_quantization_is_split_so_each_part_fits():

@@ -45,13 +45,17 @@ def test_step_time_hand_worked_prefill_chunk_compute_bound():
     compute = (4096 * f_pre + 64 * f_dec) / peak
     assert compute > 0.066  # ~67 ms: compute-bound
     t = sv.step_time_s(c, 64.0, 4096.0, 1.0, 0.5)
-    assert t == pytest.approx(compute / 0.5 + 4e-6, rel=1e-9)
+    # the attention kernels' KV traffic adds to the linear layers' compute (per-operator roofline):
+    # 64 x 1125 + 4096 tokens x 131072 B = 9.974e9 B / 3.35e12 B/s = 2.977 ms
+    kv_s = (64 * 1125 + 4096) * 131072 / 3.35e12
+    assert kv_s == pytest.approx(2.977e-3, rel=1e-3)
+    assert t == pytest.approx(compute / 0.5 + kv_s + 4e-6, rel=1e-9)
 
 
 def test_mean_step_is_fixed_point_of_equations_2_and_3():
     c = _coef()
     h = min(c.prompt_tokens, c.budget_tokens)
-    for rate in (0.5, 5.0, 15.0, 20.0):
+    for rate in (0.5, 5.0, 15.0, 16.0):  # the throughput limit is 16.2 req/s here
         t = sv.mean_step_s(c, rate, 0.7, 0.45)
         n = 1.0 + rate * 249 * t
         f = rate * 1000 * t / h
@@ -305,3 +309,83 @@ def test_engine_backtest_reports_coverage_next_to_nominal():
     assert 0.5 <= overall["nominal_coverage"] <= 0.9  # what bands from these case counts claim (band_nominal_coverage)
     assert 0.0 <= overall["coverage"] <= 1.0 and overall["cases"] == len(inf.benchmarks())
     assert set(s["engine"]) >= {"tensorrt-llm", "llama.cpp-cuda", "exllamav2", "vllm"}
+
+
+@pytest.mark.parametrize("batch", [1, 64, 512])
+def test_decode_only_step_is_inference_decode_step(batch):
+    # one formula, one place: serving's equation (1) with no prefill is inference.decode_step (per-operator
+    # roofline: the KV reads sit outside the linear layers' max), at a memory-bound and a compute-bound batch
+    m = get_model("llama-3.1-8b")
+    c = _coef()
+    for u_b, u_c in ((1.0, 1.0), (0.7, 0.45)):
+        step = inf.decode_step(m, "h100-sxm", "bf16", batch, 1125, engine="vllm", bandwidth_utilization=u_b,
+                               compute_utilization=u_c)
+        assert sv.step_time_s(c, float(batch), 0.0, u_b, u_c) == pytest.approx(float(step.total_s), rel=1e-9)
+
+
+def test_tpot_quantile_hand_worked_equation_6():
+    # at 10 requests/s (prompts arrive whole: f = rate P t / h < 1) a request's 249 decode steps each carry the
+    # 1000-token prompt chunk with probability f; its TPOT quantile is t + (t_chunk - t_dec) z_q sqrt(f(1-f)/249)
+    from statistics import NormalDist
+    c = _coef()
+    rate, u_b, u_c = 10.0, 0.7, 0.45
+    t = sv.mean_step_s(c, rate, u_b, u_c)
+    f = rate * 1000 * t / 1000
+    assert 0 < f < 1
+    n = 1 + rate * 249 * t
+    t_dec, t_chunk = sv.step_time_s(c, n, 0.0, u_b, u_c), sv.step_time_s(c, n, 1000.0, u_b, u_c)
+    z90 = NormalDist().inv_cdf(0.9)
+    assert z90 == pytest.approx(1.281552, rel=1e-6)
+    expected = t + (t_chunk - t_dec) * z90 * math.sqrt(f * (1 - f) / 249)
+    assert sv.tpot_quantile_s(c, rate, u_b, u_c, 0.9) == pytest.approx(expected, rel=1e-9)
+    assert sv.tpot_quantile_s(c, rate, u_b, u_c, 0.5) == pytest.approx(t, rel=1e-12)  # the median is the mean
+    assert t < expected < t_chunk
+
+
+def test_a_tpot_percentile_target_never_raises_capacity():
+    kw = dict(prompt_tokens=1000, output_tokens=250, ttft_s=1.0, tpot_s=0.03)
+    mean = sv.capacity_at_slo("llama-3.1-8b", "l40s", **kw)
+    rates = [mean.max_rate_per_replica.mid]
+    for pct in (50, 90, 99):
+        p = sv.capacity_at_slo("llama-3.1-8b", "l40s", tpot_percentile=pct, **kw)
+        assert p.tpot_statistic == f"p{pct}" and p.tpot_mean_s is not None
+        assert p.tpot_s.mid <= 0.03 * (1 + 1e-6)
+        rates.append(p.max_rate_per_replica.mid)
+    assert rates[1] == pytest.approx(rates[0], rel=1e-6)  # p50 = the mean target
+    assert all(a >= b - 1e-9 for a, b in zip(rates[1:], rates[2:]))
+    assert rates[-1] < rates[0]  # the tail target binds earlier here
+
+
+@pytest.mark.parametrize("bad", [0, 100, 150, -5])
+def test_tpot_percentile_out_of_range_is_an_input_error(bad):
+    with pytest.raises(InputError, match="tpot_percentile"):
+        sv.capacity_at_slo("llama-3.1-8b", "h100-sxm", prompt_tokens=1000, output_tokens=250, ttft_s=1.0,
+                           tpot_s=0.05, tpot_percentile=bad)
+
+
+def test_cli_serve_tpot_percentile(capsys):
+    import json as _json
+
+    from costlib.cli import main
+    args = ["serve", "--model", "llama-3.1-8b", "--gpu", "l40s", "--precision", "bf16", "--engine", "vllm",
+            "--prompt-tokens", "1000", "--output-tokens", "250", "--ttft-ms", "1000", "--tpot-ms", "30"]
+    assert main(args + ["--json"]) == 0
+    mean = _json.loads(capsys.readouterr().out)
+    assert main(args + ["--tpot-percentile", "99", "--json"]) == 0
+    p99 = _json.loads(capsys.readouterr().out)
+    assert p99["tpot_statistic"] == "p99" and mean["tpot_statistic"] == "mean"
+    assert p99["max_rate_per_replica"]["mid"] <= mean["max_rate_per_replica"]["mid"]
+    assert p99["tpot_mean_s"]["mid"] <= p99["tpot_s"]["mid"]
+    assert main(args + ["--tpot-percentile", "100"]) == 2
+    assert "tpot_percentile" in capsys.readouterr().err
+
+
+def test_tpot_percentile_sweep_equals_the_single_estimates():
+    kw = dict(prompt_tokens=1000, output_tokens=250)
+    tpots = np.array([0.025, 0.03, 0.04, 0.06])
+    rates, binds = sv.capacity_sweep("llama-3.1-8b", "l40s", ttft_s=1.0, tpot_s=tpots, tpot_percentile=95, **kw)
+    for t, r, b in zip(tpots, rates, binds):
+        one = sv.capacity_at_slo("llama-3.1-8b", "l40s", ttft_s=1.0, tpot_s=float(t), tpot_percentile=95, **kw)
+        assert r == pytest.approx(one.max_rate_per_replica.mid, rel=1e-6, abs=1e-9)
+        if one.max_rate_per_replica.mid > 0:
+            assert b == one.binding

@@ -33,6 +33,9 @@ def register(subparsers) -> None:
     p.add_argument("--ttft-percentile", type=quantity("ttft_percentile"),
                    help="put the TTFT target on this percentile (e.g. 90 or 99; M/D/1 queue, exponential tail) "
                         "instead of the mean")
+    p.add_argument("--tpot-percentile", type=quantity("tpot_percentile"),
+                   help="put the TPOT target on this percentile over requests (e.g. 90 or 99; prompt-chunk steps "
+                        "binomial per request) instead of the mean")
     p.add_argument("--rate", type=quantity("rate"), help="peak requests per second to provision for (default: one replica)")
     p.add_argument("--price", type=quantity("price"), help="US$ per GPU-hour (default: the catalog's price band)")
     p.add_argument("--kv-precision", help="KV cache: fp16 | bf16 | fp8 | int8 (default: fp8 with fp8 weights, else fp16)")
@@ -60,7 +63,7 @@ def serve_payload(args) -> dict:
     point = capacity_at_slo(model, device, gpus=k, precision=args.precision, engine=args.engine, prompt_tokens=p,
                             output_tokens=o, ttft_s=_ms("ttft_ms", args.ttft_ms), tpot_s=_ms("tpot_ms", args.tpot_ms),
                             kv_precision=args.kv_precision, ttft_percentile=getattr(args, "ttft_percentile", None),
-                            split=getattr(args, "split", "tensor"))
+                            split=getattr(args, "split", "tensor"), tpot_percentile=getattr(args, "tpot_percentile", None))
     if not point.feasible:
         which, _, why = point.reason.partition(": ")
         flag = {"ttft": "ttft_ms", "tpot": "tpot_ms", "memory": "gpus"}.get(which, which)
@@ -89,6 +92,8 @@ def serve_payload(args) -> dict:
         "mode": point.mode,
         "ttft_statistic": point.ttft_statistic,
         "ttft_mean_s": point.ttft_mean_s.as_dict(4) if point.ttft_mean_s is not None else None,
+        "tpot_statistic": point.tpot_statistic,
+        "tpot_mean_s": point.tpot_mean_s.as_dict(4) if point.tpot_mean_s is not None else None,
         "memory_concurrency_cap": point.memory_concurrency_cap,
         "warnings": list(point.warnings),
         "assumptions": list(point.assumptions) + [
@@ -101,6 +106,7 @@ def serve_payload(args) -> dict:
                    "engine": point.engine, "prompt_tokens": p, "output_tokens": o, "ttft_ms": float(args.ttft_ms),
                    "tpot_ms": float(args.tpot_ms), "rate": rate,
                    "ttft_percentile": getattr(args, "ttft_percentile", None),
+                   "tpot_percentile": getattr(args, "tpot_percentile", None),
                    "split": getattr(args, "split", "tensor")},
     }
     return payload
@@ -126,11 +132,14 @@ def _text(payload: dict) -> str:
         f"{inp['model']} on {inp['gpus_per_replica']} x {inp['gpu']} per replica, {inp['precision']}, {inp['engine']}, "
         f"{inp['prompt_tokens']} in / {inp['output_tokens']} out; targets: {payload['ttft_statistic']} TTFT "
         f"{inp['ttft_ms']:g} ms, "
-        f"mean TPOT {inp['tpot_ms']:g} ms; {payload['mode']} batching; binding: {payload['binding']}",
+        f"{payload.get('tpot_statistic', 'mean')} TPOT {inp['tpot_ms']:g} ms; {payload['mode']} batching; "
+        f"binding: {payload['binding']}",
         f"{'':40} {'low':>10} {'mid':>10} {'high':>10}",
     ]
     for key, (name, unit) in LABELS.items():
         band = payload[key]
+        if key == "tpot_s" and payload.get("tpot_statistic", "mean") != "mean":
+            name = f"{payload['tpot_statistic']} time per output token"
         label = name + (f" ({unit})" if unit else "")
         if band is None:
             lines.append(f"{label:40} {'n/a: pass --price':>32}")
