@@ -1006,10 +1006,11 @@ def _fit_check(model, device: Device, precision, batch, context, gpus, kv_precis
     """Raise an InputError naming the GPUs needed when the weights, KV cache, activations and
     runtime overhead (memory.inference_memory) do not fit on ``gpus`` devices."""
     mem = _memory()
-    per_gpu = mem.inference_memory(model, precision, context, batch, kv_precision, gpus=gpus).total_gb
+    cp = compute_path(device, precision).precision  # the activation bytes memory counts (one rule)
+    per_gpu = mem.inference_memory(model, precision, context, batch, kv_precision, gpus=gpus, compute_precision=cp).total_gb
     if per_gpu <= device.memory_gb:
         return
-    need = mem.min_gpus(model, device, precision, context, batch, kv_precision=kv_precision)
+    need = mem.min_gpus(model, device, precision, context, batch, kv_precision=kv_precision, compute_precision=cp)
     held = f"with {int(batch)} sequence(s) of {int(context)} tokens " if context else "(weights and runtime only) "
     what = (f"{getattr(model, 'id', 'the model')} at {precision} {held}needs {per_gpu:.1f} GB per GPU on "
             f"{int(gpus)} x {device.id} ({device.memory_gib:g} GiB)")

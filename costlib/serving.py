@@ -228,7 +228,8 @@ def coefficients(model, device_id: str, precision: str, kv_precision: str, engin
     # memory: the pool left for KV per GPU, and what one request holds there
     chunk = min(budget_tokens, mem.PREFILL_CHUNK_TOKENS)
     if arch:
-        fixed = mem.inference_memory(model, storage, chunk, 1, kv_precision, gpus=k)
+        fixed = mem.inference_memory(model, storage, chunk, 1, kv_precision, gpus=k,
+                                     compute_precision=inf.compute_path(device, precision).precision)
         fixed_bytes = w / k + (fixed.activations_gb + fixed.overhead_gb) * GB
         kv_share = mem._kv_share_per_gpu(model, k)
         per_seq = float(mem.kv_cache_bytes(model, p + o, 1, kv_precision)) * kv_share + model.vocab * mem.LOGITS_BYTES
@@ -241,7 +242,8 @@ def coefficients(model, device_id: str, precision: str, kv_precision: str, engin
     fits = cap >= 1
     need = None
     if not fits:
-        need = mem.min_gpus(model, device, storage, p + o if arch else 0, 1, kv_precision=kv_precision)
+        need = mem.min_gpus(model, device, storage, p + o if arch else 0, 1, kv_precision=kv_precision,
+                            compute_precision=inf.compute_path(device, precision).precision)
     return StepCoefficients(
         prompt_tokens=p, output_tokens=o, gpus=k, budget_tokens=budget_tokens,
         dec_c=f_dec / peak, pre_c=f_pre / peak, weights_m=w / bw, dec_m=kv_dec / bw, pre_m=kv_pre / bw,
@@ -268,7 +270,8 @@ def _pipeline_coefficients(model, device_id, precision, kv_precision, engine, k,
     storage = inf.storage_precision(precision)
     chunk = min(budget_tokens, mem.PREFILL_CHUNK_TOKENS)
     if arch:
-        fixed = mem.inference_memory(model, storage, chunk, 1, kv_precision, gpus=1)
+        fixed = mem.inference_memory(model, storage, chunk, 1, kv_precision, gpus=1,
+                                     compute_precision=inf.compute_path(device, precision).precision)
         fixed_bytes = w / k + (fixed.activations_gb + fixed.overhead_gb) * GB
         per_seq = float(mem.kv_cache_bytes(model, p + o, 1, kv_precision)) / k + model.vocab * mem.LOGITS_BYTES
         kv_mean = float(mem.kv_cache_bytes(model, round(p + o / 2.0), 1, kv_precision)) / k

@@ -77,17 +77,12 @@ def test_backtest_coverage_stays_near_what_the_bands_claim():
     assert overall["median_width"] <= 2.8  # a guard: 2.43x on 248 cases (main's step model: 2.51x)
 
 
-@pytest.mark.xfail(strict=False, reason="near the goal (srvmodel, 2026-12-02): 84.7% of 248 cases inside bands that claim "
-                   "81.6% (76% on the 129 of an earlier merge); misses: vLLM 2023 secondary reads, transformers' host-bound loop, "
-                   "short-prompt first tokens, llama.cpp batch-1 decode on HBM cards (notebook 02, section 4)")
 def test_backtest_coverage_meets_the_issue_goal():
     s = inf.engine_backtest_summary()
     overall = s[s["engine"] == "all engines"].iloc[0]
     assert overall["coverage"] >= 0.8  # the issue's coverage goal
 
 
-@pytest.mark.xfail(strict=False, reason="near the goal (srvmodel, 2026-12-02): median width 2.43x on 248 cases (2.51x with "
-                   "main's step model); TensorRT-LLM v0.9's FP8-on-Hopper and FP16-on-A100 cases pull its one band apart")
 def test_backtest_median_band_width_meets_the_issue_goal():
     s = inf.engine_backtest_summary()
     overall = s[s["engine"] == "all engines"].iloc[0]
