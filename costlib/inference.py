@@ -733,6 +733,10 @@ def predict_metric(case: Benchmark, bandwidth_utilization: float, compute_utiliz
 
 def _predict(case: Benchmark, u_b: float, u_c: float) -> float:
     pre, dec = _case_terms(case)
+    return _predict_terms(case, pre, dec, u_b, u_c)
+
+
+def _predict_terms(case: Benchmark, pre: StepTime, dec: StepTime, u_b: float, u_c: float) -> float:
     ttft = _time(pre, u_b, u_c)
     if case.metric == "ttft_s":
         return ttft
@@ -753,14 +757,21 @@ def implied_utilization(case: Benchmark, other: float) -> float:
     """The efficiency (bandwidth for decode cases, compute for prefill cases) at which equation (2)
     reproduces the measurement, holding the other efficiency at ``other``: bisection in log space
     on a monotone function. Values above 1 (up to 1.5) mean the measurement is faster than the
-    roofline at that efficiency allows."""
+    roofline at that efficiency allows. Cached: the leave-one-out back-tests ask for the same
+    (case, other) pair in every fold whose fit the left-out case does not move."""
+    return _implied_utilization(case, float(other))
+
+
+@lru_cache(maxsize=None)
+def _implied_utilization(case: Benchmark, other: float) -> float:
     lo, hi = np.log(UTILIZATION_SEARCH[0]), np.log(UTILIZATION_SEARCH[1])
     solve_for = calibrates(case) or case.kind
     faster_with_u = case.metric != "ttft_s"
+    pre, dec = _case_terms(case)
     for _ in range(40):
         mid = 0.5 * (lo + hi)
         u = float(np.exp(mid))
-        v = _predict(case, other, u) if solve_for == "compute" else _predict(case, u, other)
+        v = _predict_terms(case, pre, dec, other, u) if solve_for == "compute" else _predict_terms(case, pre, dec, u, other)
         too_slow = v < case.value if faster_with_u else v > case.value
         if too_slow:
             lo = mid
@@ -818,6 +829,7 @@ def band_nominal_coverage(n: int) -> float:
     return float(s - r) / (n + 1)
 
 
+@lru_cache(maxsize=None)
 def calibrates(case: Benchmark) -> str | None:
     """Which efficiency a case calibrates: the resource that bounds most of its time at full
     efficiency. A batch-1 short prompt is memory-bound and mostly fixed latency, so it calibrates
