@@ -125,6 +125,22 @@ def test_live_widget_recomputes():
         live_widget(lambda: "", {})
 
 
+def test_live_widget_columns_stack_the_controls_in_order():
+    widgets = pytest.importorskip("ipywidgets")
+    controls = {f"c{i}": widgets.IntText(value=i) for i in range(5)}
+    box = live_widget(lambda **v: str(sum(v.values())), controls, columns=2)
+    stacks = box.children[0].children
+    # 5 controls in 2 columns: ceil(5 / 2) = 3 in the first, 2 in the second, in the given order
+    assert [len(s.children) for s in stacks] == [3, 2]
+    assert [c.value for s in stacks for c in s.children] == [0, 1, 2, 3, 4]
+    assert box.children[1].value == "10"
+    controls["c4"].value = 14
+    assert box.children[1].value == "20"
+    for bad in (0, 6, 1.5, True):
+        with pytest.raises(InputError, match="columns"):
+            live_widget(lambda **v: "", controls, columns=bad)
+
+
 def test_table_css_names_a_shown_column():
     t = Table(pd.DataFrame({"source": ["https://example.org/" + "x" * 80]}), css={"source": {"overflow-wrap": "anywhere"}})
     assert "overflow-wrap: anywhere" in render_table("t", t).to_html()

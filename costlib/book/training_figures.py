@@ -9,6 +9,7 @@ import numpy as np
 
 from .. import training as tr
 from ..errors import CostlibError
+from ..present.exhibits import live_widget
 from ..present.notebook import band_text
 from ..present.report import exhibit_figure
 from ..prices import gpu_price_band
@@ -106,13 +107,4 @@ def training_widget():
         "price": widgets.BoundedFloatText(value=0.0, min=0.0, max=100.0, step=0.1, description="$/GPU-h (0 = catalog)",
                                           style=wide),
     }
-    out = widgets.HTML()
-
-    def update(change=None):
-        out.value = estimate_html(**{k: c.value for k, c in w.items()})
-
-    for c in w.values():
-        c.observe(update, names="value")
-    update()
-    return widgets.VBox([widgets.HBox([widgets.VBox([w["params"], w["tokens"], w["gpu"]]),
-                                       widgets.VBox([w["gpus"], w["mfu"], w["price"]])]), out])
+    return live_widget(estimate_html, w, columns=2)

@@ -132,11 +132,13 @@ def glue_exhibit(key: str, shown: Any, data: Any = None) -> None:
     downloads(key, target)
 
 
-def live_widget(render: Callable[..., str], controls: Mapping[str, Any]):
+def live_widget(render: Callable[..., str], controls: Mapping[str, Any], *, columns: int | None = None):
     """An ipywidget (controls above an HTML result) that calls ``render(**values)`` whenever a control changes.
 
-    ``controls``: argument name -> an ipywidgets control. Shown only where a kernel runs it (tag its cell
-    ``remove-output``: the static page shows the chapter's kernel-free explorer instead).
+    ``controls``: argument name -> an ipywidgets control. ``columns``: None puts the controls in one row; a whole
+    number k stacks them, in order, in k columns side by side (the first columns take the extra control). Shown
+    only where a kernel runs it (tag its cell ``remove-output``: the static page shows the chapter's kernel-free
+    explorer instead).
     """
     import ipywidgets as widgets  # on demand: only a live notebook builds widgets; the library and CLI never need it
 
@@ -150,4 +152,11 @@ def live_widget(render: Callable[..., str], controls: Mapping[str, Any]):
     for c in controls.values():
         c.observe(update, names="value")
     update()
-    return widgets.VBox([widgets.HBox(list(controls.values())), out])
+    shown = list(controls.values())
+    if columns is None:
+        return widgets.VBox([widgets.HBox(shown), out])
+    if isinstance(columns, bool) or not isinstance(columns, int) or not 1 <= columns <= len(shown):
+        raise InputError("columns", columns, f"None or a whole number from 1 to {len(shown)} (the number of controls)")
+    per = -(-len(shown) // columns)
+    stacks = [widgets.VBox(shown[i:i + per]) for i in range(0, len(shown), per)]
+    return widgets.VBox([widgets.HBox(stacks), out])

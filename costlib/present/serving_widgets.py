@@ -8,6 +8,7 @@ from __future__ import annotations
 from costlib import inference as inf
 from costlib import serving as sv
 from costlib.errors import CostlibError
+from costlib.present.exhibits import live_widget
 from costlib.present.notebook import band_text
 
 WIDGET_MODELS = ("llama-3.2-1b", "llama-3.2-3b", "qwen2.5-7b", "llama-2-7b", "llama-3.1-8b", "mistral-7b",
@@ -54,14 +55,4 @@ def serving_widget():
          "output": widgets.BoundedIntText(value=500, min=1, max=32000, description="output tokens"),
          "utilization": widgets.FloatSlider(value=0.5, min=0.05, max=1.0, step=0.05, description="busy share"),
          "price": widgets.BoundedFloatText(value=0.0, min=0.0, max=100.0, step=0.1, description="$/GPU-h (0=catalog)")}
-    out = widgets.HTML()
-
-    def update(change=None):
-        out.value = serving_result_html(**{k: v.value for k, v in w.items()})
-
-    for v in w.values():
-        v.observe(update, names="value")
-    update()
-    names = list(w)
-    return widgets.VBox([widgets.HBox([widgets.VBox([w[n] for n in names[:6]]),
-                                       widgets.VBox([w[n] for n in names[6:]])]), out])
+    return live_widget(serving_result_html, w, columns=2)
