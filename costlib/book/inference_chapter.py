@@ -310,7 +310,8 @@ def backtest() -> Exhibits:
     bts = inf.engine_backtest_summary()
     bt = inf.engine_backtest()
     allrow = bts[bts.engine == "all engines"].iloc[0]
-    summary = pd.DataFrame({"engine": bts.engine, "median absolute error, leave-one-out": bts.median_abs_error,
+    names = {eid: e.name for eid, e in inf.engines().items()}
+    summary = pd.DataFrame({"engine": bts.engine.map(lambda e: names.get(e, e)), "median absolute error, leave-one-out": bts.median_abs_error,
                             "share inside the band": bts.coverage, "nominal coverage": bts.nominal_coverage,
                             "published cases": bts.cases.astype(int),
                             "median band width (high / low)": bts.median_width.map(lambda v: f"{v:.2f}x"),

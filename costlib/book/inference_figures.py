@@ -84,7 +84,7 @@ def backtest_figure(bt):
     ticks = [t for t in (0.25, 0.5, 1, 2, 4, 8) if ratio.min() / 1.2 <= t <= ratio.max() * 1.2]
     ax.set_xticks(ticks, [f"{t:g}" for t in ticks])
     ax.xaxis.set_minor_formatter(NullFormatter())
-    ax.set_yticks(range(len(engines)), engines)
+    ax.set_yticks(range(len(engines)), [inf.engines()[e].name for e in engines])  # names, not ids
     ax.set_xlabel("costlib (leave-one-out, mid) ÷ published speed; > 1: costlib too fast")
     ax.legend(loc="upper right", ncols=3, fontsize="small")
     ax.set_ylim(len(engines) - 0.5, -1.2)
