@@ -47,6 +47,12 @@ MAGNITUDE = {
 }
 INTERCONNECT_RANGE_GB_S = (1.0, 20000.0)
 
+MEMORY_CLASSES = ("hbm", "gddr", "dram")
+"""Memory technology behind ``bandwidth_gb_s``: HBM stacks (HBM2 to HBM3e: data-center GPUs, TPUs, Gaudi),
+GDDR boards (GDDR6/6X/7: GeForce, RTX workstation, L4/L40S/A10/A40) and DRAM (DDR5 sockets, LPDDR5/5X
+unified memory of Apple silicon), as each device's datasheet (its ``source``) names it. A decode kernel
+reaches a different share of the peak on each (``costlib.inference.bandwidth_slice``)."""
+
 
 def _peak_column(name: str) -> Column:
     ranges = MAGNITUDE["fp32_tflops" if name in ("fp32_tflops", "tf32_tflops") else "low_precision_tflops"]
@@ -67,6 +73,7 @@ HARDWARE_SCHEMA = Schema(
         _peak_column("fp8_sparse_tflops"),
         Column("tdp_w", "float", required=False, positive=True, unit="W", magnitude_by_class=MAGNITUDE["tdp_w"]),
         Column("interconnect_gb_s", "float", required=False, positive=True, unit="GB/s", magnitude=INTERCONNECT_RANGE_GB_S),
+        Column("memory_class", choices=MEMORY_CLASSES),
         SOURCE,
         AS_OF,
         NOTES,
@@ -90,6 +97,7 @@ class Device:
     sparse_tflops_by_precision: Mapping[str, float]
     tdp_w: float | None
     interconnect_gb_s: float | None
+    memory_class: str
     source: str
     as_of: str
     notes: str = ""
@@ -167,6 +175,7 @@ def devices() -> Mapping[str, Device]:
             ),
             tdp_w=row["tdp_w"],
             interconnect_gb_s=row["interconnect_gb_s"],
+            memory_class=row["memory_class"],
             source=row["source"],
             as_of=row["as_of"].isoformat(),
             notes=row["notes"] or "",

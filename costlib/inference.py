@@ -49,7 +49,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from typing import Mapping
 
@@ -439,9 +439,9 @@ def _check_gpus(device: Device, gpus) -> float:
     return k
 
 
-def _utilizations(engine, bandwidth_utilization, compute_utilization):
+def _utilizations(engine, bandwidth_utilization, compute_utilization, device=None, precision=None):
     if bandwidth_utilization is None or compute_utilization is None:
-        bands = efficiency_bands(engine)
+        bands = efficiency_bands(engine, device, precision)
         if bandwidth_utilization is None:
             bandwidth_utilization = bands.bandwidth.mid
         if compute_utilization is None:
@@ -465,7 +465,7 @@ def decode_step(model, gpu, precision, batch, context, gpus=1, *, kv_precision=N
     b = np.asarray(whole("batch", batch), dtype=float)
     c = np.asarray(_non_negative("context", context), dtype=float)
     k = np.asarray(_check_gpus(device, gpus), dtype=float)
-    u_b, u_c = _utilizations(engine, bandwidth_utilization, compute_utilization)
+    u_b, u_c = _utilizations(engine, bandwidth_utilization, compute_utilization, device, precision)
     return _roofline_step(_decode_terms(model, device, precision, b, c, k, kvp, engine, engine_version), k,
                           effective_peak_flops(device, precision, engine), device.bandwidth_bytes_s, u_b, u_c)
 
@@ -558,7 +558,7 @@ def prefill(model, gpu, precision, batch, prompt_tokens, gpus=1, *, kv_precision
     b = np.asarray(whole("batch", batch), dtype=float)
     p = np.asarray(whole("prompt_tokens", prompt_tokens), dtype=float)
     k = np.asarray(_check_gpus(device, gpus), dtype=float)
-    u_b, u_c = _utilizations(engine, bandwidth_utilization, compute_utilization)
+    u_b, u_c = _utilizations(engine, bandwidth_utilization, compute_utilization, device, precision)
     return _roofline_step(_prefill_terms(model, device, precision, b, p, k, kvp, engine), k,
                           effective_peak_flops(device, precision, engine), device.bandwidth_bytes_s, u_b, u_c)
 
@@ -610,7 +610,7 @@ def compute_bound_batch(model, gpu, precision, context, gpus=1, *, kv_precision=
     model = _resolve_model(model)
     device = _resolve_device(gpu)
     kvp = choice("kv_precision", kv_precision or _kv_default(precision), KV_PRECISIONS)
-    u_b, u_c = _utilizations(engine, bandwidth_utilization, compute_utilization)
+    u_b, u_c = _utilizations(engine, bandwidth_utilization, compute_utilization, device, precision)
     peak = effective_peak_flops(device, precision, engine) * u_c
     bw = device.bandwidth_bytes_s * u_b
     w = weights_read_bytes(model, precision, 10**6, engine=engine)
@@ -912,11 +912,11 @@ def _fit_calibration() -> Mapping[str, EfficiencyBands]:
     return MappingProxyType(out)
 
 
-def efficiency_bands(engine: str = DEFAULT_ENGINE) -> EfficiencyBands:
+def efficiency_bands(engine: str = DEFAULT_ENGINE, gpu=None, precision: str | None = None):
     """Calibrated bandwidth (decode) and compute (prefill) efficiency bands of an engine class, or of
-    an engine by name (:func:`engine_bands`)."""
+    an engine by name (:func:`engine_bands`; with ``gpu`` and ``precision``, its slice's bands)."""
     if engine not in ENGINE_CLASSES:
-        return engine_bands(engine)
+        return engine_bands(engine, gpu, precision)
     table = calibration()
     if engine not in table:
         raise InputError("engine", engine, "an engine class with published cases: " + ", ".join(table))
@@ -1061,7 +1061,7 @@ def estimate_inference(model, gpu, precision, batch, prompt_tokens, output_token
     if not _has_architecture(model):
         assumptions.append("model given by parameter count only: KV cache and attention FLOPs omitted (pass --model for them)")
 
-    eff = efficiency_bands(engine)
+    eff = efficiency_bands(engine, device, precision)
     mean_context = p + o / 2.0
     # The scalar call shape of the step formulas: their utilization-free terms once (plain floats, inputs
     # checked above), then equation (2) at each of the three efficiency pairs.
@@ -1104,10 +1104,12 @@ def estimate_inference(model, gpu, precision, batch, prompt_tokens, output_token
 
     cp = compute_precision(device, precision)
     assumptions += [
-        f"engine class {engine}: decode bandwidth efficiency {eff.bandwidth.low:.2f}-{eff.bandwidth.high:.2f} "
+        f"engine {engine}: decode bandwidth efficiency {eff.bandwidth.low:.2f}-{eff.bandwidth.high:.2f} "
         f"(mid {eff.bandwidth.mid:.2f}), prefill compute efficiency {eff.compute.low:.2f}-{eff.compute.high:.2f} "
-        f"(mid {eff.compute.mid:.2f}), calibrated on {len(eff.bandwidth_cases) + len(eff.compute_cases)} published cases"
-        + (f" (prefill band borrowed from {eff.compute_borrowed_from})" if eff.compute_borrowed_from else ""),
+        f"(mid {eff.compute.mid:.2f}), "
+        + (f"bands from {eff.describe()}" if isinstance(eff, EngineBands) else
+           f"calibrated on {len(eff.bandwidth_cases) + len(eff.compute_cases)} published cases"
+           + (f" (prefill band borrowed from {eff.compute_borrowed_from})" if eff.compute_borrowed_from else "")),
         f"static batch of {b}: all prompts prefilled together, then {o} decode steps at mean context {mean_context:g}",
         f"weights {precision} computed at the {device.id} {cp} dense peak "
         f"({device.peak_tflops(cp):g} TFLOP/s); KV cache {kvp}; memory bandwidth {device.bandwidth_gb_s:g} GB/s",
@@ -1377,26 +1379,97 @@ widened by this factor at each end (low / 1.25, high x 1.25, capped at 1): thin 
 
 
 @dataclass(frozen=True)
+class BandSlice:
+    """The band of one slice of an engine's cases (:func:`bandwidth_slice` or :func:`compute_slice`)."""
+
+    key: str
+    band: Band
+    cases: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class EngineBands:
-    """Calibrated efficiencies of one engine by name, and where they came from."""
+    """Calibrated efficiencies of one engine by name, and where they came from.
+
+    ``bandwidth`` and ``compute`` are the whole engine's bands; ``bandwidth_slices`` and
+    ``compute_slices`` hold the bands of the slices with at least :data:`BAND_MIN_CASES` cases of their
+    own, and :meth:`at` picks the one a device and weight format fall in. An instance returned by
+    :meth:`at` names its slices in ``bandwidth_slice`` / ``compute_slice`` ("" = the whole engine)."""
 
     engine: str
     bandwidth: Band
     compute: Band
     cases: int
-    fallback: str = ""  # the family whose band is used, when the engine has too few cases
+    fallback: str = ""  # the family whose decode band is used, when the engine has too few decode cases
     bandwidth_cases: tuple[str, ...] = ()
     compute_cases: tuple[str, ...] = ()
+    compute_fallback: str = ""  # the family whose prefill band is used, when the engine has too few prefill cases
+    bandwidth_slices: tuple[BandSlice, ...] = ()
+    compute_slices: tuple[BandSlice, ...] = ()
+    bandwidth_slice: str = ""
+    compute_slice: str = ""
 
     @property
     def compute_borrowed_from(self) -> str:
-        return self.fallback
+        return self.compute_fallback
+
+    def at(self, gpu, precision: str) -> "EngineBands":
+        """The bands for ``precision`` weights on ``gpu``: each efficiency from the finest slice that device
+        and format fall in with a band of its own (:func:`bandwidth_slice`: memory class and compute path,
+        then memory class alone; :func:`compute_slice`), else the whole engine's band."""
+        if not (self.bandwidth_slices or self.compute_slices):
+            return self
+        bw_keys, comp_keys = bandwidth_slice_keys(gpu, precision), (compute_slice(gpu, precision),)
+        bw = next((s for k in bw_keys for s in self.bandwidth_slices if s.key == k), None)
+        comp = next((s for k in comp_keys for s in self.compute_slices if s.key == k), None)
+        if bw is None and comp is None:
+            return self
+        return replace(self, bandwidth=bw.band if bw else self.bandwidth, compute=comp.band if comp else self.compute,
+                       bandwidth_cases=bw.cases if bw else self.bandwidth_cases,
+                       compute_cases=comp.cases if comp else self.compute_cases,
+                       bandwidth_slice=bw.key if bw else "", compute_slice=comp.key if comp else "")
+
+    def describe(self) -> str:
+        """Where the bands come from, in words: "own cases" or the family, and the slice of each."""
+        def part(name, fallback, key, n):
+            if fallback:
+                return f"{name}: {fallback} family band, widened"
+            return f"{name}: {n} cases" + (f" on {key}" if key else "")
+        return "; ".join((part("decode", self.fallback, self.bandwidth_slice, len(self.bandwidth_cases)),
+                          part("prefill", self.compute_fallback, self.compute_slice, len(self.compute_cases))))
 
 
 POOLED_FALLBACK = "all engines"
 """The fallback of an engine class with fewer than :data:`BAND_MIN_CASES` decode cases and no wider
 family (hf-transformers): its own median, with the relative spread of the band of every engine's cases
 (:func:`_recentre`), widened."""
+
+
+def bandwidth_slice(gpu, precision: str) -> str:
+    """The slice of an engine's decode (bandwidth) cases a device and weight format belong to: the
+    device's memory class (``hardware.csv``: hbm, gddr, dram) and the format's compute path there
+    (:func:`compute_path`: native, or weight-only with dequantization in the matrix-vector kernel).
+    Why both: llama.cpp's CUDA decode reaches 80-96% of the peak on GDDR cards but 41-61% on HBM ones
+    in the same benchmark suite and builds (the ``xd-llamacpp-*`` cases), and a kernel that unpacks
+    4-bit weights does more arithmetic per byte than one that streams 16-bit weights.
+
+    >>> bandwidth_slice("a100-80gb", "gguf-q4_k_m"), bandwidth_slice("rtx-4090", "fp16")
+    ('hbm, weight-only', 'gddr, native')
+    """
+    device = _resolve_device(gpu)
+    return f"{device.memory_class}, {compute_path(device, precision).kind}"
+
+
+def bandwidth_slice_keys(gpu, precision: str) -> tuple[str, str]:
+    """The decode slices a device and format fall in, finest first: memory class and compute path
+    (:func:`bandwidth_slice`), then memory class alone."""
+    return bandwidth_slice(gpu, precision), _resolve_device(gpu).memory_class
+
+
+def compute_slice(gpu, precision: str) -> str:
+    """The slice of an engine's prefill (compute) cases: the format's compute path on the device
+    (native math, or dequantize then multiply at 16 bits: :func:`compute_path`)."""
+    return compute_path(gpu, precision).kind
 
 
 def _recentre(band: Band, mid: float) -> Band:
@@ -1415,8 +1488,33 @@ def _widen(band: Band) -> Band:
     return Band(lo, band.mid, max(hi, band.mid))
 
 
-def _engine_fit(cases, engine: Engine):
-    """(bandwidth, compute, n_cases, fallback, bw_ids, comp_ids) for an engine from ``cases``."""
+def _slices(cases, keys, other_mid) -> tuple[BandSlice, ...]:
+    """Bands of the slices (every key in ``keys(case)``) with at least :data:`BAND_MIN_CASES` cases and
+    fewer than all of ``cases`` (a slice holding every case is the whole band), each case's efficiency
+    implied with the other efficiency at ``other_mid(case)``."""
+    groups: dict[str, list] = {}
+    for c in cases:
+        for k in keys(c):
+            groups.setdefault(k, []).append(c)
+    kept = {k: g for k, g in groups.items() if BAND_MIN_CASES <= len(g) < len(cases)}
+    coarse = {frozenset(c.id for c in g) for k, g in kept.items() if ", " not in k}
+    return tuple(BandSlice(k, _band([implied_utilization(c, other_mid(c)) for c in g]), tuple(c.id for c in g))
+                 for k, g in sorted(kept.items())
+                 if ", " not in k or frozenset(c.id for c in g) not in coarse)  # a finer slice no narrower than its parent adds nothing
+
+
+def _bw_keys(c):
+    return bandwidth_slice_keys(c.gpu_id, c.precision)
+
+
+def _comp_keys(c):
+    return (compute_slice(c.gpu_id, c.precision),)
+
+
+def _engine_fit(cases, engine: Engine) -> EngineBands:
+    """An engine's bands from ``cases``: its own decode cases when it has :data:`BAND_MIN_CASES`,
+    else its family's band widened; the same, separately, for its prefill cases; and the bands of its
+    slices (:func:`bandwidth_slice`, :func:`compute_slice`) with enough cases of their own."""
     if engine.id in ENGINE_CLASSES:
         fit = _fit(cases, engine.id) if engine.id == DEFAULT_ENGINE else _fit(cases, engine.id, _fit(cases, DEFAULT_ENGINE)[1])
         if engine.id != DEFAULT_ENGINE and len(fit[2]) < BAND_MIN_CASES:
@@ -1424,8 +1522,10 @@ def _engine_fit(cases, engine: Engine):
                                 [c for c in cases if calibrates(c) == "compute"], None)
             bw = _recentre(pooled[0], fit[0].mid)
             comp = _recentre(pooled[1], fit[1].mid) if fit[3] else pooled[1]
-            return _widen(bw), _widen(comp), len(fit[2]) + len(fit[3]), POOLED_FALLBACK, fit[2], fit[3]
-        return fit[0], fit[1], len(fit[2]) + len(fit[3]), "", fit[2], fit[3]
+            return EngineBands(engine.id, _widen(bw), _widen(comp), len(fit[2]) + len(fit[3]), POOLED_FALLBACK,
+                               fit[2], fit[3], POOLED_FALLBACK)
+        borrowed = "" if fit[3] or engine.id == DEFAULT_ENGINE else DEFAULT_ENGINE
+        return EngineBands(engine.id, fit[0], fit[1], len(fit[2]) + len(fit[3]), "", fit[2], fit[3], borrowed)
     mine = _engine_cases(cases, engine.id)
     bw = [c for c in mine if calibrates(c) == "bandwidth"]
     comp = [c for c in mine if calibrates(c) == "compute"]
@@ -1439,11 +1539,22 @@ def _engine_fit(cases, engine: Engine):
         fam_name = POOLED_FALLBACK
     else:
         fam_name = engine.family
+    n = len(bw) + len(comp)
     if len(bw) < BAND_MIN_CASES or fam_name == POOLED_FALLBACK:
-        return _widen(fam[0]), _widen(fam[1]), len(bw) + len(comp), fam_name, fam[2], fam[3]
-    fallback_compute = None if len(comp) >= 1 else fam[1]
-    fit = _fit_cases(bw, comp, fallback_compute)
-    return fit[0], fit[1], len(bw) + len(comp), "", fit[2], fit[3]
+        bw_band = _widen(fam[0])
+        if len(comp) >= BAND_MIN_CASES and fam_name != POOLED_FALLBACK:  # its own prefill band
+            comp_band = _band([implied_utilization(c, bw_band.mid) for c in comp])
+            return EngineBands(engine.id, bw_band, comp_band, n, fam_name, fam[2], tuple(c.id for c in comp), "")
+        return EngineBands(engine.id, bw_band, _widen(fam[1]), n, fam_name, fam[2], fam[3], fam_name)
+    fit = _fit_cases(bw, comp, None if comp else fam[1])
+    whole_bw, whole_comp = fit[0], fit[1]
+    bw_slices = _slices(bw, _bw_keys, lambda c: whole_comp.mid)
+    bw_mid = {s.key: s.band.mid for s in bw_slices}
+    def finest_bw_mid(c):
+        return next((bw_mid[k] for k in _bw_keys(c) if k in bw_mid), whole_bw.mid)
+    comp_slices = _slices(comp, _comp_keys, finest_bw_mid) if comp else ()
+    return EngineBands(engine.id, whole_bw, whole_comp, n, "", fit[2], fit[3], "" if comp else engine.family,
+                       bw_slices, comp_slices)
 
 
 def _fit_cases(bw_cases, comp_cases, fallback_compute):
@@ -1457,13 +1568,21 @@ def _fit_cases(bw_cases, comp_cases, fallback_compute):
     return bandwidth, compute, tuple(c.id for c in bw_cases), tuple(c.id for c in comp_cases)
 
 
-@lru_cache(maxsize=None)
-def engine_bands(engine: str) -> EngineBands:
+def engine_bands(engine: str, gpu=None, precision: str | None = None) -> EngineBands:
     """Decode bandwidth and prefill compute efficiency bands of an engine by name: its own published
-    cases when it has at least :data:`BAND_MIN_CASES` decode cases, else its family's band widened
-    (:data:`FAMILY_WIDENING`), and ``fallback`` says so. Read from the derived file
-    (:data:`ENGINE_BANDS_PATH`, built by ``tools/build_engine_bands.py``) when it was built from the
-    catalogs as they are now; fitted here otherwise (:func:`fit_engine_bands`)."""
+    cases when it has at least :data:`BAND_MIN_CASES` decode (prefill) cases, else its family's band
+    widened (:data:`FAMILY_WIDENING`), and ``fallback`` (``compute_fallback``) says so. With ``gpu`` and
+    ``precision``, the bands of the slice they fall in (:meth:`EngineBands.at`). Read from the derived
+    file (:data:`ENGINE_BANDS_PATH`, built by ``tools/build_engine_bands.py``) when it was built from
+    the catalogs as they are now; fitted here otherwise (:func:`fit_engine_bands`)."""
+    bands = _engine_bands(engine)
+    if gpu is None or precision is None:
+        return bands
+    return _engine_bands_at(bands, gpu if isinstance(gpu, str) else _resolve_device(gpu).id, precision)
+
+
+@lru_cache(maxsize=None)
+def _engine_bands(engine: str) -> EngineBands:
     eng = get_engine(engine)
     stored = _stored_bands()
     if stored is not None and eng.id in stored["engines"]:
@@ -1471,11 +1590,14 @@ def engine_bands(engine: str) -> EngineBands:
     return fit_engine_bands(eng.id)
 
 
+@lru_cache(maxsize=None)
+def _engine_bands_at(bands: EngineBands, gpu: str, precision: str) -> EngineBands:
+    return bands.at(gpu, precision)
+
+
 def fit_engine_bands(engine: str) -> EngineBands:
     """:func:`engine_bands` fitted from the published cases (no derived file read)."""
-    eng = get_engine(engine)
-    bw, comp, n, fallback, bw_ids, comp_ids = _engine_fit(benchmarks(), eng)
-    return EngineBands(eng.id, bw, comp, n, fallback, bw_ids, comp_ids)
+    return _engine_fit(benchmarks(), get_engine(engine))
 
 
 # --------------------------------------------------------------------------------------------
@@ -1489,7 +1611,7 @@ differs from :func:`bands_inputs_hash` (then the bands are fitted at first use, 
 BANDS_INPUTS = ("inference_benchmarks.csv", "engines.csv", "weight_formats.csv", "hardware.csv", "models.csv")
 """Catalogs the fit reads (cases, engines, formats, device peaks and bandwidths, model shapes)."""
 
-BANDS_FIT_VERSION = 5
+BANDS_FIT_VERSION = 6
 """Bumped when the fitting code changes in a way the inputs' hash cannot see (the staleness test also
 re-fits and compares, so a forgotten bump still fails there)."""
 
@@ -1506,14 +1628,23 @@ def _band_list(b: Band) -> list[float]:
     return [float(b.low), float(b.mid), float(b.high)]
 
 
+def _slice_list(slices) -> list[dict]:
+    return [{"key": x.key, "band": _band_list(x.band), "cases": list(x.cases)} for x in slices]
+
+
+def _slices_from(items) -> tuple[BandSlice, ...]:
+    return tuple(BandSlice(d["key"], Band(*d["band"]), tuple(d["cases"])) for d in items)
+
+
 def build_bands_table() -> dict:
     """Every engine's and engine class's fitted bands, with the inputs' hash: the derived file's content."""
     eng = {}
     for name in engine_names():
         e = fit_engine_bands(name)
         eng[e.engine] = {"engine": e.engine, "bandwidth": _band_list(e.bandwidth), "compute": _band_list(e.compute), "cases": e.cases,
-                         "fallback": e.fallback, "bandwidth_cases": list(e.bandwidth_cases),
-                         "compute_cases": list(e.compute_cases)}
+                         "fallback": e.fallback, "compute_fallback": e.compute_fallback,
+                         "bandwidth_cases": list(e.bandwidth_cases), "compute_cases": list(e.compute_cases),
+                         "bandwidth_slices": _slice_list(e.bandwidth_slices), "compute_slices": _slice_list(e.compute_slices)}
     classes = {}
     for name, e in _fit_calibration().items():
         classes[name] = {"bandwidth": _band_list(e.bandwidth), "compute": _band_list(e.compute),
@@ -1537,7 +1668,8 @@ def _stored_bands():
 
 def _engine_bands_from(d) -> EngineBands:
     return EngineBands(d.get("engine", ""), Band(*d["bandwidth"]), Band(*d["compute"]), int(d["cases"]),
-                       d["fallback"], tuple(d["bandwidth_cases"]), tuple(d["compute_cases"]))
+                       d["fallback"], tuple(d["bandwidth_cases"]), tuple(d["compute_cases"]), d["compute_fallback"],
+                       _slices_from(d["bandwidth_slices"]), _slices_from(d["compute_slices"]))
 
 
 def check_tp_degree(model, gpu, gpus) -> int:
@@ -1605,10 +1737,13 @@ def engine_backtest():
     for case in cases:
         eng = get_engine(CALIBRATED_WITH.get(case.engine_id, case.engine_id))
         rest = tuple(c for c in cases if c.id != case.id)
-        bw, comp, n, fallback, _b, _c = _engine_fit(rest, eng)
-        loo = EngineBands(eng.id, bw, comp, n, fallback)
+        loo = _engine_fit(rest, eng).at(case.gpu_id, case.precision)
         lo, mid, hi = _predict_band(case, loo)
-        n_band = len(_c) if (calibrates(case) or case.kind) == "compute" else len(_b)
+        prefill_case = (calibrates(case) or case.kind) == "compute"
+        n_band = len(loo.compute_cases if prefill_case else loo.bandwidth_cases)
+        fallback = loo.compute_fallback if prefill_case else loo.fallback
+        own = "own cases" + (f" ({loo.compute_slice if prefill_case else loo.bandwidth_slice})"
+                             if (loo.compute_slice if prefill_case else loo.bandwidth_slice) else "")
         rows.append({
             "id": case.id, "engine": case.engine_id, "family": case.engine_class, "model": case.model_id,
             "gpu": case.gpu_id + (f" x{case.gpus}" if case.gpus > 1 else ""), "precision": case.precision,
@@ -1616,7 +1751,7 @@ def engine_backtest():
             "published": case.value, "predicted_loo": mid, "low_loo": lo, "high_loo": hi,
             "error_loo": mid / case.value - 1.0, "inside": bool(lo <= case.value <= hi), "width": hi / lo,
             "band_cases": n_band, "nominal_coverage": band_nominal_coverage(n_band),
-            "band_from": fallback or "own cases", "calibrates": calibrates(case) or "-", "source": case.source,
+            "band_from": fallback or own, "calibrates": calibrates(case) or "-", "source": case.source,
             "notes": case.notes,
         })
     return pd.DataFrame(rows)

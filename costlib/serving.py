@@ -745,8 +745,8 @@ def default_budget(device: Device) -> int:
     return mem.PREFILL_CHUNK_TOKENS if device.memory_bytes >= 70e9 else 2048
 
 
-def _sc_bands(eng):
-    b = inf.engine_bands(eng.id)
+def _sc_bands(eng, device, precision):
+    b = inf.engine_bands(eng.id, device.id, precision)
     return b, (("low", b.bandwidth.low, b.compute.low), ("mid", b.bandwidth.mid, b.compute.mid),
                ("high", b.bandwidth.high, b.compute.high))
 
@@ -801,7 +801,7 @@ def capacity_at_slo(model, gpu, *, gpus=1, precision="bf16", engine=DEFAULT_ENGI
     tq, tpot_statistic = _quantile(tpot_percentile, "tpot_percentile")
     tkey = "ttft_s" if q is None else "ttft_q_s"
     pkey = "tpot_s" if tq is None else "tpot_q_s"
-    bands, scenarios = _sc_bands(eng)
+    bands, scenarios = _sc_bands(eng, device, precision)
     warnings = list(bands_warnings(bands))
     assumptions = serving_assumptions(model, device.id, precision, eng, kvp, k, c, bands)
     zero = _band3((0.0, 0.0, 0.0))
@@ -910,7 +910,7 @@ def at_rate(model, gpu, rate_per_s, *, gpus=1, precision="bf16", engine=DEFAULT_
     model, device, precision, eng, kvp, k, c = _setup(model, gpu, gpus, precision, engine, prompt_tokens,
                                                       output_tokens, kv_precision, budget_tokens, split)
     rate = float(positive("rate_per_s", rate_per_s))
-    bands, scenarios = _sc_bands(eng)
+    bands, scenarios = _sc_bands(eng, device, precision)
     out = {}
     states = [state_at_rate(c, rate, ub, uc) for _n, ub, uc in scenarios]
     ok = [bool(s["stable"]) and s["held"] <= c.kv_cap for s in states]
@@ -931,7 +931,7 @@ def at_concurrency(model, gpu, concurrency, *, gpus=1, precision="bf16", engine=
     if n > c.kv_cap:
         raise InputError("concurrency", int(n), f"at most {c.kv_cap} (the KV-cache pool of {k} x {device.id} "
                          f"holds that many {c.prompt_tokens + c.output_tokens}-token requests)")
-    bands, scenarios = _sc_bands(eng)
+    bands, scenarios = _sc_bands(eng, device, precision)
     res = []
     for _nm, ub, uc in scenarios:
         lo, hi = 0.0, SATURATION * throughput_limit(c, ub, uc)
@@ -968,7 +968,7 @@ def frontier(model, gpu, *, gpus=1, precision="bf16", engine=DEFAULT_ENGINE, pro
 
     model, device, precision, eng, kvp, k, c = _setup(model, gpu, gpus, precision, engine, prompt_tokens,
                                                       output_tokens, kv_precision, budget_tokens, split)
-    bands, scenarios = _sc_bands(eng)
+    bands, scenarios = _sc_bands(eng, device, precision)
     pick = {"low": 0, "mid": 1, "high": 2}[choice("efficiency", efficiency, ("low", "mid", "high"))]
     _n, ub, uc = scenarios[pick]
     if rates is None:
@@ -999,7 +999,7 @@ def capacity_sweep(model, gpu, *, gpus=1, precision="bf16", engine=DEFAULT_ENGIN
     The same equations as :func:`capacity_at_slo` (a test checks scalar == vectorized), percentiles too."""
     model, device, precision, eng, kvp, k, c = _setup(model, gpu, gpus, precision, engine, prompt_tokens,
                                                       output_tokens, kv_precision, budget_tokens, split)
-    bands, scenarios = _sc_bands(eng)
+    bands, scenarios = _sc_bands(eng, device, precision)
     pick = {"low": 0, "mid": 1, "high": 2}[choice("efficiency", efficiency, ("low", "mid", "high"))]
     _n, ub, uc = scenarios[pick]
     tt = np.asarray(positive("ttft_s", ttft_s), dtype=float)
@@ -1034,10 +1034,14 @@ def costs(point: ServingPoint, price_usd_per_gpu_hour: Band, utilization: float 
 
 
 def bands_warnings(bands) -> tuple[str, ...]:
+    out = []
     if bands.fallback:
-        return (f"{bands.engine}: fewer than {inf.BAND_MIN_CASES} published cases; using the wider "
-                f"{bands.fallback} family band",)
-    return ()
+        out.append(f"{bands.engine}: fewer than {inf.BAND_MIN_CASES} published decode cases; using the wider "
+                   f"{bands.fallback} family band")
+    if bands.compute_fallback and bands.compute_fallback != bands.fallback:
+        out.append(f"{bands.engine}: fewer than {inf.BAND_MIN_CASES} published prefill cases; using the "
+                   f"{bands.compute_fallback} family band for prefill")
+    return tuple(out)
 
 
 @lru_cache(maxsize=4096)
@@ -1051,8 +1055,8 @@ def serving_assumptions(model, device_id, precision, eng, kvp, k, c, bands) -> t
         "not percentiles",
         f"engine {eng.id} ({eng.name} {eng.version}, {eng.as_of}): decode bandwidth efficiency "
         f"{bands.bandwidth.low:.2f}-{bands.bandwidth.high:.2f} (mid {bands.bandwidth.mid:.2f}), prefill compute "
-        f"efficiency {bands.compute.low:.2f}-{bands.compute.high:.2f} (mid {bands.compute.mid:.2f}), from "
-        f"{bands.cases} published cases" + (f" (family band {bands.fallback}: too few cases of its own)" if bands.fallback else ""),
+        f"efficiency {bands.compute.low:.2f}-{bands.compute.high:.2f} (mid {bands.compute.mid:.2f}); bands from "
+        f"{bands.describe()}",
         f"weights {precision} computed at the {device.id} {cp.precision} dense peak ({cp.kind}); KV cache {kvp}; "
         f"{device.bandwidth_gb_s:g} GB/s per GPU",
         f"memory: {c.kv_cap} concurrent {c.prompt_tokens}+{c.output_tokens}-token requests fit the KV pool "
@@ -1143,7 +1147,7 @@ def estimate_continuous(model, gpu, precision, concurrency, prompt_tokens, outpu
         cost_req = Band(price.low * k / SECONDS_PER_HOUR / (rate.high * util) * 1e3,
                         price.mid * k / SECONDS_PER_HOUR / (rate.mid * util) * 1e3,
                         price.high * k / SECONDS_PER_HOUR / (rate.low * util) * 1e3)
-    bands = inf.engine_bands(eng.id)
+    bands = inf.engine_bands(eng.id, device.id, precision)
     i_c, s_c, i_m, s_m = _branches(c, bands.bandwidth.mid, bands.compute.mid, 1.0)
     bound = "compute" if i_c / max(1.0 - rate.mid * s_c, 1e-12) > i_m / max(1.0 - rate.mid * s_m, 1e-12) else "memory"
     warnings = list(bands_warnings(bands))

@@ -87,3 +87,70 @@ def test_backtest_median_band_width_meets_the_issue_goal():
     s = inf.engine_backtest_summary()
     overall = s[s["engine"] == "all engines"].iloc[0]
     assert overall["median_width"] <= 2.5  # the issue's width goal
+
+
+def test_backtest_median_error_meets_the_issue_goal():
+    s = inf.engine_backtest_summary()
+    overall = s[s["engine"] == "all engines"].iloc[0]
+    assert overall["median_abs_error"] <= 0.15  # the issue's error goal
+
+
+def test_slice_keys_by_hand():
+    # A100 80GB: HBM2e (hardware.csv memory_class hbm); GGUF Q4_K_M is weight-only on every device
+    assert inf.bandwidth_slice_keys("a100-80gb", "gguf-q4_k_m") == ("hbm, weight-only", "hbm")
+    # RTX 4090: GDDR6X; FP16 runs natively on its tensor cores
+    assert inf.bandwidth_slice_keys("rtx-4090", "fp16") == ("gddr, native", "gddr")
+    # FP8 is native on Hopper but weight-only (Marlin) on an A100, which has no FP8 tensor cores
+    assert inf.compute_slice("h100-sxm", "fp8") == "native" and inf.compute_slice("a100-80gb", "fp8") == "weight-only"
+    assert inf.bandwidth_slice("m2-ultra", "gguf-q4_0") == "dram, weight-only"
+
+
+def test_a_slice_band_is_the_order_statistic_band_of_its_own_cases():
+    """The llama.cpp CUDA HBM slice, rebuilt from its cases' implied efficiencies by hand: min, median and
+    max of the n < 9 values (the order statistics of _band), each at the engine's prefill mid."""
+    import numpy as np
+
+    e = inf.fit_engine_bands("llama.cpp-cuda")
+    hbm = next(s for s in e.bandwidth_slices if s.key == "hbm")
+    cases = {c.id: c for c in inf.benchmarks()}
+    assert len(hbm.cases) >= inf.BAND_MIN_CASES
+    assert all(inf.devices()[cases[i].gpu_id].memory_class == "hbm" for i in hbm.cases)
+    v = sorted(min(inf.implied_utilization(cases[i], e.compute.mid), 1.0) for i in hbm.cases)
+    assert (hbm.band.low, hbm.band.mid, hbm.band.high) == pytest.approx((v[0], float(np.median(v)), v[-1]))
+    # a device and format pick the finest slice with a band of its own, else the coarser one
+    q4 = e.at("a100-80gb", "gguf-q4_k_m")
+    assert q4.bandwidth_slice == "hbm, weight-only" and q4.bandwidth != e.bandwidth
+    f16 = e.at("a100-80gb", "fp16")
+    assert f16.bandwidth_slice in ("hbm, native", "hbm")
+    # an engine with no slices (too few cases in each) keeps its whole band everywhere
+    mlx = inf.fit_engine_bands("mlx")
+    assert mlx.at("m2-ultra", "mlx-q4") is mlx
+
+
+def test_hbm_decode_is_slower_than_gddr_for_llama_cpp():
+    """The evidence behind the slice: the same llama-bench suite reaches a lower share of the HBM peak."""
+    e = inf.fit_engine_bands("llama.cpp-cuda")
+    s = {x.key: x.band for x in e.bandwidth_slices}
+    assert s["hbm"].high < s["gddr"].mid
+
+
+def test_an_engine_with_enough_prefill_cases_keeps_its_own_prefill_band():
+    """TGI has 7 prefill cases and no decode case: decode from the family band, prefill from its own cases."""
+    tgi = inf.fit_engine_bands("tgi")
+    assert tgi.fallback == "optimized-server" and tgi.compute_fallback == ""
+    assert len(tgi.compute_cases) >= inf.BAND_MIN_CASES
+
+
+def test_llama_cpp_on_an_a100_at_4_bits_is_inside_its_band():
+    """The issue's check: the current-build (b2824-b2843) llama.cpp CUDA decode cases at 4 bits on an A100
+    fall inside the band of their slice (HBM, weight-only), and all but at most one also inside the
+    leave-one-out band fitted without them (before the memory-class slices: 1 of 4)."""
+    e = inf.fit_engine_bands("llama.cpp-cuda")
+    ids = [c for c in inf.benchmarks() if c.engine_id == "llama.cpp-cuda" and c.gpu_id.startswith("a100")
+           and c.kind == "bandwidth" and inf.get_format(c.precision).bits_per_weight < 6 and inf.calibrates(c)]
+    assert len(ids) == 4
+    for c in ids:
+        lo, _, hi = inf._predict_band(c, e.at(c.gpu_id, c.precision))
+        assert lo <= c.value <= hi, c.id
+    bt = inf.engine_backtest().set_index("id")
+    assert sum(bool(bt.loc[c.id, "inside"]) for c in ids) >= 3
