@@ -1757,6 +1757,17 @@ def engine_backtest():
     return pd.DataFrame(rows)
 
 
+def _band_from_words(values) -> str:
+    """The sources of a group's bands: 'own cases' once (with 'by slice' when some came from a slice), then
+    the families."""
+    values = set(values)
+    own = {v for v in values if v.startswith("own cases")}
+    rest = sorted(values - own)
+    if own:
+        rest.append("own cases" + (" (by slice where 5+)" if own != {"own cases"} else ""))
+    return ", ".join(rest)
+
+
 def engine_backtest_summary(df=None):
     """Per engine and overall: cases, leave-one-out median absolute error, share of cases inside the
     band next to the nominal coverage its bands claim (the mean over its cases of
@@ -1770,5 +1781,5 @@ def engine_backtest_summary(df=None):
         out.append({"engine": name, "cases": len(g), "median_abs_error": float(np.median(np.abs(g["error_loo"]))),
                     "coverage": float(g["inside"].mean()), "nominal_coverage": float(g["nominal_coverage"].mean()),
                     "median_width": float(np.median(g["width"])),
-                    "band_from": ", ".join(sorted(set(g["band_from"])))})
+                    "band_from": _band_from_words(g["band_from"])})
     return pd.DataFrame(out)

@@ -304,6 +304,16 @@ def _case_name(model: str, gpu: str, precision: str, batch, in_out: str) -> str:
     return f"{get_model(model).name}, {hw}, {precision.upper()}, batch {batch}, {in_out} tokens"
 
 
+SLICE_WORDS = {"hbm": "HBM", "gddr": "GDDR", "dram": "DRAM (CPU or unified)", "native": "native math",
+               "weight-only": "weight-only (dequantized)"}
+"""A slice key of :func:`costlib.inference.bandwidth_slice` / ``compute_slice`` in words, part by part."""
+
+
+def slice_words(key: str) -> str:
+    """'hbm, weight-only' -> 'HBM, weight-only (dequantized)'."""
+    return ", ".join(SLICE_WORDS.get(k, k) for k in key.split(", "))
+
+
 def backtest() -> Exhibits:
     """Leave-one-out back-test engine by engine: the summary (chapter), the engines' bands and every case (a
     collapsible block), and the outliers the prose explains."""
@@ -316,13 +326,18 @@ def backtest() -> Exhibits:
                             "published cases": bts.cases.astype(int),
                             "median band width (high / low)": bts.median_width.map(lambda v: f"{v:.2f}x"),
                             "band from": bts.band_from})
-    eng_rows = []
+    eng_rows, slice_rows = [], []
     for eid, e in inf.engines().items():
         b = inf.engine_bands(eid)
         eng_rows.append({"engine": e.name, "version": e.version, "as of": e.as_of, "family": e.family,
-                         "published cases of its own": b.cases if not b.fallback else f"{b.cases} (family band, widened)",
+                         "published cases of its own": (b.cases if not b.fallback else f"{b.cases} (family band, widened)"
+                                                        if b.compute_fallback else f"{b.cases} (decode: family band, widened)"),
                          "decode bandwidth efficiency": band_text(b.bandwidth, "{:.2f}"),
                          "prefill compute efficiency": band_text(b.compute, "{:.2f}")})
+        for kind, slices in (() if eid in inf.CALIBRATED_WITH else  # NIM: TensorRT-LLM's slices
+                             (("decode (bandwidth)", b.bandwidth_slices), ("prefill (compute)", b.compute_slices))):
+            slice_rows += [{"engine": e.name, "efficiency": kind, "slice": slice_words(x.key), "cases": len(x.cases),
+                            "band (mid, low-high)": band_text(x.band, "{:.2f}")} for x in slices]
     short = {"output_tokens_per_s_per_gpu": "output tokens/s per GPU", "decode_tokens_per_s_per_sequence":
              "tokens/s, batch 1", "ttft_s": "first token (s)", "prefill_tokens_per_s": "prompt tokens/s"}
     cases = pd.DataFrame({"case": [_case_name(m, g, p, b, io) for m, g, p, b, io in
@@ -361,6 +376,7 @@ def backtest() -> Exhibits:
     return Exhibits(values=values, data={"backtest": bt},
                     tables={"tbl-inf-btsum": Table(summary, percent=pct, max_columns=7),
                             "tbl-inf-engines": Table(pd.DataFrame(eng_rows), max_columns=7),
+                            "tbl-inf-slices": Table(pd.DataFrame(slice_rows), max_columns=5),
                             "tbl-inf-backtest": Table(cases, key="case", max_columns=6)})
 
 
@@ -389,6 +405,18 @@ def _backtest_physics(bt, bts) -> dict:
         if cid in pub:
             out[key] = pub[cid] * w8 / 1e9
     out.update({"bw_a100": get_device("a100-80gb").bandwidth_gb_s, "bw_4090": get_device("rtx-4090").bandwidth_gb_s})
+    # llama.cpp's CUDA decode by memory class, and its current-build 4-bit cases on A100s
+    lc = inf.engine_bands("llama.cpp-cuda")
+    mids = {x.key: x.band for x in lc.bandwidth_slices}
+    if "hbm" in mids and "gddr" in mids:
+        out.update({"lcpp_hbm_mid": mids["hbm"].mid, "lcpp_hbm_lo": mids["hbm"].low, "lcpp_hbm_hi": mids["hbm"].high,
+                    "lcpp_gddr_mid": mids["gddr"].mid, "lcpp_gddr_lo": mids["gddr"].low,
+                    "lcpp_gddr_hi": mids["gddr"].high, "lcpp_hbm_n": len(next(x for x in lc.bandwidth_slices if x.key == "hbm").cases),
+                    "lcpp_whole_mid": lc.bandwidth.mid})
+    q4 = bt[(bt.engine == "llama.cpp-cuda") & bt.gpu.str.startswith("a100") & (bt.calibrates == "bandwidth")
+            & bt.precision.map(lambda f: inf.get_format(f).bits_per_weight < 6)]
+    out.update({"lcpp_a100_q4_n": len(q4), "lcpp_a100_q4_in": int(q4.inside.sum()),
+                "lcpp_a100_q4_maxerr": float(q4.error_loo.abs().max()) if len(q4) else 0.0})
     # TensorRT-LLM v0.9 throughput tables by compute path: FP8 on Hopper against FP16 on an A100
     v09 = bt[bt.id.str.startswith("trtllm09") & (bt.metric == "output_tokens_per_s_per_gpu")]
     hop = v09[(v09.precision == "fp8") & v09.gpu.str.match(r"h(1|2)00")]
