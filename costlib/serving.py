@@ -118,6 +118,10 @@ PIPELINE_HOP_S = 2 * 4e-6
 event wait on the next device, each one kernel launch (:data:`costlib.inference.KERNEL_LAUNCH_S`, ~4 us;
 NVIDIA CUDA Graph guide, 2025), before the transfer time over the interconnect."""
 
+LOW_END_SHARE = 0.05
+"""A point whose low-end capacity is below this share of its mid gets a warning: the target sits near the floor at
+the low efficiency, where capacity collapses toward zero (the band's low end is then a feasibility warning)."""
+
 SATURATION = 0.98
 """With no latency target the capacity is taken at 98% of the throughput limit (queues diverge at 100%)."""
 
@@ -846,6 +850,14 @@ def capacity_at_slo(model, gpu, *, gpus=1, precision="bf16", engine=DEFAULT_ENGI
         warnings.append(f"at the low end of {eng.id}'s efficiency band no rate meets the targets: "
                         "max_rate_per_replica low is 0 (latency bands then span the mid and high ends)")
         states[0] = states[1]
+    elif rates[0] < LOW_END_SHARE * rates[1]:
+        lo_floor = state_at_rate(c, 0.0, scenarios[0][1], scenarios[0][2])
+        which = binds[0] if binds[0] in ("ttft", "tpot") else "tpot"
+        target = ttft if which == "ttft" else tpot
+        warnings.append(f"at the low end of {eng.id}'s efficiency band the {which} target {target * 1e3:.4g} ms is close "
+                        f"to its floor there ({lo_floor[f'{which}_s'] * 1e3:.4g} ms at zero load): max_rate_per_replica "
+                        f"low is {rates[0]:.3g} requests/s, {rates[0] / rates[1]:.1%} of the mid; the band's low end "
+                        "says the target may not be met at all, not a capacity to plan on")
     occ = [s["held"] * c.kv_mean_bytes / c.kv_pool_bytes if c.kv_pool_bytes > 0 else 0.0 for s in states]
     if split == "pipeline" and k > 1:
         assumptions = assumptions + (

@@ -389,3 +389,18 @@ def test_tpot_percentile_sweep_equals_the_single_estimates():
         assert r == pytest.approx(one.max_rate_per_replica.mid, rel=1e-6, abs=1e-9)
         if one.max_rate_per_replica.mid > 0:
             assert b == one.binding
+
+
+def test_a_low_end_near_its_floor_is_warned_not_silent():
+    """The 70B FP8 on two H100s with vLLM's wide family band: at the band's slowest efficiency one decode step of a
+    lone sequence already takes most of the 50 ms TPOT target, so the low-end capacity collapses. The point says so
+    and names that floor; a loose target (200 ms) leaves a low end well above 5% of the mid and no such warning."""
+    kw = dict(gpus=2, precision="fp8", engine="vllm", prompt_tokens=1000, output_tokens=250, ttft_s=1.0)
+    tight = sv.capacity_at_slo("llama-3.1-70b", "h100-sxm", tpot_s=0.050, **kw)
+    r = tight.max_rate_per_replica
+    assert 0 < r.low < sv.LOW_END_SHARE * r.mid
+    w = [x for x in tight.warnings if "close to its floor" in x]
+    assert len(w) == 1 and "tpot target 50 ms" in w[0]
+    loose = sv.capacity_at_slo("llama-3.1-70b", "h100-sxm", tpot_s=0.200, **kw)
+    assert loose.max_rate_per_replica.low >= sv.LOW_END_SHARE * loose.max_rate_per_replica.mid
+    assert not any("close to its floor" in x for x in loose.warnings)
