@@ -207,6 +207,7 @@ def device_table():
                 "memory_gib": d.memory_gib,
                 "memory_gb": round(d.memory_gb, 3),
                 "bandwidth_gb_s": d.bandwidth_gb_s,
+                "memory_class": d.memory_class,
                 **{f"{p}_tflops": d.peak_tflops_by_precision.get(p) for p in COMPUTE_COLUMNS},
                 "tdp_w": d.tdp_w,
                 "source": d.source,

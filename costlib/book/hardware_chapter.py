@@ -59,8 +59,9 @@ def hardware_tables() -> Exhibits:
     text column."""
     hw = hardware.device_table()
     a100 = hardware.get_device("a100-80gb")
-    shown = hw[["name", "kind", "memory_gib", "bandwidth_gb_s", *PEAK_COLUMNS, "tdp_w", "as_of"]].rename(
+    shown = hw[["name", "kind", "memory_gib", "memory_class", "bandwidth_gb_s", *PEAK_COLUMNS, "tdp_w", "as_of"]].rename(
         columns={k: f"{v} peak" for k, v in PEAK_COLUMNS.items()})
+    shown["memory_class"] = shown["memory_class"].str.upper()
     values = {"n_devices": len(hw), "a100_bf16_dense": a100.peak_tflops("bf16"),
               "a100_bf16_sparse": a100.sparse_tflops_by_precision["bf16"], "a100_mem_gib": a100.memory_gib,
               "a100_mem_gb": a100.memory_gb, "n_fp4_devices": int(hw["fp4_tflops"].notna().sum()),

@@ -50,6 +50,7 @@ def gpus_payload() -> dict:
                 "memory_bytes": int(d.memory_bytes),
                 "memory_gb": round(d.memory_gb, 3),
                 "bandwidth_gb_s": d.bandwidth_gb_s,
+                "memory_class": d.memory_class,
                 "dense_peak_tflops": dict(d.peak_tflops_by_precision),
                 "tdp_w": d.tdp_w,
                 "interconnect_gb_s": d.interconnect_gb_s,

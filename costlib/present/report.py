@@ -54,7 +54,7 @@ LABELS: dict[str, str] = {
     "sliding_window": "sliding window (tokens)", "kv_bytes_per_token": "KV cache per token (bytes)",
     # hardware
     "peak_tflops": "dense peak (TFLOP/s)", "bandwidth_gb_s": "memory bandwidth (GB/s)",
-    "memory_gb": "memory (GB)", "memory_gib": "memory (GiB)", "tdp_w": "board power (W)",
+    "memory_gb": "memory (GB)", "memory_gib": "memory (GiB)", "memory_class": "memory type", "tdp_w": "board power (W)",
     "ridge_flop_per_byte": "ridge point (FLOP/byte)", "intensity_flop_per_byte": "arithmetic intensity (FLOP/byte)",
     # prices
     "price_usd_per_gpu_hour": "price (USD per GPU-hour)", "input_usd_per_1m": "input (USD per 1M tokens)",
