@@ -1448,16 +1448,15 @@ family (hf-transformers): its own median, with the relative spread of the band o
 def bandwidth_slice(gpu, precision: str) -> str:
     """The slice of an engine's decode (bandwidth) cases a device and weight format belong to: the
     device's memory class (``hardware.csv``: hbm, gddr, dram) and the format's compute path there
-    (:func:`compute_path`: native, or weight-only with dequantization in the matrix-vector kernel).
-    Why both: llama.cpp's CUDA decode reaches 80-96% of the peak on GDDR cards but 41-61% on HBM ones
-    in the same benchmark suite and builds (the ``xd-llamacpp-*`` cases), and a kernel that unpacks
-    4-bit weights does more arithmetic per byte than one that streams 16-bit weights.
+    (:func:`compute_slice`). Why both: llama.cpp's CUDA decode reaches 80-96% of the peak on GDDR cards
+    but 41-61% on HBM ones in the same benchmark suite and builds (the ``xd-llamacpp-*`` cases), and a
+    kernel that unpacks 4-bit weights does more arithmetic per byte than one that streams 16-bit weights.
 
     >>> bandwidth_slice("a100-80gb", "gguf-q4_k_m"), bandwidth_slice("rtx-4090", "fp16")
-    ('hbm, weight-only', 'gddr, native')
+    ('hbm, weight-only', 'gddr, native 16-bit')
     """
     device = _resolve_device(gpu)
-    return f"{device.memory_class}, {compute_path(device, precision).kind}"
+    return f"{device.memory_class}, {compute_slice(device, precision)}"
 
 
 def bandwidth_slice_keys(gpu, precision: str) -> tuple[str, str]:
@@ -1466,10 +1465,23 @@ def bandwidth_slice_keys(gpu, precision: str) -> tuple[str, str]:
     return bandwidth_slice(gpu, precision), _resolve_device(gpu).memory_class
 
 
+NATIVE_SLICE_NAMES = {"fp16": "16-bit", "bf16": "16-bit"}
+"""Native compute precisions that share a slice: FP16 and BF16 run at the same tensor peak."""
+
+
 def compute_slice(gpu, precision: str) -> str:
     """The slice of an engine's prefill (compute) cases: the format's compute path on the device
-    (native math, or dequantize then multiply at 16 bits: :func:`compute_path`)."""
-    return compute_path(gpu, precision).kind
+    (:func:`compute_path`): native math at its precision ("native 16-bit", "native fp8", ...), or
+    weight-only (dequantize, then multiply at 16 bits). TensorRT-LLM v0.9's FP8 cases on Hopper reach a
+    smaller share of their doubled peak than its FP16 cases on an A100 do of theirs.
+
+    >>> compute_slice("h100-sxm", "fp8"), compute_slice("a100-80gb", "fp8"), compute_slice("a100-80gb", "bf16")
+    ('native fp8', 'weight-only', 'native 16-bit')
+    """
+    cp = compute_path(gpu, precision)
+    if cp.kind != "native":
+        return cp.kind
+    return "native " + NATIVE_SLICE_NAMES.get(cp.precision, cp.precision)
 
 
 def _recentre(band: Band, mid: float) -> Band:

@@ -99,9 +99,11 @@ def test_slice_keys_by_hand():
     # A100 80GB: HBM2e (hardware.csv memory_class hbm); GGUF Q4_K_M is weight-only on every device
     assert inf.bandwidth_slice_keys("a100-80gb", "gguf-q4_k_m") == ("hbm, weight-only", "hbm")
     # RTX 4090: GDDR6X; FP16 runs natively on its tensor cores
-    assert inf.bandwidth_slice_keys("rtx-4090", "fp16") == ("gddr, native", "gddr")
+    assert inf.bandwidth_slice_keys("rtx-4090", "fp16") == ("gddr, native 16-bit", "gddr")
     # FP8 is native on Hopper but weight-only (Marlin) on an A100, which has no FP8 tensor cores
-    assert inf.compute_slice("h100-sxm", "fp8") == "native" and inf.compute_slice("a100-80gb", "fp8") == "weight-only"
+    assert inf.compute_slice("h100-sxm", "fp8") == "native fp8" and inf.compute_slice("a100-80gb", "fp8") == "weight-only"
+    # FP16 and BF16 share the 16-bit tensor peak, so they share a slice
+    assert inf.compute_slice("h100-sxm", "bf16") == inf.compute_slice("h100-sxm", "fp16") == "native 16-bit"
     assert inf.bandwidth_slice("m2-ultra", "gguf-q4_0") == "dram, weight-only"
 
 
@@ -121,7 +123,7 @@ def test_a_slice_band_is_the_order_statistic_band_of_its_own_cases():
     q4 = e.at("a100-80gb", "gguf-q4_k_m")
     assert q4.bandwidth_slice == "hbm, weight-only" and q4.bandwidth != e.bandwidth
     f16 = e.at("a100-80gb", "fp16")
-    assert f16.bandwidth_slice in ("hbm, native", "hbm")
+    assert f16.bandwidth_slice in ("hbm, native 16-bit", "hbm")
     # an engine with no slices (too few cases in each) keeps its whole band everywhere
     mlx = inf.fit_engine_bands("mlx")
     assert mlx.at("m2-ultra", "mlx-q4") is mlx

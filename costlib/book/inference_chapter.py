@@ -304,7 +304,8 @@ def _case_name(model: str, gpu: str, precision: str, batch, in_out: str) -> str:
     return f"{get_model(model).name}, {hw}, {precision.upper()}, batch {batch}, {in_out} tokens"
 
 
-SLICE_WORDS = {"hbm": "HBM", "gddr": "GDDR", "dram": "DRAM (CPU or unified)", "native": "native math",
+SLICE_WORDS = {"hbm": "HBM", "gddr": "GDDR", "dram": "DRAM (CPU or unified)", "native 16-bit": "native 16-bit math",
+               "native fp8": "native FP8 math", "native int8": "native INT8 math", "native fp4": "native FP4 math",
                "weight-only": "weight-only (dequantized)"}
 """A slice key of :func:`costlib.inference.bandwidth_slice` / ``compute_slice`` in words, part by part."""
 
@@ -413,6 +414,10 @@ def _backtest_physics(bt, bts) -> dict:
                     "lcpp_gddr_mid": mids["gddr"].mid, "lcpp_gddr_lo": mids["gddr"].low,
                     "lcpp_gddr_hi": mids["gddr"].high, "lcpp_hbm_n": len(next(x for x in lc.bandwidth_slices if x.key == "hbm").cases),
                     "lcpp_whole_mid": lc.bandwidth.mid})
+    trt = {x.key: x.band for x in inf.engine_bands("tensorrt-llm").compute_slices}
+    if "native fp8" in trt and "native 16-bit" in trt:
+        out.update({"trt_fp8_comp_mid": trt["native fp8"].mid, "trt_16_comp_mid": trt["native 16-bit"].mid,
+                    "trt_fp8_speedup": 2.0 * trt["native fp8"].mid / trt["native 16-bit"].mid})
     q4 = bt[(bt.engine == "llama.cpp-cuda") & bt.gpu.str.startswith("a100") & (bt.calibrates == "bandwidth")
             & bt.precision.map(lambda f: inf.get_format(f).bits_per_weight < 6)]
     out.update({"lcpp_a100_q4_n": len(q4), "lcpp_a100_q4_in": int(q4.inside.sum()),
