@@ -829,12 +829,39 @@ def band_nominal_coverage(n: int) -> float:
     return float(s - r) / (n + 1)
 
 
+LATENCY_BOUND_STEP_S = 1.5e-3
+"""A decode step whose weights and KV cache stream in less than this at the datasheet bandwidth (and full
+compute) is bound by its kernels' fixed latencies, not by bandwidth: a step runs hundreds of kernels (about a
+dozen per layer, more with mixture-of-experts routing), each taking a few microseconds however little it reads.
+Such a case calibrates nothing (it stays in the back-test), and an estimate below it says so. The published
+cases show the break: every batch-1 decode case that streams in under 1.3 ms (TinyLlama on an RTX 4090 with
+ExLlamaV2) ran :data:`LATENCY_BOUND_SLOWDOWN` times slower than its engine's bandwidth band predicts, every
+one from 1.7 ms up within the bands' spread (``inference_benchmarks.csv``, 2026-12)."""
+
+
+LATENCY_BOUND_SLOWDOWN = (1.6, 1.7)
+"""Range of (leave-one-out prediction / published speed) over the catalog's decode cases shorter than
+:data:`LATENCY_BOUND_STEP_S`, rounded to 0.1 (a test recomputes it from :func:`engine_backtest`)."""
+
+
+def latency_bound_warnings(step_s: float) -> tuple[str, ...]:
+    """A warning when a decode step at the band's fastest is shorter than :data:`LATENCY_BOUND_STEP_S`: such
+    steps are set by kernel latencies, and the published ones ran slower than any bandwidth band predicts."""
+    if not step_s < LATENCY_BOUND_STEP_S:
+        return ()
+    lo, hi = LATENCY_BOUND_SLOWDOWN
+    return (f"decode step {step_s * 1e3:.2g} ms at the band's fastest: under {LATENCY_BOUND_STEP_S * 1e3:g} ms a step is "
+            f"set by its kernels' fixed latencies, not by bandwidth, and the published cases that short ran {lo:g}-{hi:g}x "
+            "slower than predicted: time per token and throughput here are optimistic",)
+
+
 @lru_cache(maxsize=None)
 def calibrates(case: Benchmark) -> str | None:
     """Which efficiency a case calibrates: the resource that bounds most of its time at full
     efficiency. A batch-1 short prompt is memory-bound and mostly fixed latency, so it calibrates
-    nothing (it stays in the back-test); a large-batch decode can be compute-bound; a throughput
-    run with long prompts spends most of its time in compute-bound prefill. Rows marked
+    nothing (it stays in the back-test); so does a decode step shorter than
+    :data:`LATENCY_BOUND_STEP_S` at full efficiency; a large-batch decode can be compute-bound; a
+    throughput run with long prompts spends most of its time in compute-bound prefill. Rows marked
     ``calibrate=false`` calibrate nothing."""
     if not case.calibrate:
         return None
@@ -842,6 +869,8 @@ def calibrates(case: Benchmark) -> str | None:
     if case.metric in ("ttft_s", "prefill_tokens_per_s"):
         return "compute" if pre.bound == "compute" else None
     if case.metric == "decode_tokens_per_s_per_sequence":
+        if max(float(dec.memory_s), float(dec.compute_s)) < LATENCY_BOUND_STEP_S:
+            return None
         return "compute" if dec.bound == "compute" else "bandwidth"
     steps = case.output_tokens - 1
     pc, pm = _bound_seconds(pre)
@@ -1134,6 +1163,7 @@ def estimate_inference(model, gpu, precision, batch, prompt_tokens, output_token
         cost_per_1m_input_tokens_usd=cost_in,
         bound=str(res["mid"]["bound"]),
         assumptions=tuple(a for a in assumptions if a),
+        warnings=latency_bound_warnings(tpot_b.low),
     )
 
 
@@ -1623,7 +1653,7 @@ differs from :func:`bands_inputs_hash` (then the bands are fitted at first use, 
 BANDS_INPUTS = ("inference_benchmarks.csv", "engines.csv", "weight_formats.csv", "hardware.csv", "models.csv")
 """Catalogs the fit reads (cases, engines, formats, device peaks and bandwidths, model shapes)."""
 
-BANDS_FIT_VERSION = 6
+BANDS_FIT_VERSION = 7
 """Bumped when the fitting code changes in a way the inputs' hash cannot see (the staleness test also
 re-fits and compares, so a forgotten bump still fails there)."""
 

@@ -833,6 +833,7 @@ def capacity_at_slo(model, gpu, *, gpus=1, precision="bf16", engine=DEFAULT_ENGI
     elif floor["tpot_s"] > tpot:
         reason = (f"tpot: target {tpot * 1e3:.4g} ms is below the physical floor {floor['tpot_s'] * 1e3:.4g} ms "
                   f"(one decode step of a lone sequence, best efficiency of {eng.id})")
+    warnings += inf.latency_bound_warnings(floor["tpot_s"])
     if reason is not None:
         return ServingPoint(False, reason, reason.split(":")[0], zero, zero, Band.point(floor["ttft_s"]),
                             Band.point(floor["tpot_s"]), zero, k, eng.id, "continuous", tuple(warnings), zero,
@@ -1162,7 +1163,7 @@ def estimate_continuous(model, gpu, precision, concurrency, prompt_tokens, outpu
     bands = inf.engine_bands(eng.id, device.id, precision)
     i_c, s_c, i_m, s_m = _branches(c, bands.bandwidth.mid, bands.compute.mid, 1.0)
     bound = "compute" if i_c / max(1.0 - rate.mid * s_c, 1e-12) > i_m / max(1.0 - rate.mid * s_m, 1e-12) else "memory"
-    warnings = list(bands_warnings(bands))
+    warnings = list(bands_warnings(bands)) + list(inf.latency_bound_warnings(tpot.low))
     if check_layout and k > 1:
         def thr_mid(d):
             try:

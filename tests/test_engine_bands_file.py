@@ -156,3 +156,22 @@ def test_llama_cpp_on_an_a100_at_4_bits_is_inside_its_band():
         assert lo <= c.value <= hi, c.id
     bt = inf.engine_backtest().set_index("id")
     assert sum(bool(bt.loc[c.id, "inside"]) for c in ids) >= 3
+
+
+def test_latency_bound_decode_cases_calibrate_nothing_and_the_warning_quotes_their_slowdown():
+    """A decode case streaming in under LATENCY_BOUND_STEP_S at full efficiency calibrates nothing; the warning's
+    slowdown range is what the back-test measures on those cases (prediction / published, rounded to 0.1)."""
+    cases = {c.id: c for c in inf.benchmarks()}
+    short = []
+    for c in cases.values():
+        if c.metric == "decode_tokens_per_s_per_sequence" and c.calibrate:
+            _, dec = inf._case_terms(c)
+            if max(dec.memory_s, dec.compute_s) < inf.LATENCY_BOUND_STEP_S:
+                assert inf.calibrates(c) is None, c.id
+                short.append(c.id)
+    assert short
+    bt = inf.engine_backtest().set_index("id")
+    ratios = [1.0 + bt.loc[i, "error_loo"] for i in short]
+    assert (round(min(ratios), 1), round(max(ratios), 1)) == inf.LATENCY_BOUND_SLOWDOWN
+    assert inf.latency_bound_warnings(inf.LATENCY_BOUND_STEP_S) == ()
+    assert len(inf.latency_bound_warnings(0.5e-3)) == 1

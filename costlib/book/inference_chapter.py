@@ -369,7 +369,7 @@ def backtest() -> Exhibits:
     lc = bt[bt.id == "llamacpp-a100-7b-q4_1-build992"].iloc[0]
     values = {k: float(err[v]) for k, v in named.items() if v in err}
     values.update(_backtest_physics(bt, bts))
-    values.update({"q_min": inf.BAND_MIN_CASES, "widen": inf.FAMILY_WIDENING, "bt_mae": allrow.median_abs_error,
+    values.update({"latency_step_ms": inf.LATENCY_BOUND_STEP_S * 1e3, "q_min": inf.BAND_MIN_CASES, "widen": inf.FAMILY_WIDENING, "bt_mae": allrow.median_abs_error,
                    "bt_cov": allrow.coverage, "bt_nominal": allrow.nominal_coverage, "bt_width": allrow.median_width,
                    "bt_n": allrow.cases, "lcpp_a100_pub": lc.published, "lcpp_a100_lo": lc.low_loo,
                    "lcpp_a100_hi": lc.high_loo, "bt_outside": int((~bt.inside.astype(bool)).sum())})
