@@ -802,6 +802,11 @@ BAND_QUANTILES = (0.1, 0.9)
 (:func:`_band`); the mid is the median. An engine with fewer than :data:`BAND_MIN_CASES` decode
 cases takes its family's band, widened."""
 BAND_MIN_CASES = 5
+SLICE_MIN_CASES = 9
+"""Cases a slice of an engine (:func:`bandwidth_slice`, :func:`compute_slice`) needs for a band of its own: the
+fewest from which the order-statistic band claims 80% (:func:`band_nominal_coverage`: 8 of 10 at n = 9). An
+engine's own band starts at :data:`BAND_MIN_CASES`; a slice, already inside an engine that has one, waits until
+its band can claim what the engine-level goal asks."""
 
 
 def _band(values) -> Band:
@@ -1422,7 +1427,7 @@ class EngineBands:
     """Calibrated efficiencies of one engine by name, and where they came from.
 
     ``bandwidth`` and ``compute`` are the whole engine's bands; ``bandwidth_slices`` and
-    ``compute_slices`` hold the bands of the slices with at least :data:`BAND_MIN_CASES` cases of their
+    ``compute_slices`` hold the bands of the slices with at least :data:`SLICE_MIN_CASES` cases of their
     own, and :meth:`at` picks the one a device and weight format fall in. An instance returned by
     :meth:`at` names its slices in ``bandwidth_slice`` / ``compute_slice`` ("" = the whole engine)."""
 
@@ -1531,14 +1536,14 @@ def _widen(band: Band) -> Band:
 
 
 def _slices(cases, keys, other_mid) -> tuple[BandSlice, ...]:
-    """Bands of the slices (every key in ``keys(case)``) with at least :data:`BAND_MIN_CASES` cases and
+    """Bands of the slices (every key in ``keys(case)``) with at least :data:`SLICE_MIN_CASES` cases and
     fewer than all of ``cases`` (a slice holding every case is the whole band), each case's efficiency
     implied with the other efficiency at ``other_mid(case)``."""
     groups: dict[str, list] = {}
     for c in cases:
         for k in keys(c):
             groups.setdefault(k, []).append(c)
-    kept = {k: g for k, g in groups.items() if BAND_MIN_CASES <= len(g) < len(cases)}
+    kept = {k: g for k, g in groups.items() if SLICE_MIN_CASES <= len(g) < len(cases)}
     coarse = {frozenset(c.id for c in g) for k, g in kept.items() if ", " not in k}
     return tuple(BandSlice(k, _band([implied_utilization(c, other_mid(c)) for c in g]), tuple(c.id for c in g))
                  for k, g in sorted(kept.items())
@@ -1653,7 +1658,7 @@ differs from :func:`bands_inputs_hash` (then the bands are fitted at first use, 
 BANDS_INPUTS = ("inference_benchmarks.csv", "engines.csv", "weight_formats.csv", "hardware.csv", "models.csv")
 """Catalogs the fit reads (cases, engines, formats, device peaks and bandwidths, model shapes)."""
 
-BANDS_FIT_VERSION = 7
+BANDS_FIT_VERSION = 8
 """Bumped when the fitting code changes in a way the inputs' hash cannot see (the staleness test also
 re-fits and compares, so a forgotten bump still fails there)."""
 
