@@ -371,8 +371,8 @@ def test_cli_serve_tpot_percentile(capsys):
 
     from costlib.cli import main
     args = ["serve", "--model", "llama-3.1-8b", "--gpu", "l40s", "--precision", "bf16", "--engine", "vllm",
-            "--prompt-tokens", "1000", "--output-tokens", "250", "--ttft-ms", "1000", "--tpot-ms", "30"]
-    assert main(args + ["--json"]) == 0
+            "--prompt-tokens", "1000", "--output-tokens", "250", "--ttft-ms", "1000", "--tpot-ms", "40"]
+    assert main(args + ["--json"]) == 0  # 40 ms: clear of the 8B's L40S floor (31 ms at vLLM's mid)
     mean = _json.loads(capsys.readouterr().out)
     assert main(args + ["--tpot-percentile", "99", "--json"]) == 0
     p99 = _json.loads(capsys.readouterr().out)
