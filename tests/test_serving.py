@@ -268,20 +268,24 @@ def test_infer_modes_and_engine_names(capsys):
 
 
 def test_layout_warning_when_more_gpus_are_slower(capsys):
+    # TensorRT-LLM (92 cases): its mid efficiencies put this 0.5B case where TP communication outweighs the split
     code, out, err = _cli(["infer", "--model", "qwen2.5-0.5b", "--gpu", "h100-sxm", "--gpus", "2", "--precision", "bf16",
-                           "--batch", "16", "--prompt-tokens", "1000", "--output-tokens", "250", "--json"], capsys)
+                           "--batch", "16", "--prompt-tokens", "1000", "--output-tokens", "250", "--engine", "tensorrt-llm",
+                           "--json"], capsys)
     assert code == 0, err
     assert any("slower than 1" in w for w in json.loads(out)["warnings"])
 
 
 # --- engines, formats, back-test -------------------------------------------------------------------
 def test_engine_with_few_cases_falls_back_to_wider_family_band():
-    vllm, family = inf.engine_bands("vllm"), inf.engine_bands("optimized-server")
-    assert vllm.fallback == "optimized-server"
-    assert vllm.bandwidth.low <= family.bandwidth.low and vllm.bandwidth.high >= family.bandwidth.high
-    pt = sv.capacity_at_slo("llama-3.1-8b", "h100-sxm", ttft_s=1.0, tpot_s=0.05, **SHAPE)
+    # TGI has no calibrating decode case (its published cases are prefill): it takes the family band, widened
+    tgi, family = inf.engine_bands("tgi"), inf.engine_bands("optimized-server")
+    assert tgi.fallback == "optimized-server"
+    assert tgi.bandwidth.low <= family.bandwidth.low and tgi.bandwidth.high >= family.bandwidth.high
+    pt = sv.capacity_at_slo("llama-3.1-8b", "h100-sxm", ttft_s=1.0, tpot_s=0.05, engine="tgi", **SHAPE)
     assert any("family band" in w for w in pt.warnings)
     assert inf.engine_bands("exllamav2").fallback == ""  # seven cases of its own
+    assert inf.engine_bands("vllm").fallback == ""  # 20 decode cases of its own (GPUStack, vLLM blog 2026-04)
 
 
 def test_gguf_bits_per_weight_hand_worked():
@@ -343,13 +347,14 @@ def test_tpot_quantile_hand_worked_equation_6():
 
 
 def test_a_tpot_percentile_target_never_raises_capacity():
-    kw = dict(prompt_tokens=1000, output_tokens=250, ttft_s=1.0, tpot_s=0.03)
+    # 40 ms: clear of the 8B's L40S decode floor (31 ms at vLLM's mid efficiency on 272 cases), so every target is met
+    kw = dict(prompt_tokens=1000, output_tokens=250, ttft_s=1.0, tpot_s=0.04)
     mean = sv.capacity_at_slo("llama-3.1-8b", "l40s", **kw)
     rates = [mean.max_rate_per_replica.mid]
     for pct in (50, 90, 99):
         p = sv.capacity_at_slo("llama-3.1-8b", "l40s", tpot_percentile=pct, **kw)
         assert p.tpot_statistic == f"p{pct}" and p.tpot_mean_s is not None
-        assert p.tpot_s.mid <= 0.03 * (1 + 1e-6)
+        assert p.tpot_s.mid <= 0.04 * (1 + 1e-6)
         rates.append(p.max_rate_per_replica.mid)
     assert rates[1] == pytest.approx(rates[0], rel=1e-6)  # p50 = the mean target
     assert all(a >= b - 1e-9 for a, b in zip(rates[1:], rates[2:]))
@@ -368,8 +373,8 @@ def test_cli_serve_tpot_percentile(capsys):
 
     from costlib.cli import main
     args = ["serve", "--model", "llama-3.1-8b", "--gpu", "l40s", "--precision", "bf16", "--engine", "vllm",
-            "--prompt-tokens", "1000", "--output-tokens", "250", "--ttft-ms", "1000", "--tpot-ms", "30"]
-    assert main(args + ["--json"]) == 0
+            "--prompt-tokens", "1000", "--output-tokens", "250", "--ttft-ms", "1000", "--tpot-ms", "40"]
+    assert main(args + ["--json"]) == 0  # 40 ms: clear of the 8B's L40S floor (31 ms at vLLM's mid)
     mean = _json.loads(capsys.readouterr().out)
     assert main(args + ["--tpot-percentile", "99", "--json"]) == 0
     p99 = _json.loads(capsys.readouterr().out)
