@@ -840,11 +840,12 @@ compute) is bound by its kernels' fixed latencies, not by bandwidth: a step runs
 dozen per layer, more with mixture-of-experts routing), each taking a few microseconds however little it reads.
 Such a case calibrates nothing (it stays in the back-test), and an estimate below it says so. The published
 cases show the break: every batch-1 decode case that streams in under 1.3 ms (TinyLlama on an RTX 4090 with
-ExLlamaV2) ran :data:`LATENCY_BOUND_SLOWDOWN` times slower than its engine's bandwidth band predicts, every
-one from 1.7 ms up within the bands' spread (``inference_benchmarks.csv``, 2026-12)."""
+ExLlamaV2, gpt-oss-20b on an H100 and a B200 with vLLM) ran :data:`LATENCY_BOUND_SLOWDOWN` times slower than its
+engine's bandwidth band predicts, those from 1.7 ms up within or near the bands' spread
+(``inference_benchmarks.csv``, 2026-12)."""
 
 
-LATENCY_BOUND_SLOWDOWN = (1.6, 1.7)
+LATENCY_BOUND_SLOWDOWN = (1.6, 6.3)
 """Range of (leave-one-out prediction / published speed) over the catalog's decode cases shorter than
 :data:`LATENCY_BOUND_STEP_S`, rounded to 0.1 (a test recomputes it from :func:`engine_backtest`)."""
 

@@ -69,9 +69,13 @@ def test_band_nominal_coverage_by_hand(n, expected):
 
 
 def test_backtest_coverage_stays_near_what_the_bands_claim():
-    s = inf.engine_backtest_summary()
-    for _, row in s[s["cases"] >= 9].iterrows():
+    """Per engine, on the cases its bands are fitted on (the cases that calibrate nothing, such as 2023 builds or
+    latency-bound steps, are explained outliers the chapter lists); overall, on every case."""
+    df = inf.engine_backtest()
+    fitted = inf.engine_backtest_summary(df[df["calibrates"] != "-"])
+    for _, row in fitted[fitted["cases"] >= 9].iterrows():
         assert row["coverage"] >= row["nominal_coverage"] - 0.15, row["engine"]
+    s = inf.engine_backtest_summary(df)
     overall = s[s["engine"] == "all engines"].iloc[0]
     assert overall["coverage"] >= overall["nominal_coverage"] - 0.05  # covers about what the bands claim
     assert overall["median_width"] <= 2.8  # a guard: 2.43x on 248 cases (main's step model: 2.51x)
@@ -108,8 +112,8 @@ def test_slice_keys_by_hand():
 
 
 def test_a_slice_band_is_the_order_statistic_band_of_its_own_cases():
-    """The llama.cpp CUDA HBM slice, rebuilt from its cases' implied efficiencies by hand: min, median and
-    max of the n < 9 values (the order statistics of _band), each at the engine's prefill mid."""
+    """The llama.cpp CUDA HBM slice, rebuilt from its cases' implied efficiencies by hand: the order statistics
+    of _band (at n = 10: the 1st and 10th smallest) and the median, each case at the engine's prefill mid."""
     import numpy as np
 
     e = inf.fit_engine_bands("llama.cpp-cuda")
@@ -118,10 +122,16 @@ def test_a_slice_band_is_the_order_statistic_band_of_its_own_cases():
     assert len(hbm.cases) >= inf.BAND_MIN_CASES
     assert all(inf.devices()[cases[i].gpu_id].memory_class == "hbm" for i in hbm.cases)
     v = sorted(min(inf.implied_utilization(cases[i], e.compute.mid), 1.0) for i in hbm.cases)
-    assert (hbm.band.low, hbm.band.mid, hbm.band.high) == pytest.approx((v[0], float(np.median(v)), v[-1]))
+    n = len(v)
+    lo, hi = max(int(np.floor(0.1 * (n + 1))), 1), min(int(np.ceil(0.9 * (n + 1))), n)
+    assert (hbm.band.low, hbm.band.mid, hbm.band.high) == pytest.approx((v[lo - 1], float(np.median(v)), v[hi - 1]))
     # a device and format pick the finest slice with a band of its own, else the coarser one
     q4 = e.at("a100-80gb", "gguf-q4_k_m")
-    assert q4.bandwidth_slice == "hbm, weight-only" and q4.bandwidth != e.bandwidth
+    fine = {x.key for x in e.bandwidth_slices}
+    assert q4.bandwidth_slice == ("hbm, weight-only" if "hbm, weight-only" in fine else "hbm")
+    assert q4.bandwidth != e.bandwidth
+    assert all(len(x.cases) >= inf.SLICE_MIN_CASES for x in e.bandwidth_slices + e.compute_slices)
+    assert inf.band_nominal_coverage(inf.SLICE_MIN_CASES) >= 0.8 > inf.band_nominal_coverage(inf.SLICE_MIN_CASES - 1)
     f16 = e.at("a100-80gb", "fp16")
     assert f16.bandwidth_slice in ("hbm, native 16-bit", "hbm")
     # an engine with no slices (too few cases in each) keeps its whole band everywhere

@@ -130,7 +130,7 @@ def test_scalar_equals_vectorized_on_a_grid():
         rates, binds = sv.capacity_sweep(model, gpu, gpus=k, precision=prec, ttft_s=tt[:, None], tpot_s=tp[None, :],
                                          **SHAPE)
         c = _coef(model, gpu, prec, k, budget=sv.default_budget(get_device(gpu)))
-        b = inf.engine_bands("vllm")
+        b = inf.engine_bands("vllm", gpu, prec)
         for i, a in enumerate(tt):
             for j, t in enumerate(tp):
                 r, bind = sv.solve_capacity(c, b.bandwidth.mid, b.compute.mid, float(a), float(t))
@@ -397,15 +397,15 @@ def test_tpot_percentile_sweep_equals_the_single_estimates():
 
 
 def test_a_low_end_near_its_floor_is_warned_not_silent():
-    """The 70B FP8 on two H100s with vLLM's wide family band: at the band's slowest efficiency one decode step of a
-    lone sequence already takes most of the 50 ms TPOT target, so the low-end capacity collapses. The point says so
+    """The 70B FP8 on two H100s with TGI's wide family band: at the band's slowest efficiency one decode step of a
+    lone sequence already takes most of a 66 ms TPOT target, so the low-end capacity collapses. The point says so
     and names that floor; a loose target (200 ms) leaves a low end well above 5% of the mid and no such warning."""
-    kw = dict(gpus=2, precision="fp8", engine="vllm", prompt_tokens=1000, output_tokens=250, ttft_s=1.0)
-    tight = sv.capacity_at_slo("llama-3.1-70b", "h100-sxm", tpot_s=0.050, **kw)
+    kw = dict(gpus=2, precision="fp8", engine="tgi", prompt_tokens=1000, output_tokens=250, ttft_s=1.0)
+    tight = sv.capacity_at_slo("llama-3.1-70b", "h100-sxm", tpot_s=0.066, **kw)
     r = tight.max_rate_per_replica
     assert 0 < r.low < sv.LOW_END_SHARE * r.mid
     w = [x for x in tight.warnings if "close to its floor" in x]
-    assert len(w) == 1 and "tpot target 50 ms" in w[0]
+    assert len(w) == 1 and "tpot target 66 ms" in w[0]
     loose = sv.capacity_at_slo("llama-3.1-70b", "h100-sxm", tpot_s=0.200, **kw)
     assert loose.max_rate_per_replica.low >= sv.LOW_END_SHARE * loose.max_rate_per_replica.mid
     assert not any("close to its floor" in x for x in loose.warnings)

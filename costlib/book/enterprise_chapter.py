@@ -78,8 +78,9 @@ ESCALATION_RATES = (0.05, 0.10, 0.25)
 VOLUME_SCALE_MAX = 30.0
 """Largest volume of the break-even section, times the reference volume."""
 
-SELF_HOSTED_GPUS = (("l4", "int4"), ("l40s", "fp8"), ("h100-sxm", "fp8"))
-"""The 7B model's GPUs in the break-even section, each at the precision it runs best."""
+SELF_HOSTED_GPUS = (("l4", "int4", 2), ("l40s", "fp8", 1), ("h100-sxm", "fp8", 1))
+"""The 7B model's GPUs in the break-even section, each at the precision it runs best and with the fewest GPUs per
+replica that meet the completion targets (one L4 cannot: the scenario's slm_l4 option says why)."""
 
 TORNADO_N = 12
 """Inputs shown in the tornado."""
@@ -370,10 +371,10 @@ def volume_scenario() -> ent.Scenario:
     ops = next(o for o in base["options"] if o["name"] == "llm_api")["operations_usd_per_year"]
     opts = [{"name": a.replace(".", "_").replace("-", "_"), "kind": "api", "api": a, "label": get_api_price(a).model,
              "operations_usd_per_year": ops} for a in COMPARED_APIS]
-    for gpu, prec in SELF_HOSTED_GPUS:
-        o = {k: v for k, v in tmpl.items() if k not in ("price_usd_per_gpu_hour", "label")}
-        o.update(name=f"self_{gpu.replace('-', '_')}", gpu=gpu, precision=prec,
-                 label=f"{tmpl['model']} {prec.upper()} on {gpu.upper()}")
+    for gpu, prec, k in SELF_HOSTED_GPUS:
+        o = {key: v for key, v in tmpl.items() if key not in ("price_usd_per_gpu_hour", "label")}
+        o.update(name=f"self_{gpu.replace('-', '_')}", gpu=gpu, precision=prec, gpus_per_replica=k,
+                 label=f"{tmpl['model']} {prec.upper()} on " + (f"{k} x {gpu.upper()}" if k > 1 else gpu.upper()))
         opts.append(o)
     return ent.scenario_from_dict(dict(base, options=opts))
 

@@ -356,6 +356,10 @@ def backtest() -> Exhibits:
              "e_h2o_4090": "h2ogpt-4090-7b-fp16-bs1", "e_bnb": "h2ogpt-a100-7b-4bit-bs1",
              "e_cpu_pp": "llamacpp-13900k-7b-q4-pp512", "e_tiny": "exl2-4090-tinyllama-3.0",
              "e_lcpp_a100": "llamacpp-a100-7b-q4_1-build992", "e_vllm1": "vllm-a100-mistral7b-bs1",
+             "e_gptoss_h100": "vllmblog-fp8kv-h100-gpt-oss-20b-kvbf16-c1-in1k",
+             "e_gptoss_b200": "vllmblog-fp8kv-b200-gpt-oss-20b-kvbf16-c1-in1k",
+             "e_b200_8b": "vllmblog-fp8kv-b200-llama-3.1-8b-kvbf16-c1-in1k",
+             "e_rocm_70b": "amd-mi300x-llama31-70b-fp8-vllm-tp8-bs1-128-2048",
              "e_lcpp_4090_q4": "llamacpp-4090-qwen3b-q4-tg128"}
     named.update({"e_ttft128_7b": "trtllm-h100-7b-ttft-128", "e_ttft128_a100_7b": "trtllm-a100-7b-ttft-128",
                   "e_lcpp_a100_tg": "xd-llamacpp-a100sxm-l3-8b-q4km-tg512",
@@ -418,6 +422,21 @@ def _backtest_physics(bt, bts) -> dict:
     if "native fp8" in trt and "native 16-bit" in trt:
         out.update({"trt_fp8_comp_mid": trt["native fp8"].mid, "trt_16_comp_mid": trt["native 16-bit"].mid,
                     "trt_fp8_speedup": 2.0 * trt["native fp8"].mid / trt["native 16-bit"].mid})
+    # vLLM's own evidence, its ROCm backend, and long prompts on Hopper against A100
+    for eid, key in (("vllm", "vllm"), ("vllm-rocm", "rocm")):
+        row = bts[bts.engine == eid]
+        if len(row):
+            out.update({f"{key}_n": int(row.cases.iloc[0]), f"{key}_mae": float(row.median_abs_error.iloc[0]),
+                        f"{key}_cov": float(row.coverage.iloc[0]), f"{key}_nominal": float(row.nominal_coverage.iloc[0])})
+    fit = bt[(bt.engine == "vllm") & (bt.calibrates != "-")]
+    if len(fit):
+        out["vllm_fit_cov"] = float(fit.inside.mean())
+    out["vllm_comp_mid"] = inf.engine_bands("vllm").compute.mid
+    cases = {c.id: c for c in inf.benchmarks()}
+    for key, ids in (("long_h100_u", LONG_PROMPT_CASES["h100-sxm"]), ("long_a100_u", LONG_PROMPT_CASES["a100-80gb"])):
+        got = [inf.implied_utilization(cases[i], inf.engine_bands("vllm").bandwidth.mid) for i in ids if i in cases]
+        if got:
+            out[key] = float(np.median(got))
     q4 = bt[(bt.engine == "llama.cpp-cuda") & bt.gpu.str.startswith("a100") & (bt.calibrates == "bandwidth")
             & bt.precision.map(lambda f: inf.get_format(f).bits_per_weight < 6)]
     out.update({"lcpp_a100_q4_n": len(q4), "lcpp_a100_q4_in": int(q4.inside.sum()),
@@ -440,6 +459,10 @@ def _backtest_physics(bt, bts) -> dict:
                        f"the {' and the '.join(no)} goal{'s do' if len(no) > 1 else ' does'} not yet")
     return out
 
+
+LONG_PROMPT_CASES = {"h100-sxm": ("gpustack-h100-qwen3-14b-vllm-32k-prefill", "gpustack-h100-qwen3-32b-vllm-32k-prefill"),
+                     "a100-80gb": ("gpustack-a100-qwen3-14b-vllm-32k-prefill", "gpustack-a100-qwen3-32b-vllm-32k-prefill")}
+"""The same 32,000-token BF16 prefills of Qwen3-14B and Qwen3-32B with vLLM on an H100 and an A100 (GPUStack)."""
 
 BACKTEST_GOALS = {"median error": 0.15, "coverage": 0.80, "width": 2.5}
 """Issue 13's goals for the back-test over all engines: median absolute error, share inside the band, median width."""
