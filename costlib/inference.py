@@ -439,9 +439,9 @@ def _check_gpus(device: Device, gpus) -> float:
     return k
 
 
-def _utilizations(engine, bandwidth_utilization, compute_utilization, device=None, precision=None):
+def _utilizations(engine, bandwidth_utilization, compute_utilization, device=None, precision=None, prompt_tokens=None):
     if bandwidth_utilization is None or compute_utilization is None:
-        bands = efficiency_bands(engine, device, precision)
+        bands = efficiency_bands(engine, device, precision, prompt_tokens)
         if bandwidth_utilization is None:
             bandwidth_utilization = bands.bandwidth.mid
         if compute_utilization is None:
@@ -558,7 +558,9 @@ def prefill(model, gpu, precision, batch, prompt_tokens, gpus=1, *, kv_precision
     b = np.asarray(whole("batch", batch), dtype=float)
     p = np.asarray(whole("prompt_tokens", prompt_tokens), dtype=float)
     k = np.asarray(_check_gpus(device, gpus), dtype=float)
-    u_b, u_c = _utilizations(engine, bandwidth_utilization, compute_utilization, device, precision)
+    # one prompt length picks its regime's band; a sweep over lengths takes the short-prompt band
+    u_b, u_c = _utilizations(engine, bandwidth_utilization, compute_utilization, device, precision,
+                             float(p) if p.ndim == 0 else None)
     return _roofline_step(_prefill_terms(model, device, precision, b, p, k, kvp, engine), k,
                           effective_peak_flops(device, precision, engine), device.bandwidth_bytes_s, u_b, u_c)
 
@@ -845,7 +847,7 @@ engine's bandwidth band predicts, those from 1.7 ms up within or near the bands'
 (``inference_benchmarks.csv``, 2026-12)."""
 
 
-LATENCY_BOUND_SLOWDOWN = (1.6, 6.3)
+LATENCY_BOUND_SLOWDOWN = (1.6, 6.1)
 """Range of (leave-one-out prediction / published speed) over the catalog's decode cases shorter than
 :data:`LATENCY_BOUND_STEP_S`, rounded to 0.1 (a test recomputes it from :func:`engine_backtest`)."""
 
@@ -894,7 +896,7 @@ def _bound_seconds(step: StepTime) -> tuple[float, float]:
 
 def _fit(cases: tuple[Benchmark, ...], engine: str, fallback_compute: Band | None = None):
     mine = [c for c in cases if c.engine_class == engine]
-    comp_cases = [c for c in mine if calibrates(c) == "compute"]
+    comp_cases = [c for c in mine if _short_compute(c)]
     bw_cases = [c for c in mine if calibrates(c) == "bandwidth"]
     if not bw_cases:
         return None
@@ -947,11 +949,11 @@ def _fit_calibration() -> Mapping[str, EfficiencyBands]:
     return MappingProxyType(out)
 
 
-def efficiency_bands(engine: str = DEFAULT_ENGINE, gpu=None, precision: str | None = None):
+def efficiency_bands(engine: str = DEFAULT_ENGINE, gpu=None, precision: str | None = None, prompt_tokens=None):
     """Calibrated bandwidth (decode) and compute (prefill) efficiency bands of an engine class, or of
     an engine by name (:func:`engine_bands`; with ``gpu`` and ``precision``, its slice's bands)."""
     if engine not in ENGINE_CLASSES:
-        return engine_bands(engine, gpu, precision)
+        return engine_bands(engine, gpu, precision, prompt_tokens)
     table = calibration()
     if engine not in table:
         raise InputError("engine", engine, "an engine class with published cases: " + ", ".join(table))
@@ -1096,7 +1098,7 @@ def estimate_inference(model, gpu, precision, batch, prompt_tokens, output_token
     if not _has_architecture(model):
         assumptions.append("model given by parameter count only: KV cache and attention FLOPs omitted (pass --model for them)")
 
-    eff = efficiency_bands(engine, device, precision)
+    eff = efficiency_bands(engine, device, precision, p)
     mean_context = p + o / 2.0
     # The scalar call shape of the step formulas: their utilization-free terms once (plain floats, inputs
     # checked above), then equation (2) at each of the three efficiency pairs.
@@ -1449,18 +1451,21 @@ class EngineBands:
     def compute_borrowed_from(self) -> str:
         return self.compute_fallback
 
-    def at(self, gpu, precision: str) -> "EngineBands":
+    def at(self, gpu, precision: str, prompt_tokens=None) -> "EngineBands":
         """The bands for ``precision`` weights on ``gpu``: each efficiency from the finest slice that device
         and format fall in with a band of its own (:func:`bandwidth_slice`: memory class and compute path,
-        then memory class alone; :func:`compute_slice`), else the whole engine's band."""
+        then memory class alone; :func:`compute_slice`; a prompt longer than :data:`LONG_PROMPT_TOKENS` takes
+        the long-prompt slice when the engine has one), else the whole engine's band."""
         if not (self.bandwidth_slices or self.compute_slices):
             return self
-        bw_keys, comp_keys = bandwidth_slice_keys(gpu, precision), (compute_slice(gpu, precision),)
+        bw_keys = bandwidth_slice_keys(gpu, precision)
+        comp_keys = ((LONG_PROMPT_SLICE,) if is_long_prompt(prompt_tokens) else ()) + (compute_slice(gpu, precision),)
         bw = next((s for k in bw_keys for s in self.bandwidth_slices if s.key == k), None)
         comp = next((s for k in comp_keys for s in self.compute_slices if s.key == k), None)
         if bw is None and comp is None:
             return self
         return replace(self, bandwidth=bw.band if bw else self.bandwidth, compute=comp.band if comp else self.compute,
+                       compute_fallback="" if comp else self.compute_fallback,
                        bandwidth_cases=bw.cases if bw else self.bandwidth_cases,
                        compute_cases=comp.cases if comp else self.compute_cases,
                        bandwidth_slice=bw.key if bw else "", compute_slice=comp.key if comp else "")
@@ -1503,6 +1508,30 @@ def bandwidth_slice_keys(gpu, precision: str) -> tuple[str, str]:
 
 NATIVE_SLICE_NAMES = {"fp16": "16-bit", "bf16": "16-bit"}
 """Native compute precisions that share a slice: FP16 and BF16 run at the same tensor peak."""
+
+
+LONG_PROMPT_TOKENS = 8192
+"""Prompts longer than this are a prefill regime of their own: a continuous-batching server runs them in chunks
+of its step budget (vLLM's default ``max_num_batched_tokens``, :data:`costlib.memory.PREFILL_CHUNK_TOKENS`), and
+attention is a third or more of their FLOPs. The same 32,000-token BF16 prefills imply a compute efficiency of
+about 0.32 on an H100 and 0.59 on an A100 (GPUStack, vLLM and TensorRT-LLM, 2025-2026), far from what short
+prompts reach; costlib has one efficiency for attention and matrix multiplications, so long prompts get a
+slice of their own (:data:`LONG_PROMPT_SLICE`) and never set the band of short ones."""
+
+LONG_PROMPT_SLICE = "long prompt"
+
+
+def is_long_prompt(prompt_tokens) -> bool:
+    """Whether a prompt is in the long-prompt prefill regime (:data:`LONG_PROMPT_TOKENS`)."""
+    return prompt_tokens is not None and float(prompt_tokens) > LONG_PROMPT_TOKENS
+
+
+def _short_compute(c) -> bool:
+    return calibrates(c) == "compute" and not is_long_prompt(c.prompt_tokens)
+
+
+def _long_compute(c) -> bool:
+    return calibrates(c) == "compute" and is_long_prompt(c.prompt_tokens)
 
 
 def compute_slice(gpu, precision: str) -> str:
@@ -1567,7 +1596,7 @@ def _engine_fit(cases, engine: Engine) -> EngineBands:
         fit = _fit(cases, engine.id) if engine.id == DEFAULT_ENGINE else _fit(cases, engine.id, _fit(cases, DEFAULT_ENGINE)[1])
         if engine.id != DEFAULT_ENGINE and len(fit[2]) < BAND_MIN_CASES:
             pooled = _fit_cases([c for c in cases if calibrates(c) == "bandwidth"],
-                                [c for c in cases if calibrates(c) == "compute"], None)
+                                [c for c in cases if _short_compute(c)], None)
             bw = _recentre(pooled[0], fit[0].mid)
             comp = _recentre(pooled[1], fit[1].mid) if fit[3] else pooled[1]
             return EngineBands(engine.id, _widen(bw), _widen(comp), len(fit[2]) + len(fit[3]), POOLED_FALLBACK,
@@ -1576,13 +1605,14 @@ def _engine_fit(cases, engine: Engine) -> EngineBands:
         return EngineBands(engine.id, fit[0], fit[1], len(fit[2]) + len(fit[3]), "", fit[2], fit[3], borrowed)
     mine = _engine_cases(cases, engine.id)
     bw = [c for c in mine if calibrates(c) == "bandwidth"]
-    comp = [c for c in mine if calibrates(c) == "compute"]
+    comp = [c for c in mine if _short_compute(c)]
+    comp_long = [c for c in mine if _long_compute(c)]
     fam_cases = tuple(c for c in cases if c.engine_class == engine.family)
     base = _fit(cases, DEFAULT_ENGINE)
-    fam = _fit(fam_cases, engine.family, None if any(calibrates(c) == "compute" for c in fam_cases) else base[1])
+    fam = _fit(fam_cases, engine.family, None if any(_short_compute(c) for c in fam_cases) else base[1])
     if len(fam[2]) < BAND_MIN_CASES:  # the family itself is thin too: the pooled band of every engine's cases
         bw_all = [c for c in cases if calibrates(c) == "bandwidth"]
-        comp_all = [c for c in cases if calibrates(c) == "compute"]
+        comp_all = [c for c in cases if _short_compute(c)]
         fam = _fit_cases(bw_all, comp_all, None)
         fam_name = POOLED_FALLBACK
     else:
@@ -1594,13 +1624,23 @@ def _engine_fit(cases, engine: Engine) -> EngineBands:
             comp_band = _band([implied_utilization(c, bw_band.mid) for c in comp])
             return EngineBands(engine.id, bw_band, comp_band, n, fam_name, fam[2], tuple(c.id for c in comp), "")
         return EngineBands(engine.id, bw_band, _widen(fam[1]), n, fam_name, fam[2], fam[3], fam_name)
-    fit = _fit_cases(bw, comp, None if comp else fam[1])
+    fit = _fit_cases(bw, comp, None if comp else _widen(fam[1]))  # no prefill case of its own: the family band, widened
     whole_bw, whole_comp = fit[0], fit[1]
     bw_slices = _slices(bw, _bw_keys, lambda c: whole_comp.mid)
     bw_mid = {s.key: s.band.mid for s in bw_slices}
     def finest_bw_mid(c):
         return next((bw_mid[k] for k in _bw_keys(c) if k in bw_mid), whole_bw.mid)
     comp_slices = _slices(comp, _comp_keys, finest_bw_mid) if comp else ()
+    if len(comp_long) >= SLICE_MIN_CASES:  # long prompts: a slice of their own, never the short prompts' band
+        comp_slices = comp_slices + (BandSlice(LONG_PROMPT_SLICE, _band([implied_utilization(c, finest_bw_mid(c))
+                                                                          for c in comp_long]),
+                                               tuple(c.id for c in comp_long)),)
+    else:  # too few of its own: the family's long prompts (every engine of the family), widened
+        fam_long = [c for c in fam_cases if _long_compute(c)]
+        if len(fam_long) >= BAND_MIN_CASES:
+            comp_slices = comp_slices + (BandSlice(LONG_PROMPT_SLICE, _widen(_band([implied_utilization(c, fam[0].mid)
+                                                                                     for c in fam_long])),
+                                                   tuple(c.id for c in fam_long)),)
     return EngineBands(engine.id, whole_bw, whole_comp, n, "", fit[2], fit[3], "" if comp else engine.family,
                        bw_slices, comp_slices)
 
@@ -1616,7 +1656,7 @@ def _fit_cases(bw_cases, comp_cases, fallback_compute):
     return bandwidth, compute, tuple(c.id for c in bw_cases), tuple(c.id for c in comp_cases)
 
 
-def engine_bands(engine: str, gpu=None, precision: str | None = None) -> EngineBands:
+def engine_bands(engine: str, gpu=None, precision: str | None = None, prompt_tokens=None) -> EngineBands:
     """Decode bandwidth and prefill compute efficiency bands of an engine by name: its own published
     cases when it has at least :data:`BAND_MIN_CASES` decode (prefill) cases, else its family's band
     widened (:data:`FAMILY_WIDENING`), and ``fallback`` (``compute_fallback``) says so. With ``gpu`` and
@@ -1626,7 +1666,8 @@ def engine_bands(engine: str, gpu=None, precision: str | None = None) -> EngineB
     bands = _engine_bands(engine)
     if gpu is None or precision is None:
         return bands
-    return _engine_bands_at(bands, gpu if isinstance(gpu, str) else _resolve_device(gpu).id, precision)
+    return _engine_bands_at(bands, gpu if isinstance(gpu, str) else _resolve_device(gpu).id, precision,
+                            is_long_prompt(prompt_tokens))
 
 
 @lru_cache(maxsize=None)
@@ -1639,8 +1680,8 @@ def _engine_bands(engine: str) -> EngineBands:
 
 
 @lru_cache(maxsize=None)
-def _engine_bands_at(bands: EngineBands, gpu: str, precision: str) -> EngineBands:
-    return bands.at(gpu, precision)
+def _engine_bands_at(bands: EngineBands, gpu: str, precision: str, long_prompt: bool = False) -> EngineBands:
+    return bands.at(gpu, precision, LONG_PROMPT_TOKENS + 1 if long_prompt else None)
 
 
 def fit_engine_bands(engine: str) -> EngineBands:
@@ -1659,7 +1700,7 @@ differs from :func:`bands_inputs_hash` (then the bands are fitted at first use, 
 BANDS_INPUTS = ("inference_benchmarks.csv", "engines.csv", "weight_formats.csv", "hardware.csv", "models.csv")
 """Catalogs the fit reads (cases, engines, formats, device peaks and bandwidths, model shapes)."""
 
-BANDS_FIT_VERSION = 8
+BANDS_FIT_VERSION = 9
 """Bumped when the fitting code changes in a way the inputs' hash cannot see (the staleness test also
 re-fits and compares, so a forgotten bump still fails there)."""
 
@@ -1785,7 +1826,7 @@ def engine_backtest():
     for case in cases:
         eng = get_engine(CALIBRATED_WITH.get(case.engine_id, case.engine_id))
         rest = tuple(c for c in cases if c.id != case.id)
-        loo = _engine_fit(rest, eng).at(case.gpu_id, case.precision)
+        loo = _engine_fit(rest, eng).at(case.gpu_id, case.precision, case.prompt_tokens)
         lo, mid, hi = _predict_band(case, loo)
         prefill_case = (calibrates(case) or case.kind) == "compute"
         n_band = len(loo.compute_cases if prefill_case else loo.bandwidth_cases)

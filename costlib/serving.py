@@ -749,8 +749,8 @@ def default_budget(device: Device) -> int:
     return mem.PREFILL_CHUNK_TOKENS if device.memory_bytes >= 70e9 else 2048
 
 
-def _sc_bands(eng, device, precision):
-    b = inf.engine_bands(eng.id, device.id, precision)
+def _sc_bands(eng, device, precision, prompt_tokens=None):
+    b = inf.engine_bands(eng.id, device.id, precision, prompt_tokens)
     return b, (("low", b.bandwidth.low, b.compute.low), ("mid", b.bandwidth.mid, b.compute.mid),
                ("high", b.bandwidth.high, b.compute.high))
 
@@ -805,7 +805,7 @@ def capacity_at_slo(model, gpu, *, gpus=1, precision="bf16", engine=DEFAULT_ENGI
     tq, tpot_statistic = _quantile(tpot_percentile, "tpot_percentile")
     tkey = "ttft_s" if q is None else "ttft_q_s"
     pkey = "tpot_s" if tq is None else "tpot_q_s"
-    bands, scenarios = _sc_bands(eng, device, precision)
+    bands, scenarios = _sc_bands(eng, device, precision, c.prompt_tokens)
     warnings = list(bands_warnings(bands))
     assumptions = serving_assumptions(model, device.id, precision, eng, kvp, k, c, bands)
     zero = _band3((0.0, 0.0, 0.0))
@@ -923,7 +923,7 @@ def at_rate(model, gpu, rate_per_s, *, gpus=1, precision="bf16", engine=DEFAULT_
     model, device, precision, eng, kvp, k, c = _setup(model, gpu, gpus, precision, engine, prompt_tokens,
                                                       output_tokens, kv_precision, budget_tokens, split)
     rate = float(positive("rate_per_s", rate_per_s))
-    bands, scenarios = _sc_bands(eng, device, precision)
+    bands, scenarios = _sc_bands(eng, device, precision, c.prompt_tokens)
     out = {}
     states = [state_at_rate(c, rate, ub, uc) for _n, ub, uc in scenarios]
     ok = [bool(s["stable"]) and s["held"] <= c.kv_cap for s in states]
@@ -944,7 +944,7 @@ def at_concurrency(model, gpu, concurrency, *, gpus=1, precision="bf16", engine=
     if n > c.kv_cap:
         raise InputError("concurrency", int(n), f"at most {c.kv_cap} (the KV-cache pool of {k} x {device.id} "
                          f"holds that many {c.prompt_tokens + c.output_tokens}-token requests)")
-    bands, scenarios = _sc_bands(eng, device, precision)
+    bands, scenarios = _sc_bands(eng, device, precision, c.prompt_tokens)
     res = []
     for _nm, ub, uc in scenarios:
         lo, hi = 0.0, SATURATION * throughput_limit(c, ub, uc)
@@ -981,7 +981,7 @@ def frontier(model, gpu, *, gpus=1, precision="bf16", engine=DEFAULT_ENGINE, pro
 
     model, device, precision, eng, kvp, k, c = _setup(model, gpu, gpus, precision, engine, prompt_tokens,
                                                       output_tokens, kv_precision, budget_tokens, split)
-    bands, scenarios = _sc_bands(eng, device, precision)
+    bands, scenarios = _sc_bands(eng, device, precision, c.prompt_tokens)
     pick = {"low": 0, "mid": 1, "high": 2}[choice("efficiency", efficiency, ("low", "mid", "high"))]
     _n, ub, uc = scenarios[pick]
     if rates is None:
@@ -1012,7 +1012,7 @@ def capacity_sweep(model, gpu, *, gpus=1, precision="bf16", engine=DEFAULT_ENGIN
     The same equations as :func:`capacity_at_slo` (a test checks scalar == vectorized), percentiles too."""
     model, device, precision, eng, kvp, k, c = _setup(model, gpu, gpus, precision, engine, prompt_tokens,
                                                       output_tokens, kv_precision, budget_tokens, split)
-    bands, scenarios = _sc_bands(eng, device, precision)
+    bands, scenarios = _sc_bands(eng, device, precision, c.prompt_tokens)
     pick = {"low": 0, "mid": 1, "high": 2}[choice("efficiency", efficiency, ("low", "mid", "high"))]
     _n, ub, uc = scenarios[pick]
     tt = np.asarray(positive("ttft_s", ttft_s), dtype=float)
@@ -1160,7 +1160,7 @@ def estimate_continuous(model, gpu, precision, concurrency, prompt_tokens, outpu
         cost_req = Band(price.low * k / SECONDS_PER_HOUR / (rate.high * util) * 1e3,
                         price.mid * k / SECONDS_PER_HOUR / (rate.mid * util) * 1e3,
                         price.high * k / SECONDS_PER_HOUR / (rate.low * util) * 1e3)
-    bands = inf.engine_bands(eng.id, device.id, precision)
+    bands = inf.engine_bands(eng.id, device.id, precision, c.prompt_tokens)
     i_c, s_c, i_m, s_m = _branches(c, bands.bandwidth.mid, bands.compute.mid, 1.0)
     bound = "compute" if i_c / max(1.0 - rate.mid * s_c, 1e-12) > i_m / max(1.0 - rate.mid * s_m, 1e-12) else "memory"
     warnings = list(bands_warnings(bands)) + list(inf.latency_bound_warnings(tpot.low))

@@ -41,7 +41,7 @@ def test_scalar_estimate_equals_the_vectorized_sweep_to_the_last_digit():
     for m, gpu, k, prec, p, o, eng in _cases():
         model = _model(m)
         try:  # the sweep: every batch in one call, at each end of the efficiency band (the device's and format's slice)
-            eff = inf.efficiency_bands(eng, gpu, prec)
+            eff = inf.efficiency_bands(eng, gpu, prec, p)
             sweeps = {}
             for end in ("low", "mid", "high"):
                 kw = dict(kv_precision=None, engine=eng, bandwidth_utilization=getattr(eff.bandwidth, end),

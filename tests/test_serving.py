@@ -130,7 +130,7 @@ def test_scalar_equals_vectorized_on_a_grid():
         rates, binds = sv.capacity_sweep(model, gpu, gpus=k, precision=prec, ttft_s=tt[:, None], tpot_s=tp[None, :],
                                          **SHAPE)
         c = _coef(model, gpu, prec, k, budget=sv.default_budget(get_device(gpu)))
-        b = inf.engine_bands("vllm", gpu, prec)
+        b = inf.engine_bands("vllm", gpu, prec, SHAPE["prompt_tokens"])
         for i, a in enumerate(tt):
             for j, t in enumerate(tp):
                 r, bind = sv.solve_capacity(c, b.bandwidth.mid, b.compute.mid, float(a), float(t))

@@ -15,6 +15,7 @@ prefill); [3] Williams et al. 2009, roofline; [4] Kaplan et al. 2020, Table 1 (F
 """
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from .. import inference as inf
@@ -359,7 +360,8 @@ def backtest() -> Exhibits:
              "e_gptoss_h100": "vllmblog-fp8kv-h100-gpt-oss-20b-kvbf16-c1-in1k",
              "e_gptoss_b200": "vllmblog-fp8kv-b200-gpt-oss-20b-kvbf16-c1-in1k",
              "e_b200_8b": "vllmblog-fp8kv-b200-llama-3.1-8b-kvbf16-c1-in1k",
-             "e_rocm_70b": "amd-mi300x-llama31-70b-fp8-vllm-tp8-bs1-128-2048",
+             "e_rocm_70b": "rocmblog-mi300x-llama31-70b-fp8-vllm-tp8-bs64-128-2048",
+             "e_rocm_405b": "rocmblog-mi300x-llama31-405b-fp8-vllm-tp8-bs1-128-2048",
              "e_lcpp_4090_q4": "llamacpp-4090-qwen3b-q4-tg128"}
     named.update({"e_ttft128_7b": "trtllm-h100-7b-ttft-128", "e_ttft128_a100_7b": "trtllm-a100-7b-ttft-128",
                   "e_lcpp_a100_tg": "xd-llamacpp-a100sxm-l3-8b-q4km-tg512",
