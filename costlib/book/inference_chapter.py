@@ -433,7 +433,11 @@ def _backtest_physics(bt, bts) -> dict:
     fit = bt[(bt.engine == "vllm") & (bt.calibrates != "-")]
     if len(fit):
         out["vllm_fit_cov"] = float(fit.inside.mean())
-    out["vllm_comp_mid"] = inf.engine_bands("vllm").compute.mid
+    vb = inf.engine_bands("vllm")
+    long_slice = next((x for x in vb.compute_slices if x.key == inf.LONG_PROMPT_SLICE), None)
+    out.update({"vllm_comp_mid": vb.compute.mid, "long_prompt_tokens": inf.LONG_PROMPT_TOKENS})
+    if long_slice is not None:
+        out.update({"vllm_long_mid": long_slice.band.mid, "vllm_long_n": len(long_slice.cases)})
     cases = {c.id: c for c in inf.benchmarks()}
     for key, ids in (("long_h100_u", LONG_PROMPT_CASES["h100-sxm"]), ("long_a100_u", LONG_PROMPT_CASES["a100-80gb"])):
         got = [inf.implied_utilization(cases[i], inf.engine_bands("vllm").bandwidth.mid) for i in ids if i in cases]
