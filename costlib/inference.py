@@ -1853,7 +1853,7 @@ def _band_from_words(values) -> str:
     own = {v for v in values if v.startswith("own cases")}
     rest = sorted(values - own)
     if own:
-        rest.append("own cases" + (" (by slice where 5+)" if own != {"own cases"} else ""))
+        rest.append("own cases" + (f" (by slice where {SLICE_MIN_CASES}+)" if own != {"own cases"} else ""))
     return ", ".join(rest)
 
 

@@ -1052,8 +1052,8 @@ def bands_warnings(bands) -> tuple[str, ...]:
         out.append(f"{bands.engine}: fewer than {inf.BAND_MIN_CASES} published decode cases; using the wider "
                    f"{bands.fallback} family band")
     if bands.compute_fallback and bands.compute_fallback != bands.fallback:
-        out.append(f"{bands.engine}: fewer than {inf.BAND_MIN_CASES} published prefill cases; using the "
-                   f"{bands.compute_fallback} family band for prefill")
+        out.append(f"{bands.engine}: no published prefill case of its own for prompts up to "
+                   f"{inf.LONG_PROMPT_TOKENS:,} tokens; using the {bands.compute_fallback} family band for prefill, widened")
     return tuple(out)
 
 
