@@ -1456,10 +1456,13 @@ class EngineBands:
         and format fall in with a band of its own (:func:`bandwidth_slice`: memory class and compute path,
         then memory class alone; :func:`compute_slice`; a prompt longer than :data:`LONG_PROMPT_TOKENS` takes
         the long-prompt slice when the engine has one), else the whole engine's band."""
+        return self._at(gpu, precision, is_long_prompt(prompt_tokens))
+
+    def _at(self, gpu, precision: str, long_prompt: bool) -> "EngineBands":
         if not (self.bandwidth_slices or self.compute_slices):
             return self
         bw_keys = bandwidth_slice_keys(gpu, precision)
-        comp_keys = ((LONG_PROMPT_SLICE,) if is_long_prompt(prompt_tokens) else ()) + (compute_slice(gpu, precision),)
+        comp_keys = ((LONG_PROMPT_SLICE,) if long_prompt else ()) + (compute_slice(gpu, precision),)
         bw = next((s for k in bw_keys for s in self.bandwidth_slices if s.key == k), None)
         comp = next((s for k in comp_keys for s in self.compute_slices if s.key == k), None)
         if bw is None and comp is None:
@@ -1681,7 +1684,7 @@ def _engine_bands(engine: str) -> EngineBands:
 
 @lru_cache(maxsize=None)
 def _engine_bands_at(bands: EngineBands, gpu: str, precision: str, long_prompt: bool = False) -> EngineBands:
-    return bands.at(gpu, precision, LONG_PROMPT_TOKENS + 1 if long_prompt else None)
+    return bands._at(gpu, precision, long_prompt)
 
 
 def fit_engine_bands(engine: str) -> EngineBands:

@@ -510,7 +510,7 @@ def state_at_rate(c: StepCoefficients, rate, u_b, u_c, ttft_quantile=None, tpot_
 
 
 def _z(quantile: float) -> float:
-    """The standard normal quantile (statistics.NormalDist, Acklam-free: the stdlib's inverse CDF)."""
+    """The standard normal quantile (the standard library's ``statistics.NormalDist().inv_cdf``)."""
     from statistics import NormalDist
 
     return NormalDist().inv_cdf(float(quantile))
@@ -886,18 +886,26 @@ def capacity_at_slo(model, gpu, *, gpus=1, precision="bf16", engine=DEFAULT_ENGI
         gpus_per_replica=k, engine=eng.id, mode="continuous", warnings=tuple(warnings),
         kv_occupancy=_band3(occ), memory_concurrency_cap=c.kv_cap,
         prompt_tokens=c.prompt_tokens, output_tokens=c.output_tokens, ttft_statistic=statistic,
-        assumptions=(assumptions if q is None else tuple(a for a in assumptions if not a.startswith("TTFT and TPOT are means"))) + ((
-            "TPOT is the mean over requests (Poisson arrivals); "
-            f"TTFT target on its {statistic} (equation 5: the M/D/1 wait for the prefill "
-                                    "budget with an exponential tail, P(wait > 0) = load), TPOT on the mean",)
-                                   if q is not None else ()) + ((
-            f"TPOT target on its {tpot_statistic} over requests (equation 6: each decode step carries a prompt chunk "
-            "with the probability the load sets, so a request's share of chunk steps is binomial; the running "
-            "batch's own spread is not modelled)",) if tq is not None else ()),
+        assumptions=_with_statistics(assumptions, statistic if q is not None else None,
+                                     tpot_statistic if tq is not None else None),
         ttft_mean_s=_band3([s["ttft_s"] for s in states]) if q is not None else None,
         tpot_statistic=tpot_statistic,
         tpot_mean_s=_band3([s["tpot_s"] for s in states]) if tq is not None else None,
     )
+
+
+def _with_statistics(assumptions, ttft_statistic=None, tpot_statistic=None) -> tuple[str, ...]:
+    """The assumptions with one line on what TTFT and TPOT are: the default line (both means) when no percentile is
+    targeted, else a line naming each target's statistic and its equation."""
+    if ttft_statistic is None and tpot_statistic is None:
+        return tuple(assumptions)
+    ttft = (f"TTFT target on its {ttft_statistic} (equation 5: the M/D/1 wait for the prefill budget with an "
+            "exponential tail, P(wait > 0) = load)" if ttft_statistic else "TTFT target on the mean")
+    tpot = (f"TPOT target on its {tpot_statistic} over requests (equation 6: each decode step carries a prompt chunk "
+            "with the probability the load sets, so a request's share of chunk steps is binomial; the running "
+            "batch's own spread is not modelled)" if tpot_statistic else "TPOT target on the mean")
+    kept = tuple(a for a in assumptions if not a.startswith("TTFT and TPOT are means"))
+    return kept + (f"Poisson arrivals; {ttft}; {tpot}",)
 
 
 def replicas_for_rate(point: ServingPoint, peak_rate_per_s) -> Band:

@@ -409,3 +409,18 @@ def test_a_low_end_near_its_floor_is_warned_not_silent():
     loose = sv.capacity_at_slo("llama-3.1-70b", "h100-sxm", tpot_s=0.200, **kw)
     assert loose.max_rate_per_replica.low >= sv.LOW_END_SHARE * loose.max_rate_per_replica.mid
     assert not any("close to its floor" in x for x in loose.warnings)
+
+
+@pytest.mark.parametrize("kw, ttft_word, tpot_word", [
+    (dict(tpot_percentile=90), "TTFT target on the mean", "TPOT target on its p90"),
+    (dict(ttft_percentile=99), "TTFT target on its p99", "TPOT target on the mean"),
+    (dict(ttft_percentile=99, tpot_percentile=90), "TTFT target on its p99", "TPOT target on its p90"),
+])
+def test_assumptions_name_each_targets_statistic_once(kw, ttft_word, tpot_word):
+    """A percentile target replaces the 'both are means' line; no assumption says a target is a mean while
+    another says it is a percentile."""
+    pt = sv.capacity_at_slo("llama-3.1-8b", "h100-sxm", prompt_tokens=1000, output_tokens=250, ttft_s=1.0,
+                            tpot_s=0.05, **kw)
+    lines = [a for a in pt.assumptions if "TPOT" in a]
+    assert len(lines) == 1 and ttft_word in lines[0] and tpot_word in lines[0]
+    assert not any(a.startswith("TTFT and TPOT are means") for a in pt.assumptions)
